@@ -1,0 +1,226 @@
+//! Conversion between language values and header fields, with range checks.
+
+use super::value::{FlagSet, PacketView, Value, parse_flags};
+use crate::wire::tcp::{TcpOption, decode_options, encode_options};
+use crate::wire::{FieldKind, FieldSpec, FieldValue, LayerKind};
+use std::net::Ipv4Addr;
+
+/// Converts `v` for field `spec` of layer `layer`, or says why it does not fit.
+pub fn to_field(v: &Value, spec: &FieldSpec, layer: LayerKind) -> Result<FieldValue, String> {
+    let what = format!("{}.{}", layer.name(), spec.name);
+    let wrong = || format!("{what} takes {}, not {} {}", kind_phrase(spec.kind), v.type_name(), v.repr());
+    match spec.kind {
+        FieldKind::UInt(bits) => {
+            let n = match v {
+                Value::Int(n) => *n,
+                Value::Flags(b, _) => i64::from(*b),
+                Value::Bool(b) => i64::from(*b),
+                _ => return Err(wrong()),
+            };
+            let max = spec.kind.max().unwrap_or(0);
+            if bits == 32 && matches!(spec.name, "seq" | "ack") {
+                // Sequence space is modulo 2^32: r.tcp.seq + 1 may wrap.
+                return Ok(FieldValue::Int(n.rem_euclid(1 << 32) as u64));
+            }
+            if n < 0 || n as u64 > max {
+                return Err(format!("{what} = {n} is out of range (0..={max})"));
+            }
+            Ok(FieldValue::Int(n as u64))
+        }
+        FieldKind::Mac => match v {
+            Value::Mac(m) => Ok(FieldValue::Mac(*m)),
+            Value::Str(s) => parse_mac(&String::from_utf8_lossy(s)).map(FieldValue::Mac).ok_or_else(wrong),
+            _ => Err(wrong()),
+        },
+        FieldKind::Ipv4 => match v {
+            Value::Ip(a) => Ok(FieldValue::Ip(*a)),
+            Value::Str(s) => {
+                let t = String::from_utf8_lossy(s);
+                if t == "localhost" {
+                    return Ok(FieldValue::Ip(Ipv4Addr::LOCALHOST));
+                }
+                t.parse::<Ipv4Addr>()
+                    .map(FieldValue::Ip)
+                    .map_err(|_| format!("{what}: \"{t}\" is not an IPv4 address (write it like 127.0.0.1)"))
+            }
+            _ => Err(wrong()),
+        },
+        FieldKind::TcpFlags | FieldKind::IpFlags => {
+            let set = if spec.kind == FieldKind::TcpFlags { FlagSet::Tcp } else { FlagSet::Ip };
+            let bits = match v {
+                Value::Str(s) => parse_flags(s, set).map_err(|e| format!("{what}: {e}"))?,
+                Value::Flags(b, _) => *b,
+                Value::Int(n) => {
+                    let max = spec.kind.max().unwrap_or(0) as i64;
+                    if *n < 0 || *n > max {
+                        return Err(format!("{what} = {n} is out of range (0..={max})"));
+                    }
+                    *n as u16
+                }
+                _ => return Err(wrong()),
+            };
+            Ok(FieldValue::Flags(bits))
+        }
+        FieldKind::Bytes => bytes_of(v).map(FieldValue::Bytes).ok_or_else(wrong),
+        FieldKind::TcpOptions => match v {
+            Value::Str(s) => Ok(FieldValue::Bytes(s.clone())),
+            Value::List(items) => {
+                let mut opts = Vec::new();
+                for it in items {
+                    opts.push(tcp_option(it).map_err(|e| format!("{what}: {e}"))?);
+                }
+                Ok(FieldValue::Bytes(encode_options(&opts)))
+            }
+            _ => Err(wrong()),
+        },
+    }
+}
+
+fn kind_phrase(k: FieldKind) -> String {
+    match k {
+        FieldKind::UInt(b) => format!("an integer of {b} bits"),
+        FieldKind::Mac => "a MAC address (00:00:00:00:00:00)".into(),
+        FieldKind::Ipv4 => "an IPv4 address (127.0.0.1 or \"127.0.0.1\")".into(),
+        FieldKind::TcpFlags => "TCP flags (\"S\", \"SA\", \"PA\", \"FA\", \"R\")".into(),
+        FieldKind::IpFlags => "IP flags (\"DF\", \"MF\")".into(),
+        FieldKind::Bytes => "bytes (a string)".into(),
+        FieldKind::TcpOptions => "TCP options (a list like [(\"MSS\", 1460)] or raw bytes)".into(),
+    }
+}
+
+/// Bytes from a string or a list of byte values.
+pub fn bytes_of(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::List(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Int(n) if (0..=255).contains(n) => Some(*n as u8),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff`.
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let parts: Vec<&str> = s.split([':', '-']).collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let mut m = [0u8; 6];
+    for (b, p) in m.iter_mut().zip(parts) {
+        if p.len() != 2 {
+            return None;
+        }
+        *b = u8::from_str_radix(p, 16).ok()?;
+    }
+    Some(m)
+}
+
+fn tcp_option(v: &Value) -> Result<TcpOption, String> {
+    let (name, args): (&Value, &[Value]) = match v {
+        Value::Tuple(items) | Value::List(items) if !items.is_empty() => (&items[0], &items[1..]),
+        Value::Str(_) => (v, &[]),
+        _ => return Err(format!("an option is a tuple like (\"MSS\", 1460), not {}", v.repr())),
+    };
+    let int = |i: usize, max: i64| -> Result<i64, String> {
+        match args.get(i) {
+            Some(Value::Int(n)) if (0..=max).contains(n) => Ok(*n),
+            Some(other) => Err(format!("option value {} is not an integer in 0..={max}", other.repr())),
+            None => Err("option needs a value".into()),
+        }
+    };
+    let Value::Str(n) = name else {
+        if let Value::Int(kind) = name {
+            let kind = u8::try_from(*kind).map_err(|_| format!("option kind {kind} is out of range (0..=255)"))?;
+            let data = args.first().and_then(bytes_of).unwrap_or_default();
+            return Ok(TcpOption::Unknown(kind, data));
+        }
+        return Err(format!("an option starts with its name or kind number, not {}", name.repr()));
+    };
+    let lower = String::from_utf8_lossy(n).to_ascii_lowercase();
+    Ok(match lower.as_str() {
+        "eol" => TcpOption::Eol,
+        "nop" => TcpOption::Nop,
+        "mss" => TcpOption::Mss(int(0, 0xffff)? as u16),
+        "wscale" => TcpOption::WScale(int(0, 255)? as u8),
+        "sackok" => TcpOption::SackOk,
+        "sack" => {
+            let mut blocks = Vec::new();
+            for b in args {
+                match b {
+                    Value::Tuple(p) | Value::List(p) if p.len() == 2 => match (&p[0], &p[1]) {
+                        (Value::Int(l), Value::Int(r)) => blocks.push((*l as u32, *r as u32)),
+                        _ => return Err("SAck blocks are (left, right) integer pairs".into()),
+                    },
+                    _ => return Err("SAck blocks are (left, right) integer pairs".into()),
+                }
+            }
+            TcpOption::Sack(blocks)
+        }
+        "timestamp" | "ts" => match args {
+            [Value::Tuple(p)] | [Value::List(p)] if p.len() == 2 => match (&p[0], &p[1]) {
+                (Value::Int(a), Value::Int(b)) => TcpOption::Timestamp(*a as u32, *b as u32),
+                _ => return Err("Timestamp takes (value, echo reply)".into()),
+            },
+            [Value::Int(a), Value::Int(b)] => TcpOption::Timestamp(*a as u32, *b as u32),
+            _ => return Err("Timestamp takes (value, echo reply)".into()),
+        },
+        _ => return Err(format!("unknown option \"{lower}\" (known: EOL NOP MSS WScale SAckOK SAck Timestamp, or a kind number)")),
+    })
+}
+
+/// Converts a field value to a language value.
+pub fn from_field(v: FieldValue, kind: FieldKind) -> Value {
+    match (v, kind) {
+        (FieldValue::Flags(b), FieldKind::IpFlags) => Value::Flags(b, FlagSet::Ip),
+        (FieldValue::Flags(b), _) => Value::Flags(b, FlagSet::Tcp),
+        (FieldValue::Bytes(b), FieldKind::TcpOptions) => {
+            let (opts, _) = decode_options(&b);
+            Value::List(opts.iter().map(option_value).collect())
+        }
+        (FieldValue::Int(n), _) => Value::Int(n as i64),
+        (FieldValue::Mac(m), _) => Value::Mac(m),
+        (FieldValue::Ip(a), _) => Value::Ip(a),
+        (FieldValue::Bytes(b), _) => Value::Str(b),
+    }
+}
+
+fn option_value(o: &TcpOption) -> Value {
+    let s = |t: &str| Value::Str(t.as_bytes().to_vec());
+    match o {
+        TcpOption::Eol => Value::Tuple(vec![s("EOL")]),
+        TcpOption::Nop => Value::Tuple(vec![s("NOP")]),
+        TcpOption::Mss(v) => Value::Tuple(vec![s("MSS"), Value::Int((*v).into())]),
+        TcpOption::WScale(v) => Value::Tuple(vec![s("WScale"), Value::Int((*v).into())]),
+        TcpOption::SackOk => Value::Tuple(vec![s("SAckOK")]),
+        TcpOption::Sack(b) => {
+            let mut v = vec![s("SAck")];
+            v.extend(b.iter().map(|(l, r)| Value::Tuple(vec![Value::Int((*l).into()), Value::Int((*r).into())])));
+            Value::Tuple(v)
+        }
+        TcpOption::Timestamp(a, b) => {
+            Value::Tuple(vec![s("Timestamp"), Value::Tuple(vec![Value::Int((*a).into()), Value::Int((*b).into())])])
+        }
+        TcpOption::Unknown(k, d) => Value::Tuple(vec![Value::Int((*k).into()), Value::Str(d.clone())]),
+    }
+}
+
+/// Reads field `name` from the packet in view: the first layer from the view's
+/// start that has it. Unset fields read as they will be sent (computed).
+pub fn read_field(view: &PacketView, name: &str) -> Option<Value> {
+    for i in view.start..view.pkt.layers.len() {
+        let kind = view.pkt.layers[i].kind();
+        if let Some(fi) = kind.field_index(name) {
+            let spec = kind.fields()[fi];
+            let v = match view.pkt.layers[i].slot(fi) {
+                Some(v) => v,
+                None => view.pkt.resolved().layers.get(i)?.slot(fi)?,
+            };
+            return Some(from_field(v, spec.kind));
+        }
+    }
+    None
+}

@@ -1,0 +1,175 @@
+//! Values of the language.
+
+use crate::lang::escape_bytes;
+use crate::wire::{LayerKind, Mac, Packet, ip_flags_str, mac_str, parse_ip_flags, parse_tcp_flags, tcp_flags_str};
+use std::net::Ipv4Addr;
+
+/// A packet value: a whole packet seen from one of its layers (`p.tcp` is `p`
+/// seen from its TCP layer), so computed fields still see the layers around it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PacketView {
+    /// The whole packet.
+    pub pkt: Packet,
+    /// Index of the first layer in view.
+    pub start: usize,
+}
+
+impl PacketView {
+    /// A view of the whole packet.
+    pub fn whole(pkt: Packet) -> PacketView {
+        PacketView { pkt, start: 0 }
+    }
+
+    /// The layers in view, as a packet of their own.
+    pub fn to_packet(&self) -> Packet {
+        if self.start == 0 {
+            return self.pkt.clone();
+        }
+        Packet { layers: self.pkt.layers[self.start.min(self.pkt.layers.len())..].to_vec() }
+    }
+
+    /// The bytes of the layers in view, cut from the whole packet's frame.
+    pub fn bytes(&self) -> Vec<u8> {
+        if self.start == 0 {
+            return self.pkt.emit();
+        }
+        let mut out = Vec::new();
+        let spans = self.pkt.emit_with_spans(&mut out);
+        let from = spans.get(self.start).map_or(out.len(), |s| s.start);
+        out[from..].to_vec()
+    }
+}
+
+/// Which flag set a flags value belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagSet {
+    /// TCP flags.
+    Tcp,
+    /// IPv4 flags.
+    Ip,
+}
+
+/// A value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Nothing (`none`): e.g. no reply in time.
+    None,
+    /// `true` / `false`.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Decimal.
+    Float(f64),
+    /// Bytes (strings are bytes).
+    Str(Vec<u8>),
+    /// IPv4 address.
+    Ip(Ipv4Addr),
+    /// MAC address.
+    Mac(Mac),
+    /// Flag bits, compared with strings as sets: `"SA" == "AS"`.
+    Flags(u16, FlagSet),
+    /// A packet.
+    Packet(PacketView),
+    /// A layer constructor (`TCP`), callable.
+    Layer(LayerKind),
+    /// A builtin function, callable.
+    Builtin(&'static str),
+    /// A list.
+    List(Vec<Value>),
+    /// A tuple.
+    Tuple(Vec<Value>),
+}
+
+impl Value {
+    /// The type's name, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "none",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "number",
+            Value::Str(_) => "string",
+            Value::Ip(_) => "address",
+            Value::Mac(_) => "MAC address",
+            Value::Flags(..) => "flags",
+            Value::Packet(_) => "packet",
+            Value::Layer(_) => "layer",
+            Value::Builtin(_) => "function",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+        }
+    }
+
+    /// Truth value for `expect`, `and`, `or`, `not`.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(n) => *n != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::Flags(b, _) => *b != 0,
+            Value::List(v) | Value::Tuple(v) => !v.is_empty(),
+            _ => true,
+        }
+    }
+
+    /// How the REPL prints it.
+    pub fn repr(&self) -> String {
+        match self {
+            Value::None => "none".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(n) => n.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Str(s) => format!("\"{}\"", escape_bytes(s)),
+            Value::Ip(a) => a.to_string(),
+            Value::Mac(m) => mac_str(m),
+            Value::Flags(b, FlagSet::Tcp) => format!("\"{}\"", tcp_flags_str(*b)),
+            Value::Flags(b, FlagSet::Ip) => format!("\"{}\"", ip_flags_str(*b)),
+            Value::Packet(v) => crate::render::summary(&v.to_packet()),
+            Value::Layer(k) => format!("<layer {}>", k.name()),
+            Value::Builtin(n) => format!("<function {n}>"),
+            Value::List(v) => format!("[{}]", v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")),
+            Value::Tuple(v) if v.len() == 1 => format!("({},)", v[0].repr()),
+            Value::Tuple(v) => format!("({})", v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")),
+        }
+    }
+
+    /// Equality as the language defines it: flags compare with strings as sets,
+    /// addresses with their text, numbers across int and decimal.
+    pub fn equals(&self, other: &Value) -> Result<bool, String> {
+        use Value as V;
+        Ok(match (self, other) {
+            (V::Flags(b, set), V::Str(s)) | (V::Str(s), V::Flags(b, set)) => *b == parse_flags(s, *set)?,
+            (V::Flags(a, _), V::Flags(b, _)) => a == b,
+            (V::Flags(b, _), V::Int(n)) | (V::Int(n), V::Flags(b, _)) => i64::from(*b) == *n,
+            (V::Int(a), V::Int(b)) => a == b,
+            (V::Int(a), V::Float(b)) | (V::Float(b), V::Int(a)) => (*a as f64) == *b,
+            (V::Float(a), V::Float(b)) => a == b,
+            (V::Ip(a), V::Str(s)) | (V::Str(s), V::Ip(a)) => std::str::from_utf8(s).ok().and_then(|t| t.parse().ok()) == Some(*a),
+            (V::Mac(a), V::Str(s)) | (V::Str(s), V::Mac(a)) => mac_str(a).eq_ignore_ascii_case(&String::from_utf8_lossy(s)),
+            (V::Packet(a), V::Packet(b)) => a.bytes() == b.bytes(),
+            (V::List(a), V::List(b)) | (V::Tuple(a), V::Tuple(b)) => {
+                if a.len() != b.len() {
+                    return Ok(false);
+                }
+                for (x, y) in a.iter().zip(b) {
+                    if !x.equals(y)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (a, b) => a == b,
+        })
+    }
+}
+
+/// Parses a flag string of the given set.
+pub fn parse_flags(s: &[u8], set: FlagSet) -> Result<u16, String> {
+    let s = String::from_utf8_lossy(s);
+    match set {
+        FlagSet::Tcp => parse_tcp_flags(&s),
+        FlagSet::Ip => parse_ip_flags(&s),
+    }
+}

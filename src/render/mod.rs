@@ -1,0 +1,307 @@
+//! Ways to look at packets: `summary` (one tcpdump-like line), `show` (every
+//! field, computed values filled in, like scapy's show2) and `hexdump` (bytes
+//! with the layer each belongs to). Pure functions returning strings.
+
+use crate::wire::checksum::{self, ChecksumStatus};
+use crate::wire::stack::Span;
+use crate::wire::{
+    FieldKind, FieldValue, Layer, LayerKind, Packet, ip_flags_str, mac_str, tcp_flags_str,
+};
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+/// Sequence and acknowledgment bases for relative numbers (like Wireshark).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Relative {
+    /// Initial sequence number of the sender of this segment.
+    pub seq_base: u32,
+    /// Initial sequence number of the other side.
+    pub ack_base: u32,
+}
+
+/// One tcpdump-like line: `IP 127.0.0.1.40000 > 127.0.0.1.1234: Flags [S], seq 1000, win 8192, length 0`.
+pub fn summary(p: &Packet) -> String {
+    summary_rel(p, None)
+}
+
+/// Like [`summary`], with seq/ack relative to `rel` when given.
+pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
+    let ip = p.ip();
+    let src = ip.map(|h| h.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));
+    let dst = ip.map(|h| h.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));
+    let mut s = String::new();
+    let payload_len = p.payload().len();
+    if let (Some(t), Some(src), Some(dst)) = (p.tcp(), src, dst) {
+        let _ = write!(
+            s,
+            "IP {src}.{} > {dst}.{}: Flags [{}]",
+            t.sport.unwrap_or(crate::wire::tcp::DEFAULT_SPORT),
+            t.dport.unwrap_or(80),
+            tcp_flags_str(t.flag_bits())
+        );
+        let seq = t.seq.unwrap_or(0).wrapping_sub(rel.map_or(0, |r| r.seq_base));
+        let fl = t.flag_bits();
+        if payload_len > 0 {
+            let _ = write!(s, ", seq {seq}:{}", seq.wrapping_add(payload_len as u32));
+        } else {
+            let _ = write!(s, ", seq {seq}");
+        }
+        if fl & crate::wire::tcp::flags::ACK != 0 {
+            let ack = t.ack.unwrap_or(0).wrapping_sub(rel.map_or(0, |r| r.ack_base));
+            let _ = write!(s, ", ack {ack}");
+        }
+        let _ = write!(s, ", win {}", t.window.unwrap_or(8192));
+        let (opts, _) = t.decoded_options();
+        let opts: Vec<String> = opts.iter().map(|o| o.short()).collect();
+        if !opts.is_empty() {
+            let _ = write!(s, ", options [{}]", opts.join(","));
+        }
+        let _ = write!(s, ", length {payload_len}");
+        return s;
+    }
+    if let (Some(u), Some(src), Some(dst)) = (p.udp(), src, dst) {
+        let _ = write!(
+            s,
+            "IP {src}.{} > {dst}.{}: UDP, length {payload_len}",
+            u.sport.unwrap_or(53),
+            u.dport.unwrap_or(53)
+        );
+        return s;
+    }
+    if let (Some(c), Some(src), Some(dst)) = (p.icmp(), src, dst) {
+        let t = c.type_num();
+        let what = match (t, c.code.unwrap_or(0)) {
+            (8, _) => format!("echo request, id {}, seq {}", c.id.unwrap_or(0), c.seq.unwrap_or(0)),
+            (0, _) => format!("echo reply, id {}, seq {}", c.id.unwrap_or(0), c.seq.unwrap_or(0)),
+            (3, code) => {
+                let inner = p.layers.iter().skip_while(|l| l.kind() != LayerKind::Icmp).skip(1);
+                let quoted: Vec<&Layer> = inner.collect();
+                let port = quoted.iter().find_map(|l| match l {
+                    Layer::Tcp(t) => Some(format!("tcp port {}", t.dport.unwrap_or(0))),
+                    Layer::Udp(u) => Some(format!("udp port {}", u.dport.unwrap_or(0))),
+                    _ => None,
+                });
+                match code {
+                    3 => format!("{dst} {} unreachable", port.unwrap_or_else(|| "port".into())),
+                    1 => "host unreachable".into(),
+                    _ => format!("destination unreachable, code {code}"),
+                }
+            }
+            (11, _) => "time exceeded".into(),
+            (t, c) => format!("type {t}, code {c}"),
+        };
+        let _ = write!(s, "IP {src} > {dst}: ICMP {what}");
+        return s;
+    }
+    if let (Some(src), Some(dst)) = (src, dst) {
+        let proto = ip.and_then(|h| h.proto).unwrap_or(0);
+        let _ = write!(s, "IP {src} > {dst}: proto {proto}, length {payload_len}");
+        return s;
+    }
+    if let Some(Layer::Ether(e)) = p.layers.first() {
+        let _ = write!(
+            s,
+            "Ether {} > {}, type 0x{:04x}, length {}",
+            mac_str(&e.src.unwrap_or_default()),
+            mac_str(&e.dst.unwrap_or_default()),
+            e.ethertype.unwrap_or(0x9000),
+            p.emit().len()
+        );
+        return s;
+    }
+    let names: Vec<&str> = p.layers.iter().map(|l| l.kind().name()).collect();
+    format!("{} ({} bytes)", names.join("/"), p.emit().len())
+}
+
+/// Formats one field value for `show`.
+pub fn field_str(kind: FieldKind, v: &FieldValue) -> String {
+    match (kind, v) {
+        (FieldKind::TcpFlags, FieldValue::Flags(b)) => format!("{} (0x{b:03x})", quote_flags(&tcp_flags_str(*b))),
+        (FieldKind::IpFlags, FieldValue::Flags(b)) => format!("{} (0x{b:x})", quote_flags(&ip_flags_str(*b))),
+        (FieldKind::TcpOptions, FieldValue::Bytes(b)) => {
+            let (opts, err) = crate::wire::tcp::decode_options(b);
+            let mut parts: Vec<String> = opts.iter().map(|o| o.short()).collect();
+            if let Some(e) = err {
+                parts.push(format!("malformed: {e}; raw {}", hex::encode(b)));
+            }
+            format!("[{}]", parts.join(", "))
+        }
+        (_, FieldValue::Int(n)) => n.to_string(),
+        (_, FieldValue::Flags(n)) => n.to_string(),
+        (_, FieldValue::Mac(m)) => mac_str(m),
+        (_, FieldValue::Ip(a)) => a.to_string(),
+        (_, FieldValue::Bytes(b)) => format!("\"{}\"", crate::lang::escape_bytes(b)),
+    }
+}
+
+fn quote_flags(s: &str) -> String {
+    format!("\"{s}\"")
+}
+
+/// The layered field view (scapy's show2): every field as it will be sent.
+pub fn show(p: &Packet) -> String {
+    let mut bytes = Vec::new();
+    let spans = p.emit_with_spans(&mut bytes);
+    let resolved = p.resolved();
+    let mut s = String::new();
+    for (i, layer) in resolved.layers.iter().enumerate() {
+        let kind = layer.kind();
+        let _ = writeln!(s, "###[ {} ]###", kind.name());
+        let status = checksum_status(&resolved.layers, &spans, &bytes, i);
+        for (fi, spec) in kind.fields().iter().enumerate() {
+            let Some(v) = layer.slot(fi) else { continue };
+            if spec.kind == FieldKind::Bytes && kind != LayerKind::Raw && kind != LayerKind::Padding {
+                if let FieldValue::Bytes(b) = &v {
+                    if b.is_empty() {
+                        continue;
+                    }
+                }
+            }
+            if spec.kind == FieldKind::TcpOptions && matches!(&v, FieldValue::Bytes(b) if b.is_empty()) {
+                continue;
+            }
+            let mut text = match (spec.name, &v) {
+                ("chksum", FieldValue::Int(n)) => format!("0x{n:04x}"),
+                ("type", FieldValue::Int(n)) if kind == LayerKind::Ether => {
+                    format!("0x{n:04x}{}", if *n == 0x0800 { " (IPv4)" } else { "" })
+                }
+                ("proto", FieldValue::Int(n)) => format!(
+                    "{n}{}",
+                    match n {
+                        6 => " (tcp)",
+                        17 => " (udp)",
+                        1 => " (icmp)",
+                        _ => "",
+                    }
+                ),
+                _ => field_str(spec.kind, &v),
+            };
+            if spec.name == "chksum" {
+                if let Some(st) = status {
+                    text.push_str(&match st {
+                        ChecksumStatus::Good => " (good)".to_string(),
+                        ChecksumStatus::Partial => " (partial: offloaded, normal on lo)".to_string(),
+                        ChecksumStatus::Bad(want) => format!(" (BAD, should be 0x{want:04x})"),
+                    });
+                }
+            }
+            let _ = writeln!(s, "  {:<9} = {text}", spec.name);
+        }
+    }
+    s
+}
+
+/// Checks layer `i`'s checksum against the emitted bytes.
+pub fn checksum_status(layers: &[Layer], spans: &[Span], bytes: &[u8], i: usize) -> Option<ChecksumStatus> {
+    let sp = spans.get(i)?;
+    let addrs = || -> Option<(Ipv4Addr, Ipv4Addr)> {
+        let j = layers[..i].iter().rposition(|l| l.kind() == LayerKind::Ip)?;
+        let b = bytes.get(spans[j].start + 12..spans[j].start + 20)?;
+        Some((Ipv4Addr::new(b[0], b[1], b[2], b[3]), Ipv4Addr::new(b[4], b[5], b[6], b[7])))
+    };
+    let seg = bytes.get(sp.start..sp.end)?;
+    match layers.get(i)? {
+        Layer::Ip(_) => Some(checksum::verify_ip_header(bytes.get(sp.start..sp.header_end)?)),
+        Layer::Tcp(_) => {
+            let (s, d) = addrs()?;
+            Some(checksum::verify_transport(s, d, 6, seg, 16))
+        }
+        Layer::Udp(u) => {
+            if u.chksum == Some(0) {
+                return None;
+            }
+            let (s, d) = addrs()?;
+            Some(checksum::verify_transport(s, d, 17, seg, 6))
+        }
+        Layer::Icmp(_) => {
+            if checksum::fold(checksum::sum(0, seg)) == 0xffff {
+                Some(ChecksumStatus::Good)
+            } else {
+                let mut copy = seg.to_vec();
+                copy[2] = 0;
+                copy[3] = 0;
+                Some(ChecksumStatus::Bad(checksum::checksum(&copy)))
+            }
+        }
+        _ => None,
+    }
+}
+
+const COLORS: [&str; 6] = ["\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1b[34m", "\x1b[31m"];
+const RESET: &str = "\x1b[0m";
+
+/// Offset, hex and ASCII, 16 bytes a row, with each layer's bytes marked:
+/// coloured when `color`, otherwise by labels at the end of each row.
+pub fn hexdump(p: &Packet, color: bool) -> String {
+    let mut bytes = Vec::new();
+    let spans = p.emit_with_spans(&mut bytes);
+    // Which layer owns each byte: the innermost layer whose header covers it.
+    let mut owner = vec![0usize; bytes.len()];
+    for (i, sp) in spans.iter().enumerate() {
+        let own_end = if matches!(p.layers[i].kind(), LayerKind::Raw | LayerKind::Padding) {
+            sp.start + (sp.header_end - sp.start)
+        } else {
+            sp.header_end
+        };
+        for o in owner.iter_mut().take(own_end).skip(sp.start) {
+            *o = i;
+        }
+    }
+    let mut s = String::new();
+    let legend: Vec<String> = spans
+        .iter()
+        .enumerate()
+        .filter(|(_, sp)| sp.header_end > sp.start)
+        .map(|(i, sp)| {
+            let name = p.layers[i].kind().name();
+            let text = format!("{name} {:04x}-{:04x} ({} bytes)", sp.start, sp.header_end - 1, sp.header_end - sp.start);
+            if color { format!("{}{text}{RESET}", COLORS[i % COLORS.len()]) } else { text }
+        })
+        .collect();
+    let _ = writeln!(s, "{}", legend.join("  "));
+    for (row, chunk) in bytes.chunks(16).enumerate() {
+        let base = row * 16;
+        let _ = write!(s, "{base:04x}  ");
+        for col in 0..16 {
+            if col == 8 {
+                s.push(' ');
+            }
+            match chunk.get(col) {
+                Some(b) if color => {
+                    let _ = write!(s, "{}{b:02x}{RESET} ", COLORS[owner[base + col] % COLORS.len()]);
+                }
+                Some(b) => {
+                    let _ = write!(s, "{b:02x} ");
+                }
+                None => s.push_str("   "),
+            }
+        }
+        s.push(' ');
+        for (col, b) in chunk.iter().enumerate() {
+            let c = if (0x20..0x7f).contains(b) { *b as char } else { '.' };
+            if color {
+                let _ = write!(s, "{}{c}{RESET}", COLORS[owner[base + col] % COLORS.len()]);
+            } else {
+                s.push(c);
+            }
+        }
+        if !color {
+            let mut names: Vec<&str> = Vec::new();
+            for o in &owner[base..base + chunk.len()] {
+                let n = p.layers[*o].kind().name();
+                if names.last() != Some(&n) {
+                    names.push(n);
+                }
+            }
+            let pad = 16 - chunk.len();
+            let _ = write!(s, "{:pad$}  {}", "", names.join(" "), pad = pad);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The whole frame as one line of lowercase hex.
+pub fn hex_line(p: &Packet) -> String {
+    hex::encode(p.emit())
+}

@@ -1,0 +1,500 @@
+//! A packet is a stack of layers. Emitting fills in what the user left unset
+//! (lengths, protocol numbers, checksums) from the layers above; parsing keeps
+//! every field so that a parsed frame emits to the same bytes.
+
+use super::raw::Raw;
+use super::{DecodeError, Ether, FieldSpec, FieldValue, Icmp, Ipv4, Tcp, Udp, icmp};
+use std::net::Ipv4Addr;
+
+/// Which protocol a layer is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    /// Ethernet II.
+    Ether,
+    /// IPv4.
+    Ip,
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP.
+    Icmp,
+    /// Payload bytes.
+    Raw,
+    /// Link-layer padding after the IP datagram.
+    Padding,
+}
+
+impl LayerKind {
+    /// Every kind, in the order `help` lists them.
+    pub const ALL: [LayerKind; 7] = [
+        LayerKind::Ether,
+        LayerKind::Ip,
+        LayerKind::Tcp,
+        LayerKind::Udp,
+        LayerKind::Icmp,
+        LayerKind::Raw,
+        LayerKind::Padding,
+    ];
+
+    /// The constructor name: `Ether`, `IP`, `TCP`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Ether => "Ether",
+            LayerKind::Ip => "IP",
+            LayerKind::Tcp => "TCP",
+            LayerKind::Udp => "UDP",
+            LayerKind::Icmp => "ICMP",
+            LayerKind::Raw => "Raw",
+            LayerKind::Padding => "Padding",
+        }
+    }
+
+    /// The attribute name on a packet: `p.ether`, `p.ip`, `p.tcp`, ...
+    pub fn attr(self) -> &'static str {
+        match self {
+            LayerKind::Ether => "ether",
+            LayerKind::Ip => "ip",
+            LayerKind::Tcp => "tcp",
+            LayerKind::Udp => "udp",
+            LayerKind::Icmp => "icmp",
+            LayerKind::Raw => "raw",
+            LayerKind::Padding => "padding",
+        }
+    }
+
+    /// Looks a kind up by constructor or attribute name.
+    pub fn from_name(s: &str) -> Option<LayerKind> {
+        let l = s.to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|k| k.attr() == l)
+            .or(match l.as_str() {
+                "ipv4" => Some(LayerKind::Ip),
+                "eth" | "ethernet" => Some(LayerKind::Ether),
+                _ => None,
+            })
+    }
+
+    /// The field table of this kind.
+    pub fn fields(self) -> &'static [FieldSpec] {
+        match self {
+            LayerKind::Ether => Ether::FIELDS,
+            LayerKind::Ip => Ipv4::FIELDS,
+            LayerKind::Tcp => Tcp::FIELDS,
+            LayerKind::Udp => Udp::FIELDS,
+            LayerKind::Icmp => Icmp::FIELDS,
+            LayerKind::Raw | LayerKind::Padding => Raw::FIELDS,
+        }
+    }
+
+    /// Index of a field by name.
+    pub fn field_index(self, name: &str) -> Option<usize> {
+        self.fields().iter().position(|f| f.name == name)
+    }
+}
+
+/// One layer of a packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// Ethernet II header.
+    Ether(Ether),
+    /// IPv4 header.
+    Ip(Ipv4),
+    /// TCP header.
+    Tcp(Tcp),
+    /// UDP header.
+    Udp(Udp),
+    /// ICMP header.
+    Icmp(Icmp),
+    /// Payload.
+    Raw(Raw),
+    /// Trailing padding.
+    Padding(Raw),
+}
+
+impl Layer {
+    /// A layer of this kind with every field unset.
+    pub fn new(kind: LayerKind) -> Layer {
+        match kind {
+            LayerKind::Ether => Layer::Ether(Ether::default()),
+            LayerKind::Ip => Layer::Ip(Ipv4::default()),
+            LayerKind::Tcp => Layer::Tcp(Tcp::default()),
+            LayerKind::Udp => Layer::Udp(Udp::default()),
+            LayerKind::Icmp => Layer::Icmp(Icmp::default()),
+            LayerKind::Raw => Layer::Raw(Raw::default()),
+            LayerKind::Padding => Layer::Padding(Raw::default()),
+        }
+    }
+
+    /// A payload layer holding `bytes`.
+    pub fn raw(bytes: impl Into<Vec<u8>>) -> Layer {
+        Layer::Raw(Raw { load: bytes.into() })
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> LayerKind {
+        match self {
+            Layer::Ether(_) => LayerKind::Ether,
+            Layer::Ip(_) => LayerKind::Ip,
+            Layer::Tcp(_) => LayerKind::Tcp,
+            Layer::Udp(_) => LayerKind::Udp,
+            Layer::Icmp(_) => LayerKind::Icmp,
+            Layer::Raw(_) => LayerKind::Raw,
+            Layer::Padding(_) => LayerKind::Padding,
+        }
+    }
+
+    /// Field `i` as set (or parsed); `None` when left to be computed or defaulted.
+    pub fn slot(&self, i: usize) -> Option<FieldValue> {
+        match self {
+            Layer::Ether(l) => l.slot(i),
+            Layer::Ip(l) => l.slot(i),
+            Layer::Tcp(l) => l.slot(i),
+            Layer::Udp(l) => l.slot(i),
+            Layer::Icmp(l) => l.slot(i),
+            Layer::Raw(l) | Layer::Padding(l) => l.slot(i),
+        }
+    }
+
+    /// Sets field `i` (the value already checked against its [`super::FieldKind`]),
+    /// or unsets it with `None`.
+    pub fn put(&mut self, i: usize, v: Option<FieldValue>) {
+        match self {
+            Layer::Ether(l) => l.put(i, v),
+            Layer::Ip(l) => l.put(i, v),
+            Layer::Tcp(l) => l.put(i, v),
+            Layer::Udp(l) => l.put(i, v),
+            Layer::Icmp(l) => l.put(i, v),
+            Layer::Raw(l) | Layer::Padding(l) => l.put(i, v),
+        }
+    }
+
+    fn parse_as(kind: LayerKind, b: &[u8]) -> Result<(Layer, usize), DecodeError> {
+        Ok(match kind {
+            LayerKind::Ether => {
+                let (h, n) = Ether::parse(b)?;
+                (Layer::Ether(h), n)
+            }
+            LayerKind::Ip => {
+                let (h, n) = Ipv4::parse(b)?;
+                (Layer::Ip(h), n)
+            }
+            LayerKind::Tcp => {
+                let (h, n) = Tcp::parse(b)?;
+                (Layer::Tcp(h), n)
+            }
+            LayerKind::Udp => {
+                let (h, n) = Udp::parse(b)?;
+                (Layer::Udp(h), n)
+            }
+            LayerKind::Icmp => {
+                let (h, n) = Icmp::parse(b)?;
+                (Layer::Icmp(h), n)
+            }
+            LayerKind::Raw => (Layer::raw(b), b.len()),
+            LayerKind::Padding => (Layer::Padding(Raw { load: b.to_vec() }), b.len()),
+        })
+    }
+}
+
+/// A packet: layers from the outermost (usually Ether) inwards.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Packet {
+    /// The layers, outermost first.
+    pub layers: Vec<Layer>,
+}
+
+/// Where each layer landed in an emitted frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// First byte of the layer's header.
+    pub start: usize,
+    /// End of its header (start of its payload).
+    pub header_end: usize,
+    /// End of its payload (excludes trailing padding).
+    pub end: usize,
+}
+
+impl Packet {
+    /// A packet of one layer.
+    pub fn of(layer: Layer) -> Packet {
+        Packet { layers: vec![layer] }
+    }
+
+    /// The frame's bytes.
+    pub fn emit(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        self.emit_into(&mut out);
+        out
+    }
+
+    /// Emits into `out` (cleared first), reusing its allocation.
+    pub fn emit_into(&self, out: &mut Vec<u8>) {
+        let n = self.layers.len();
+        if n <= 8 {
+            let mut starts = [0usize; 8];
+            let mut hends = [0usize; 8];
+            self.emit_spans(out, &mut starts[..n], &mut hends[..n]);
+        } else {
+            let mut starts = vec![0usize; n];
+            let mut hends = vec![0usize; n];
+            self.emit_spans(out, &mut starts, &mut hends);
+        }
+    }
+
+    /// Emits and returns each layer's span in the frame.
+    pub fn emit_with_spans(&self, out: &mut Vec<u8>) -> Vec<Span> {
+        let n = self.layers.len();
+        let mut starts = vec![0usize; n];
+        let mut hends = vec![0usize; n];
+        self.emit_spans(out, &mut starts, &mut hends);
+        let end = self.payload_end(&starts, out.len());
+        (0..n)
+            .map(|i| Span {
+                start: starts[i],
+                header_end: hends[i],
+                end: if self.layers[i].kind() == LayerKind::Padding { out.len() } else { end.max(hends[i]) },
+            })
+            .collect()
+    }
+
+    fn payload_end(&self, starts: &[usize], total: usize) -> usize {
+        self.layers
+            .iter()
+            .position(|l| l.kind() == LayerKind::Padding)
+            .map_or(total, |i| starts[i])
+    }
+
+    fn emit_spans(&self, out: &mut Vec<u8>, starts: &mut [usize], hends: &mut [usize]) {
+        out.clear();
+        for (i, layer) in self.layers.iter().enumerate() {
+            starts[i] = out.len();
+            let next = self.layers.get(i + 1).map(Layer::kind);
+            match layer {
+                Layer::Ether(h) => h.emit(out, if next == Some(LayerKind::Ip) { 0x0800 } else { 0x9000 }),
+                Layer::Ip(h) => h.emit(
+                    out,
+                    match next {
+                        Some(LayerKind::Tcp) => 6,
+                        Some(LayerKind::Udp) => 17,
+                        Some(LayerKind::Icmp) => 1,
+                        _ => 0,
+                    },
+                ),
+                Layer::Tcp(h) => h.emit(out),
+                Layer::Udp(h) => h.emit(out),
+                Layer::Icmp(h) => h.emit(out),
+                Layer::Raw(r) | Layer::Padding(r) => out.extend_from_slice(&r.load),
+            }
+            hends[i] = out.len();
+        }
+        let end = self.payload_end(starts, out.len());
+        for i in (0..self.layers.len()).rev() {
+            let (s, h) = (starts[i], hends[i]);
+            if s >= end {
+                continue;
+            }
+            match &self.layers[i] {
+                Layer::Ip(ip) => ip.finalize(&mut out[s..end], h - s),
+                Layer::Tcp(t) => {
+                    let addrs = Self::enclosing_addrs(&self.layers[..i], starts, out);
+                    t.finalize(&mut out[s..end], addrs)
+                }
+                Layer::Udp(u) => {
+                    let addrs = Self::enclosing_addrs(&self.layers[..i], starts, out);
+                    u.finalize(&mut out[s..end], addrs)
+                }
+                Layer::Icmp(c) => c.finalize(&mut out[s..end]),
+                _ => {}
+            }
+        }
+    }
+
+    /// Source and destination of the nearest IPv4 layer before the given ones, as emitted.
+    fn enclosing_addrs(before: &[Layer], starts: &[usize], out: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
+        let j = before.iter().rposition(|l| l.kind() == LayerKind::Ip)?;
+        let b = out.get(starts[j] + 12..starts[j] + 20)?;
+        Some((Ipv4Addr::new(b[0], b[1], b[2], b[3]), Ipv4Addr::new(b[4], b[5], b[6], b[7])))
+    }
+
+    /// Decodes a frame starting at Ethernet. Never fails: what cannot be decoded
+    /// stays as a Raw layer, and the first problem is returned beside the packet.
+    pub fn decode(bytes: &[u8]) -> (Packet, Option<DecodeError>) {
+        Self::decode_from(LayerKind::Ether, bytes)
+    }
+
+    /// Decodes bytes that start with a layer of `first` kind.
+    pub fn decode_from(first: LayerKind, bytes: &[u8]) -> (Packet, Option<DecodeError>) {
+        let mut layers = Vec::with_capacity(4);
+        let mut padding = Vec::new();
+        let err = decode_chain(first, bytes, 0, &mut layers, &mut padding);
+        layers.extend(padding.into_iter().rev());
+        (Packet { layers }, err)
+    }
+
+    /// Decodes a frame, keeping what it can (see [`Packet::decode`]).
+    pub fn parse(bytes: &[u8]) -> Packet {
+        Self::decode(bytes).0
+    }
+
+    /// Every field filled in, as it would be sent (scapy's show2): emits the
+    /// packet and reads each layer back from its own bytes.
+    pub fn resolved(&self) -> Packet {
+        let mut out = Vec::new();
+        let spans = self.emit_with_spans(&mut out);
+        let layers = self
+            .layers
+            .iter()
+            .zip(&spans)
+            .map(|(l, sp)| match Layer::parse_as(l.kind(), &out[sp.start..sp.end.max(sp.header_end)]) {
+                Ok((mut parsed, _)) => {
+                    // Payload-carrying layers keep only their own header fields.
+                    if let (Layer::Raw(r), Layer::Raw(orig)) | (Layer::Padding(r), Layer::Padding(orig)) = (&mut parsed, l) {
+                        r.load = orig.load.clone();
+                    }
+                    parsed
+                }
+                Err(_) => l.clone(),
+            })
+            .collect();
+        Packet { layers }
+    }
+
+    /// Index of the first layer of `kind`.
+    pub fn find(&self, kind: LayerKind) -> Option<usize> {
+        self.layers.iter().position(|l| l.kind() == kind)
+    }
+
+    /// The first IPv4 header.
+    pub fn ip(&self) -> Option<&Ipv4> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Ip(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The first TCP header.
+    pub fn tcp(&self) -> Option<&Tcp> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Tcp(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The first TCP header, mutable.
+    pub fn tcp_mut(&mut self) -> Option<&mut Tcp> {
+        self.layers.iter_mut().find_map(|l| match l {
+            Layer::Tcp(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The first UDP header.
+    pub fn udp(&self) -> Option<&Udp> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Udp(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The first ICMP header.
+    pub fn icmp(&self) -> Option<&Icmp> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Icmp(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The payload: the first Raw layer's bytes (empty when there is none).
+    pub fn payload(&self) -> &[u8] {
+        self.layers
+            .iter()
+            .find_map(|l| match l {
+                Layer::Raw(r) => Some(r.load.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
+    }
+}
+
+/// Decodes `b` as a chain starting at `kind`, appending layers; trailing padding
+/// (bytes past an IP datagram's total length) is collected separately so it
+/// ends the packet. Returns the first decode error, offsets relative to the frame.
+fn decode_chain(
+    mut kind: LayerKind,
+    b: &[u8],
+    base: usize,
+    layers: &mut Vec<Layer>,
+    padding: &mut Vec<Layer>,
+) -> Option<DecodeError> {
+    let mut off = 0;
+    let mut end = b.len();
+    loop {
+        let rest = &b[off..end];
+        if rest.is_empty() && kind != LayerKind::Ether {
+            return None;
+        }
+        let (layer, hlen) = match Layer::parse_as(kind, rest) {
+            Ok(x) => x,
+            Err(mut e) => {
+                e.offset += base + off;
+                if !rest.is_empty() {
+                    layers.push(Layer::raw(rest));
+                }
+                return Some(e);
+            }
+        };
+        let next = match &layer {
+            Layer::Ether(h) => match h.ethertype {
+                Some(0x0800) => LayerKind::Ip,
+                _ => LayerKind::Raw,
+            },
+            Layer::Ip(h) => {
+                let total = usize::from(h.len.unwrap_or(0));
+                if total >= hlen && total < rest.len() {
+                    padding.push(Layer::Padding(Raw { load: rest[total..].to_vec() }));
+                    end = off + total;
+                }
+                let fragment = h.frag.unwrap_or(0) != 0 || h.flags.unwrap_or(0) & 1 != 0;
+                match h.proto {
+                    _ if fragment => LayerKind::Raw,
+                    Some(6) => LayerKind::Tcp,
+                    Some(17) => LayerKind::Udp,
+                    Some(1) => LayerKind::Icmp,
+                    _ => LayerKind::Raw,
+                }
+            }
+            Layer::Icmp(h) if icmp::is_error_type(h.type_num()) => {
+                layers.push(layer);
+                off += hlen;
+                // The quoted datagram: decode what is there; a cut-short quote stays raw.
+                let quoted = &b[off..end];
+                if !quoted.is_empty() {
+                    let mut inner = Vec::new();
+                    let mut inner_pad = Vec::new();
+                    let e = decode_chain(LayerKind::Ip, quoted, base + off, &mut inner, &mut inner_pad);
+                    if e.is_none() || inner.first().is_some_and(|l| l.kind() == LayerKind::Ip) {
+                        layers.extend(inner);
+                        // Padding inside a quote is part of the quote, kept raw.
+                        layers.extend(inner_pad.into_iter().rev().map(|p| match p {
+                            Layer::Padding(r) => Layer::Raw(r),
+                            other => other,
+                        }));
+                    } else {
+                        layers.push(Layer::raw(quoted));
+                    }
+                }
+                return None;
+            }
+            _ => LayerKind::Raw,
+        };
+        let is_raw = matches!(layer, Layer::Raw(_));
+        layers.push(layer);
+        off += hlen;
+        if is_raw || off >= end {
+            return None;
+        }
+        kind = next;
+    }
+}

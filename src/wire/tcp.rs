@@ -1,0 +1,390 @@
+//! TCP header. Options are kept as raw bytes (lossless, even when malformed)
+//! and decoded on demand into [`TcpOption`]s.
+
+use super::checksum;
+use super::{DecodeError, FieldKind, FieldSpec, FieldValue, be16, be32, put16};
+use std::net::Ipv4Addr;
+
+/// A TCP header. `None` fields are computed (dataofs, chksum) or take
+/// defaults (sport 20, dport 80, flags S, window 8192, everything else 0).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tcp {
+    /// Source port.
+    pub sport: Option<u16>,
+    /// Destination port.
+    pub dport: Option<u16>,
+    /// Sequence number.
+    pub seq: Option<u32>,
+    /// Acknowledgment number.
+    pub ack: Option<u32>,
+    /// Data offset: header length in 32-bit words (4 bits).
+    pub dataofs: Option<u8>,
+    /// Reserved bits (3 bits).
+    pub reserved: Option<u8>,
+    /// Flags (9 bits, FSRPAUECN).
+    pub flags: Option<u16>,
+    /// Receive window.
+    pub window: Option<u16>,
+    /// Checksum.
+    pub chksum: Option<u16>,
+    /// Urgent pointer.
+    pub urgptr: Option<u16>,
+    /// Options, raw bytes (padded with EOL to 4 bytes when dataofs is computed).
+    pub options: Vec<u8>,
+}
+
+/// Flag bits.
+pub mod flags {
+    /// FIN.
+    pub const FIN: u16 = 0x01;
+    /// SYN.
+    pub const SYN: u16 = 0x02;
+    /// RST.
+    pub const RST: u16 = 0x04;
+    /// PSH.
+    pub const PSH: u16 = 0x08;
+    /// ACK.
+    pub const ACK: u16 = 0x10;
+}
+
+/// Default source port when none is set and none was assigned (scapy's).
+pub const DEFAULT_SPORT: u16 = 20;
+
+impl Tcp {
+    /// Header length without options.
+    pub const MIN_LEN: usize = 20;
+
+    /// Field table, in wire order.
+    pub const FIELDS: &'static [FieldSpec] = &[
+        FieldSpec { name: "sport", kind: FieldKind::UInt(16), default: "20", doc: "source port (a reserved free port when sending)" },
+        FieldSpec { name: "dport", kind: FieldKind::UInt(16), default: "80", doc: "destination port" },
+        FieldSpec { name: "seq", kind: FieldKind::UInt(32), default: "0", doc: "sequence number (modulo 2^32)" },
+        FieldSpec { name: "ack", kind: FieldKind::UInt(32), default: "0", doc: "acknowledgment number (modulo 2^32)" },
+        FieldSpec { name: "dataofs", kind: FieldKind::UInt(4), default: "auto", doc: "header length in 32-bit words" },
+        FieldSpec { name: "reserved", kind: FieldKind::UInt(3), default: "0", doc: "reserved bits" },
+        FieldSpec { name: "flags", kind: FieldKind::TcpFlags, default: "S", doc: "F S R P A U E C N" },
+        FieldSpec { name: "window", kind: FieldKind::UInt(16), default: "8192", doc: "receive window" },
+        FieldSpec { name: "chksum", kind: FieldKind::UInt(16), default: "auto", doc: "checksum over pseudo header, header, data" },
+        FieldSpec { name: "urgptr", kind: FieldKind::UInt(16), default: "0", doc: "urgent pointer" },
+        FieldSpec { name: "options", kind: FieldKind::TcpOptions, default: "[]", doc: "[(\"MSS\",1460), (\"NOP\",), (\"WScale\",7), (\"SAckOK\",), (\"Timestamp\",(1,0))] or raw bytes" },
+    ];
+
+    /// Parses the header; returns it and its length (dataofs * 4).
+    pub fn parse(b: &[u8]) -> Result<(Tcp, usize), DecodeError> {
+        let err = |offset, msg: String| DecodeError { layer: "TCP", offset, msg };
+        if b.len() < Self::MIN_LEN {
+            return Err(err(0, format!("truncated: {} of 20 header bytes", b.len())));
+        }
+        let dataofs = b[12] >> 4;
+        let hlen = usize::from(dataofs) * 4;
+        if hlen < Self::MIN_LEN {
+            return Err(err(12, format!("data offset {dataofs} is below the minimum of 5")));
+        }
+        if hlen > b.len() {
+            return Err(err(12, format!("data offset {dataofs} ({hlen} bytes) runs past the end ({} bytes)", b.len())));
+        }
+        Ok((
+            Tcp {
+                sport: Some(be16(b, 0)),
+                dport: Some(be16(b, 2)),
+                seq: Some(be32(b, 4)),
+                ack: Some(be32(b, 8)),
+                dataofs: Some(dataofs),
+                reserved: Some((b[12] >> 1) & 0x7),
+                flags: Some((u16::from(b[12] & 1) << 8) | u16::from(b[13])),
+                window: Some(be16(b, 14)),
+                chksum: Some(be16(b, 16)),
+                urgptr: Some(be16(b, 18)),
+                options: b[20..hlen].to_vec(),
+            },
+            hlen,
+        ))
+    }
+
+    /// Header length this header will have on the wire.
+    pub fn header_len(&self) -> usize {
+        let opts = if self.dataofs.is_none() { self.options.len().div_ceil(4) * 4 } else { self.options.len() };
+        Self::MIN_LEN + opts
+    }
+
+    /// The flags, defaulting to SYN.
+    pub fn flag_bits(&self) -> u16 {
+        self.flags.unwrap_or(flags::SYN)
+    }
+
+    /// Appends the header, checksum provisional when computed.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let hlen = self.header_len();
+        let dataofs = self.dataofs.unwrap_or((hlen / 4).min(15) as u8);
+        let fl = self.flag_bits();
+        let sp = self.sport.unwrap_or(DEFAULT_SPORT).to_be_bytes();
+        let dp = self.dport.unwrap_or(80).to_be_bytes();
+        let seq = self.seq.unwrap_or(0).to_be_bytes();
+        let ack = self.ack.unwrap_or(0).to_be_bytes();
+        let win = self.window.unwrap_or(8192).to_be_bytes();
+        let ck = self.chksum.unwrap_or(0).to_be_bytes();
+        let up = self.urgptr.unwrap_or(0).to_be_bytes();
+        out.extend_from_slice(&[
+            sp[0],
+            sp[1],
+            dp[0],
+            dp[1],
+            seq[0],
+            seq[1],
+            seq[2],
+            seq[3],
+            ack[0],
+            ack[1],
+            ack[2],
+            ack[3],
+            (dataofs << 4) | ((self.reserved.unwrap_or(0) & 7) << 1) | ((fl >> 8) as u8 & 1),
+            fl as u8,
+            win[0],
+            win[1],
+            ck[0],
+            ck[1],
+            up[0],
+            up[1],
+        ]);
+        out.extend_from_slice(&self.options);
+        if self.dataofs.is_none() {
+            out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
+        }
+    }
+
+    /// Fills in the computed checksum. `seg` runs from this header to the end of
+    /// the segment; `addrs` are the enclosing IPv4 source and destination.
+    pub fn finalize(&self, seg: &mut [u8], addrs: Option<(Ipv4Addr, Ipv4Addr)>) {
+        if self.chksum.is_none() {
+            let (s, d) = addrs.unwrap_or((super::ipv4::DEFAULT_ADDR, super::ipv4::DEFAULT_ADDR));
+            put16(seg, 16, 0);
+            let c = checksum::transport_checksum(s, d, 6, seg);
+            put16(seg, 16, c);
+        }
+    }
+
+    /// Reads field `i` of [`Self::FIELDS`].
+    pub fn slot(&self, i: usize) -> Option<FieldValue> {
+        let int = |v: Option<u64>| v.map(FieldValue::Int);
+        match i {
+            0 => int(self.sport.map(u64::from)),
+            1 => int(self.dport.map(u64::from)),
+            2 => int(self.seq.map(u64::from)),
+            3 => int(self.ack.map(u64::from)),
+            4 => int(self.dataofs.map(u64::from)),
+            5 => int(self.reserved.map(u64::from)),
+            6 => self.flags.map(FieldValue::Flags),
+            7 => int(self.window.map(u64::from)),
+            8 => int(self.chksum.map(u64::from)),
+            9 => int(self.urgptr.map(u64::from)),
+            10 => Some(FieldValue::Bytes(self.options.clone())),
+            _ => None,
+        }
+    }
+
+    /// Sets (or with `None` unsets) field `i`; the value was checked against its kind.
+    pub fn put(&mut self, i: usize, v: Option<FieldValue>) {
+        let n = v.as_ref().and_then(FieldValue::as_int);
+        match i {
+            0 => self.sport = n.map(|x| x as u16),
+            1 => self.dport = n.map(|x| x as u16),
+            2 => self.seq = n.map(|x| x as u32),
+            3 => self.ack = n.map(|x| x as u32),
+            4 => self.dataofs = n.map(|x| x as u8),
+            5 => self.reserved = n.map(|x| x as u8),
+            6 => self.flags = n.map(|x| x as u16),
+            7 => self.window = n.map(|x| x as u16),
+            8 => self.chksum = n.map(|x| x as u16),
+            9 => self.urgptr = n.map(|x| x as u16),
+            10 => {
+                self.options = match v {
+                    Some(FieldValue::Bytes(b)) => b,
+                    _ => Vec::new(),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Decodes the options; a malformed one ends the list with an error.
+    pub fn decoded_options(&self) -> (Vec<TcpOption>, Option<String>) {
+        decode_options(&self.options)
+    }
+
+    /// The MSS option's value, if present.
+    pub fn mss(&self) -> Option<u16> {
+        self.decoded_options().0.iter().find_map(|o| match o {
+            TcpOption::Mss(v) => Some(*v),
+            _ => None,
+        })
+    }
+
+    /// The window scale option's shift, if present.
+    pub fn wscale(&self) -> Option<u8> {
+        self.decoded_options().0.iter().find_map(|o| match o {
+            TcpOption::WScale(v) => Some(*v),
+            _ => None,
+        })
+    }
+}
+
+/// One TCP option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TcpOption {
+    /// End of option list (kind 0).
+    Eol,
+    /// No operation (kind 1).
+    Nop,
+    /// Maximum segment size (kind 2).
+    Mss(u16),
+    /// Window scale shift (kind 3).
+    WScale(u8),
+    /// SACK permitted (kind 4).
+    SackOk,
+    /// SACK blocks (kind 5): (left, right) edges.
+    Sack(Vec<(u32, u32)>),
+    /// Timestamps (kind 8): value, echo reply.
+    Timestamp(u32, u32),
+    /// Any other kind, data kept as bytes.
+    Unknown(u8, Vec<u8>),
+}
+
+impl TcpOption {
+    /// Appends the option's wire form.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        match self {
+            TcpOption::Eol => out.push(0),
+            TcpOption::Nop => out.push(1),
+            TcpOption::Mss(v) => {
+                out.extend_from_slice(&[2, 4]);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+            TcpOption::WScale(v) => out.extend_from_slice(&[3, 3, *v]),
+            TcpOption::SackOk => out.extend_from_slice(&[4, 2]),
+            TcpOption::Sack(blocks) => {
+                out.extend_from_slice(&[5, (2 + 8 * blocks.len()).min(255) as u8]);
+                for (l, r) in blocks {
+                    out.extend_from_slice(&l.to_be_bytes());
+                    out.extend_from_slice(&r.to_be_bytes());
+                }
+            }
+            TcpOption::Timestamp(v, e) => {
+                out.extend_from_slice(&[8, 10]);
+                out.extend_from_slice(&v.to_be_bytes());
+                out.extend_from_slice(&e.to_be_bytes());
+            }
+            TcpOption::Unknown(k, d) => {
+                out.extend_from_slice(&[*k, (2 + d.len()).min(255) as u8]);
+                out.extend_from_slice(d);
+            }
+        }
+    }
+
+    /// tcpdump-like short form: `mss 65495`, `nop`, `wscale 7`, `TS val 1 ecr 0`.
+    pub fn short(&self) -> String {
+        match self {
+            TcpOption::Eol => "eol".into(),
+            TcpOption::Nop => "nop".into(),
+            TcpOption::Mss(v) => format!("mss {v}"),
+            TcpOption::WScale(v) => format!("wscale {v}"),
+            TcpOption::SackOk => "sackOK".into(),
+            TcpOption::Sack(b) => {
+                let blocks: Vec<String> = b.iter().map(|(l, r)| format!("{l}:{r}")).collect();
+                format!("sack {{{}}}", blocks.join(" "))
+            }
+            TcpOption::Timestamp(v, e) => format!("TS val {v} ecr {e}"),
+            TcpOption::Unknown(k, d) => format!("opt-{k} {}", hex::encode(d)),
+        }
+    }
+}
+
+/// Encodes options, padding with EOL bytes to a multiple of 4.
+pub fn encode_options(opts: &[TcpOption]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for o in opts {
+        o.emit(&mut out);
+    }
+    out.resize(out.len().div_ceil(4) * 4, 0);
+    out
+}
+
+/// Decodes raw option bytes. Stops at EOL (the rest is padding) or at the first
+/// malformed option, which it describes.
+pub fn decode_options(b: &[u8]) -> (Vec<TcpOption>, Option<String>) {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let kind = b[i];
+        match kind {
+            0 => {
+                out.push(TcpOption::Eol);
+                return (out, None);
+            }
+            1 => {
+                out.push(TcpOption::Nop);
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = b.get(i + 1) else {
+            return (out, Some(format!("option kind {kind} at byte {i} has no length byte")));
+        };
+        let len = usize::from(len);
+        if len < 2 {
+            return (out, Some(format!("option kind {kind} at byte {i} has length {len} (minimum 2)")));
+        }
+        if i + len > b.len() {
+            return (out, Some(format!("option kind {kind} at byte {i} has length {len}, past the end of the options")));
+        }
+        let d = &b[i + 2..i + len];
+        let bad_len = |want: &str| Some(format!("option kind {kind} at byte {i} has length {len}, expected {want}"));
+        let opt = match kind {
+            2 if d.len() == 2 => TcpOption::Mss(be16(d, 0)),
+            3 if d.len() == 1 => TcpOption::WScale(d[0]),
+            4 if d.is_empty() => TcpOption::SackOk,
+            5 if d.len() % 8 == 0 => TcpOption::Sack(d.chunks_exact(8).map(|c| (be32(c, 0), be32(c, 4))).collect()),
+            8 if d.len() == 8 => TcpOption::Timestamp(be32(d, 0), be32(d, 4)),
+            2 => return (out, bad_len("4")),
+            3 => return (out, bad_len("3")),
+            4 => return (out, bad_len("2")),
+            5 => return (out, bad_len("2 + 8n")),
+            8 => return (out, bad_len("10")),
+            _ => TcpOption::Unknown(kind, d.to_vec()),
+        };
+        out.push(opt);
+        i += len;
+    }
+    (out, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_round_trip() {
+        let opts = vec![
+            TcpOption::Mss(65495),
+            TcpOption::SackOk,
+            TcpOption::Timestamp(1, 0),
+            TcpOption::Nop,
+            TcpOption::WScale(7),
+        ];
+        let raw = encode_options(&opts);
+        assert_eq!(raw.len(), 20);
+        assert_eq!(&raw[..4], &[2, 4, 0xff, 0xd7]);
+        assert_eq!(decode_options(&raw), (opts, None));
+    }
+
+    #[test]
+    fn malformed_options_are_reported_not_panicked() {
+        for raw in [&[2u8][..], &[2, 0], &[2, 1, 0, 0], &[2, 40, 1, 2], &[3, 2], &[8, 4, 0, 0], &[5, 3, 0]] {
+            let (_, err) = decode_options(raw);
+            assert!(err.is_some(), "{raw:?}");
+        }
+        let (opts, err) = decode_options(&[1, 1, 99, 3, 7, 0, 0xff]);
+        assert_eq!(opts, vec![TcpOption::Nop, TcpOption::Nop, TcpOption::Unknown(99, vec![7]), TcpOption::Eol]);
+        assert_eq!(err, None);
+    }
+}
