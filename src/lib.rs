@@ -2,9 +2,12 @@
 //!
 //! See ARCHITECTURE.md for how the modules fit together.
 
-pub mod wire;
-pub mod lang;
-pub mod render;
+pub mod commands;
 pub mod engine;
-pub mod repl;
+pub mod host;
+pub mod lang;
 pub mod link;
+pub mod render;
+pub mod repl;
+pub mod session;
+pub mod wire;

@@ -1,24 +1,50 @@
 //! craft: the command line. Parses arguments, runs the engine, maps outcomes
 //! to exit codes: 0 ok, 1 a check failed, 2 usage/syntax/evaluation error,
-//! 3 no reply in time, 4 not permitted.
+//! 3 no reply in time, 4 not permitted, 130 interrupted.
 
-use clap::{Parser, Subcommand};
-use craft::engine::{Engine, ErrorKind};
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use craft::commands::{self, live_exit, report};
+use craft::engine::live::{Live, LiveOptions};
+use craft::engine::{Engine, ErrorKind, Value};
 use std::io::{IsTerminal, Read};
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "craft", version, about = "Build packets layer by layer, send them on lo, match the replies, answer them.",
-    long_about = "Build packets layer by layer, send them on lo, match the replies, answer them.\n\nWith no command, craft starts its interactive shell (or, with input piped in, runs it like a recipe).")]
+#[command(
+    name = "craft",
+    version,
+    about = "Build packets layer by layer, send them on lo, match the replies, answer them.",
+    long_about = "Build packets layer by layer, send them on lo, match the replies, answer them.\n\n\
+        With no command, craft starts its interactive shell; with input piped in, it runs it like a recipe.\n\n\
+        Exit codes: 0 ok, 1 a check failed (an expect, a RST to syn), 2 usage/syntax/evaluation error, \
+        3 no reply in time, 4 not permitted (needs CAP_NET_RAW)."
+)]
 struct Cli {
+    #[command(flatten)]
+    common: Common,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
 
+#[derive(ClapArgs, Clone)]
+struct Common {
+    /// Interface to send and receive on.
+    #[arg(long, global = true, default_value = "lo")]
+    iface: String,
+    /// Write every frame sent and received to this pcap file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Touch no sysctl and no firewall rule (prepare lo yourself).
+    #[arg(long, global = true)]
+    no_setup: bool,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
-    /// Build a packet from an expression and show it (needs no privileges).
+    /// Build a packet from an expression and show it (offline; needs no privileges).
     Show {
         /// A packet expression, e.g. 'Ether()/IP()/TCP(flags="S")'.
         expr: String,
@@ -34,36 +60,222 @@ enum Cmd {
         /// Recipe files (.craft).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Parse and check only; send nothing (exit 2 on a syntax error).
+        #[arg(long)]
+        check: bool,
+        /// Set a variable before the recipe runs: --var port=1234 (the value is an expression).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
     },
+    /// Send SYN probes and print each reply with its RTT, then statistics.
+    Syn {
+        /// Destination port.
+        #[arg(long)]
+        dport: u16,
+        /// Destination address.
+        #[arg(long, default_value = "127.0.0.1")]
+        dst: Ipv4Addr,
+        /// Source port (default: a free port craft reserves and guards).
+        #[arg(long)]
+        sport: Option<u16>,
+        /// Number of probes.
+        #[arg(long, short = 'c', default_value_t = 1)]
+        count: u32,
+        /// Seconds between probes.
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+        /// Seconds to wait for each reply.
+        #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
+        /// One JSON object per probe, then a summary object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a packet built from an expression.
+    Send {
+        /// A packet expression.
+        expr: String,
+        /// How many times.
+        #[arg(long, short = 'c', default_value_t = 1)]
+        count: u64,
+    },
+    /// Print packets seen on the interface.
+    Sniff {
+        /// Stop after this many packets.
+        #[arg(long, short = 'c')]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        timeout: Option<f64>,
+        /// tcpdump-like filter: 'tcp port 1234', 'udp or icmp', 'src host 127.0.0.1'.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Decode a capture file (pcap or pcapng).
+    Read {
+        /// The capture.
+        file: PathBuf,
+        /// Every field of every frame.
+        #[arg(long)]
+        show: bool,
+        /// Hexdump of every frame.
+        #[arg(long, conflicts_with = "show")]
+        hex: bool,
+    },
+    /// Check what stands between you and a working raw socket on lo.
+    Doctor,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let c = cli.common.clone();
     let code = match cli.cmd {
-        None => repl_or_stdin(),
+        None => repl_or_stdin(&c),
         Some(Cmd::Show { expr, hex, dump }) => show(&expr, hex, dump),
-        Some(Cmd::Run { files }) => run(&files),
+        Some(Cmd::Run { files, check, vars }) => run(&c, &files, check, &vars),
+        Some(Cmd::Syn {
+            dport,
+            dst,
+            sport,
+            count,
+            interval,
+            timeout,
+            json,
+        }) => {
+            let o = commands::syn::SynOptions {
+                dst,
+                dport,
+                sport,
+                count: count.max(1),
+                interval: secs(interval),
+                timeout: secs(timeout),
+                json,
+            };
+            with_live(&c, |live| commands::syn::run(live, &o))
+        }
+        Some(Cmd::Send { expr, count }) => {
+            let src = format!("send({expr}, count={count})");
+            eval_live(&c, &src)
+        }
+        Some(Cmd::Sniff {
+            count,
+            timeout,
+            filter,
+        }) => {
+            let mut args = vec![];
+            if let Some(n) = count {
+                args.push(format!("count={n}"));
+            }
+            if let Some(t) = timeout {
+                args.push(format!("timeout={t}"));
+            }
+            if let Some(f) = filter {
+                args.push(format!(
+                    "filter=\"{}\"",
+                    craft::lang::escape_bytes(f.as_bytes())
+                ));
+            }
+            eval_live(&c, &format!("_ = sniff({})", args.join(", ")))
+        }
+        Some(Cmd::Read { file, show, hex }) => {
+            let style = if show {
+                commands::read::ReadStyle::Show
+            } else if hex {
+                commands::read::ReadStyle::Hex
+            } else {
+                commands::read::ReadStyle::Summary
+            };
+            commands::read::run(&file, style, color())
+        }
+        Some(Cmd::Doctor) => commands::doctor::run(&c.iface),
     };
-    ExitCode::from(code as u8)
+    ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-fn new_engine() -> Engine {
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(if s.is_finite() && s >= 0.0 {
+        s.min(86400.0)
+    } else {
+        0.0
+    })
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn live_options(c: &Common) -> LiveOptions {
+    LiveOptions {
+        iface: c.iface.clone(),
+        setup: !c.no_setup,
+        pcap: c.pcap.clone(),
+    }
+}
+
+/// SIGINT and SIGTERM set the interrupt flag: waits end, the run unwinds, and
+/// the host preparation is undone on the way out.
+fn install_signal_handlers() {
+    extern "C" fn on_signal(_: libc::c_int) {
+        craft::link::interrupted().store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_signal as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+    }
+}
+
+fn with_live(
+    c: &Common,
+    f: impl FnOnce(&mut Live) -> Result<i32, craft::engine::live::LiveError>,
+) -> i32 {
+    install_signal_handlers();
+    let mut live = Live::new(live_options(c));
+    let code = match f(&mut live) {
+        Ok(code) => code,
+        Err(e) => live_exit(e),
+    };
+    for w in live.release() {
+        eprintln!("craft: {w}");
+    }
+    code
+}
+
+fn new_engine(c: Option<&Common>) -> Engine {
     let mut e = Engine::new(Box::new(std::io::stdout()));
-    e.color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    e.color = color();
+    if let Some(c) = c {
+        e.live = Some(Live::new(live_options(c)));
+    }
     e
 }
 
-fn report(e: &craft::engine::Error) -> i32 {
-    if e.kind == ErrorKind::Expect {
-        eprintln!("{e}");
-    } else {
-        eprintln!("craft: {e}");
+fn finish(mut eng: Engine, code: i32) -> i32 {
+    if let Some(mut live) = eng.live.take() {
+        for w in live.release() {
+            eprintln!("craft: {w}");
+        }
     }
-    e.kind.exit_code()
+    code
+}
+
+fn eval_live(c: &Common, src: &str) -> i32 {
+    install_signal_handlers();
+    let mut eng = new_engine(Some(c));
+    eng.report_expects = false;
+    let code = match eng.run_source("", src) {
+        Ok(()) => 0,
+        Err(e) if e.kind == ErrorKind::Interrupted => 130,
+        Err(e) => report(&e),
+    };
+    finish(eng, code)
 }
 
 fn show(expr: &str, hex: bool, dump: bool) -> i32 {
-    let mut eng = new_engine();
+    let mut eng = new_engine(None);
     let v = match eng.eval_str(expr) {
         Ok(v) => v,
         Err(e) => return report(&e),
@@ -83,37 +295,91 @@ fn show(expr: &str, hex: bool, dump: bool) -> i32 {
     0
 }
 
-fn run(files: &[PathBuf]) -> i32 {
+fn run(c: &Common, files: &[PathBuf], check: bool, vars: &[String]) -> i32 {
+    if check {
+        return commands_check(files);
+    }
+    install_signal_handlers();
     let mut worst = 0;
     for f in files {
-        let mut eng = new_engine();
-        match eng.run_file(f) {
-            Ok(()) => println!("{}: passed", f.display()),
+        let mut eng = new_engine(Some(c));
+        for v in vars {
+            let Some((name, value)) = v.split_once('=') else {
+                eprintln!("craft: --var {v}: write it as name=value");
+                return 2;
+            };
+            let val = eng
+                .eval_str(value)
+                .unwrap_or_else(|_| Value::Str(value.as_bytes().to_vec()));
+            eng.set_var(name.trim(), val);
+        }
+        let r = eng.run_file(f);
+        let code = match &r {
+            Ok(()) => {
+                println!("{}: passed", f.display());
+                0
+            }
             Err(e) => {
-                let code = report(&e);
-                println!("{}: failed at {}:{}", f.display(), f.display(), e.pos.line);
-                if worst == 0 || code == 2 {
-                    worst = code;
+                let code = report(e);
+                println!(
+                    "{}: failed at {}:{}",
+                    f.display(),
+                    if e.file.is_empty() {
+                        f.display().to_string()
+                    } else {
+                        e.file.clone()
+                    },
+                    e.pos.line
+                );
+                code
+            }
+        };
+        finish(eng, 0);
+        if code == 130 {
+            return 130;
+        }
+        if worst == 0 || code == 2 || code == 4 {
+            worst = code;
+        }
+    }
+    worst
+}
+
+fn commands_check(files: &[PathBuf]) -> i32 {
+    let mut worst = 0;
+    for f in files {
+        match std::fs::read_to_string(f) {
+            Ok(src) => match craft::lang::parse_program(&src) {
+                Ok(_) => println!("{}: ok", f.display()),
+                Err(e) => {
+                    eprintln!("craft: {}:{e}", f.display());
+                    worst = 2;
                 }
+            },
+            Err(e) => {
+                eprintln!("craft: {}: {e}", f.display());
+                worst = 2;
             }
         }
     }
     worst
 }
 
-fn repl_or_stdin() -> i32 {
-    let eng = new_engine();
+fn repl_or_stdin(c: &Common) -> i32 {
+    install_signal_handlers();
+    let mut eng = new_engine(Some(c));
     if std::io::stdin().is_terminal() {
-        return craft::repl::run_interactive(eng);
+        let code = craft::repl::run_interactive(eng);
+        return code;
     }
     let mut src = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut src) {
         eprintln!("craft: cannot read standard input: {e}");
         return 2;
     }
-    let mut eng = eng;
-    match eng.run_source("<stdin>", &src) {
+    let code = match eng.run_source("<stdin>", &src) {
         Ok(()) => 0,
         Err(e) => report(&e),
-    }
+    };
+    finish(eng, code)
 }

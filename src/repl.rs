@@ -20,7 +20,9 @@ use std::rc::Rc;
 /// layers and variables, or after `x.` the layers and fields of `x`.
 pub fn complete(engine: &Engine, line: &str, pos: usize) -> (usize, Vec<String>) {
     let before = &line[..pos];
-    let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |i| i + 1);
     let word = &before[start..];
     if let Some(dot) = word.rfind('.') {
         let (base, prefix) = (&word[..dot], &word[dot + 1..]);
@@ -30,7 +32,10 @@ pub fn complete(engine: &Engine, line: &str, pos: usize) -> (usize, Vec<String>)
         cands.dedup();
         return (start + dot + 1, cands);
     }
-    let mut cands: Vec<String> = builtins::BUILTINS.iter().map(|b| b.name.to_string()).collect();
+    let mut cands: Vec<String> = builtins::BUILTINS
+        .iter()
+        .map(|b| b.name.to_string())
+        .collect();
     cands.extend(LayerKind::ALL.iter().map(|k| k.name().to_string()));
     cands.extend(engine.var_names());
     cands.extend(["expect", "include", "none", "true", "false"].map(String::from));
@@ -43,13 +48,21 @@ pub fn complete(engine: &Engine, line: &str, pos: usize) -> (usize, Vec<String>)
 /// Layers and fields reachable after `base.` (e.g. `p` or `p.tcp`).
 fn attr_candidates(engine: &Engine, base: &str) -> Vec<String> {
     let mut parts = base.split('.');
-    let Some(var) = parts.next() else { return Vec::new() };
+    let Some(var) = parts.next() else {
+        return Vec::new();
+    };
     let Some(crate::engine::Value::Packet(view)) = engine.var(var) else {
         return Vec::new();
     };
     let mut start = view.start;
     for p in parts {
-        match LayerKind::from_name(p).and_then(|k| view.pkt.layers.iter().skip(start).position(|l| l.kind() == k)) {
+        match LayerKind::from_name(p).and_then(|k| {
+            view.pkt
+                .layers
+                .iter()
+                .skip(start)
+                .position(|l| l.kind() == k)
+        }) {
             Some(i) => start += i,
             None => return Vec::new(),
         }
@@ -71,9 +84,23 @@ struct ReplHelper {
 
 impl Completer for ReplHelper {
     type Candidate = Pair;
-    fn complete(&self, line: &str, pos: usize, _: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let (start, cands) = complete(&self.engine.borrow(), line, pos);
-        Ok((start, cands.into_iter().map(|c| Pair { display: c.clone(), replacement: c }).collect()))
+        Ok((
+            start,
+            cands
+                .into_iter()
+                .map(|c| Pair {
+                    display: c.clone(),
+                    replacement: c,
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -88,7 +115,9 @@ impl Hinter for ReplHelper {
         if line[open..].contains(')') {
             return None;
         }
-        let name_start = line[..open].rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        let name_start = line[..open]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
         let b = builtins::lookup(&line[name_start..open])?;
         (line.len() == open + 1).then(|| format!("  {}  {}", b.usage, b.doc))
     }
@@ -126,12 +155,17 @@ pub fn run_interactive(engine: Engine) -> i32 {
             return 2;
         }
     };
-    rl.set_helper(Some(ReplHelper { engine: engine.clone() }));
+    rl.set_helper(Some(ReplHelper {
+        engine: engine.clone(),
+    }));
     let hist = history_path();
     if let Some(h) = &hist {
         let _ = rl.load_history(h);
     }
-    println!("craft {}: build packets layer by layer. help() lists what there is; Ctrl-D leaves.", env!("CARGO_PKG_VERSION"));
+    println!(
+        "craft {}: build packets layer by layer. help() lists what there is; Ctrl-D leaves.",
+        env!("CARGO_PKG_VERSION")
+    );
     loop {
         match rl.readline("craft> ") {
             Ok(line) => {
@@ -141,7 +175,11 @@ pub fn run_interactive(engine: Engine) -> i32 {
                 let _ = rl.add_history_entry(line.as_str());
                 crate::link::interrupted().store(false, std::sync::atomic::Ordering::SeqCst);
                 if let Err(e) = engine.borrow_mut().run_source("", &line) {
-                    let prefix = if e.kind == ErrorKind::Expect { "" } else { "error: " };
+                    let prefix = if e.kind == ErrorKind::Expect {
+                        ""
+                    } else {
+                        "error: "
+                    };
                     eprintln!("{prefix}{e}");
                 }
             }

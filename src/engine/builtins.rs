@@ -20,16 +20,76 @@ pub struct Builtin {
 
 /// Every builtin, in the order `help()` lists them.
 pub const BUILTINS: &[Builtin] = &[
-    Builtin { name: "show", usage: "show(p)", doc: "every field, computed values filled in, layer by layer" },
-    Builtin { name: "hexdump", usage: "hexdump(p)", doc: "offset, hex and ASCII; which bytes belong to which layer" },
-    Builtin { name: "summary", usage: "summary(p)", doc: "one tcpdump-like line" },
-    Builtin { name: "ls", usage: "ls(TCP) | ls(p) | ls()", doc: "a layer's fields with types and defaults; a packet's field values; the layers" },
-    Builtin { name: "help", usage: "help() | help(name)", doc: "this list, or help on one builtin or layer" },
-    Builtin { name: "len", usage: "len(x)", doc: "length in bytes of a packet or string; items of a list" },
-    Builtin { name: "bytes", usage: "bytes(p)", doc: "the frame's bytes as a string" },
-    Builtin { name: "hex", usage: "hex(x)", doc: "an integer or bytes as hex text" },
-    Builtin { name: "print", usage: "print(x, ...)", doc: "prints values (strings without quotes)" },
-    Builtin { name: "sleep", usage: "sleep(seconds)", doc: "waits" },
+    Builtin {
+        name: "sr1",
+        usage: "sr1(p, timeout=2)",
+        doc: "sends p and returns the first packet that answers it, or none",
+    },
+    Builtin {
+        name: "send",
+        usage: "send(p, count=1)",
+        doc: "sends p on the interface (an Ether layer is added if missing)",
+    },
+    Builtin {
+        name: "sendp",
+        usage: "sendp(p, count=1)",
+        doc: "the same as send: craft always sends whole frames",
+    },
+    Builtin {
+        name: "sniff",
+        usage: "sniff(count=, timeout=, filter=\"tcp port 1234\")",
+        doc: "receives packets; returns them as a list",
+    },
+    Builtin {
+        name: "show",
+        usage: "show(p)",
+        doc: "every field, computed values filled in, layer by layer",
+    },
+    Builtin {
+        name: "hexdump",
+        usage: "hexdump(p)",
+        doc: "offset, hex and ASCII; which bytes belong to which layer",
+    },
+    Builtin {
+        name: "summary",
+        usage: "summary(p)",
+        doc: "one tcpdump-like line",
+    },
+    Builtin {
+        name: "ls",
+        usage: "ls(TCP) | ls(p) | ls()",
+        doc: "a layer's fields with types and defaults; a packet's field values; the layers",
+    },
+    Builtin {
+        name: "help",
+        usage: "help() | help(name)",
+        doc: "this list, or help on one builtin or layer",
+    },
+    Builtin {
+        name: "len",
+        usage: "len(x)",
+        doc: "length in bytes of a packet or string; items of a list",
+    },
+    Builtin {
+        name: "bytes",
+        usage: "bytes(p)",
+        doc: "the frame's bytes as a string",
+    },
+    Builtin {
+        name: "hex",
+        usage: "hex(x)",
+        doc: "an integer or bytes as hex text",
+    },
+    Builtin {
+        name: "print",
+        usage: "print(x, ...)",
+        doc: "prints values (strings without quotes)",
+    },
+    Builtin {
+        name: "sleep",
+        usage: "sleep(seconds)",
+        doc: "waits",
+    },
 ];
 
 /// Finds a builtin by name.
@@ -39,20 +99,33 @@ pub fn lookup(name: &str) -> Option<&'static Builtin> {
 
 /// Calls a layer constructor: `TCP(dport=80, flags="S")`, `Raw("bytes")`, or
 /// `Ether(bytes)` to decode a frame from bytes.
-pub fn construct(kind: LayerKind, args: Vec<Value>, kwargs: Vec<(String, Value, Pos)>, pos: Pos) -> EvalResult<Value> {
+pub fn construct(
+    kind: LayerKind,
+    args: Vec<Value>,
+    kwargs: Vec<(String, Value, Pos)>,
+    pos: Pos,
+) -> EvalResult<Value> {
     let mut layer = Layer::new(kind);
     if let Some(first) = args.first() {
         if args.len() > 1 {
-            return Err(Error::eval(pos, format!("{}() takes at most one positional argument", kind.name())));
+            return Err(Error::eval(
+                pos,
+                format!("{}() takes at most one positional argument", kind.name()),
+            ));
         }
         match (kind, first) {
             (LayerKind::Raw | LayerKind::Padding, v) => {
-                let b = bytes_of(v).ok_or_else(|| Error::eval(pos, format!("Raw() takes a string, not {}", v.type_name())))?;
+                let b = bytes_of(v).ok_or_else(|| {
+                    Error::eval(pos, format!("Raw() takes a string, not {}", v.type_name()))
+                })?;
                 layer.put(0, Some(crate::wire::FieldValue::Bytes(b)));
             }
             (_, Value::Str(b)) => {
                 if !kwargs.is_empty() {
-                    return Err(Error::eval(pos, format!("{}(bytes) decodes; set fields afterwards", kind.name())));
+                    return Err(Error::eval(
+                        pos,
+                        format!("{}(bytes) decodes; set fields afterwards", kind.name()),
+                    ));
                 }
                 let (pkt, _) = Packet::decode_from(kind, b);
                 return Ok(Value::Packet(PacketView::whole(pkt)));
@@ -60,7 +133,13 @@ pub fn construct(kind: LayerKind, args: Vec<Value>, kwargs: Vec<(String, Value, 
             (_, v) => {
                 return Err(Error::eval(
                     pos,
-                    format!("{}() takes fields by name, e.g. {}({}=...), not a {} first", kind.name(), kind.name(), kind.fields()[0].name, v.type_name()),
+                    format!(
+                        "{}() takes fields by name, e.g. {}({}=...), not a {} first",
+                        kind.name(),
+                        kind.name(),
+                        kind.fields()[0].name,
+                        v.type_name()
+                    ),
                 ));
             }
         }
@@ -68,7 +147,14 @@ pub fn construct(kind: LayerKind, args: Vec<Value>, kwargs: Vec<(String, Value, 
     for (name, v, kpos) in kwargs {
         let Some(fi) = kind.field_index(&name) else {
             let names: Vec<&str> = kind.fields().iter().map(|f| f.name).collect();
-            return Err(Error::eval(kpos, format!("{} has no field '{name}' (fields: {})", kind.name(), names.join(", "))));
+            return Err(Error::eval(
+                kpos,
+                format!(
+                    "{} has no field '{name}' (fields: {})",
+                    kind.name(),
+                    names.join(", ")
+                ),
+            ));
         };
         if v == Value::None {
             continue;
@@ -89,12 +175,20 @@ pub struct Args {
 
 impl Args {
     /// Wraps a call's arguments.
-    pub fn new(name: &'static str, pos: Pos, args: Vec<Value>, kwargs: Vec<(String, Value, Pos)>) -> Args {
+    pub fn new(
+        name: &'static str,
+        pos: Pos,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value, Pos)>,
+    ) -> Args {
         Args {
             name,
             pos,
             args: args.into_iter().map(Some).collect(),
-            kwargs: kwargs.into_iter().map(|(k, v, p)| (k, Some(v), p)).collect(),
+            kwargs: kwargs
+                .into_iter()
+                .map(|(k, v, p)| (k, Some(v), p))
+                .collect(),
         }
     }
 
@@ -103,12 +197,16 @@ impl Args {
         if let Some(v) = self.args.get_mut(i).and_then(Option::take) {
             return Some(v);
         }
-        self.kwargs.iter_mut().find(|(k, _, _)| k == key).and_then(|(_, v, _)| v.take())
+        self.kwargs
+            .iter_mut()
+            .find(|(k, _, _)| k == key)
+            .and_then(|(_, v, _)| v.take())
     }
 
     /// A required argument.
     pub fn req(&mut self, i: usize, key: &str) -> EvalResult<Value> {
-        self.opt(i, key).ok_or_else(|| Error::eval(self.pos, format!("{}() needs {key}", self.name)))
+        self.opt(i, key)
+            .ok_or_else(|| Error::eval(self.pos, format!("{}() needs {key}", self.name)))
     }
 
     /// A number of seconds.
@@ -117,17 +215,34 @@ impl Args {
             None | Some(Value::None) => Ok(None),
             Some(Value::Int(n)) if n >= 0 => Ok(Some(n as f64)),
             Some(Value::Float(f)) if f >= 0.0 && f.is_finite() => Ok(Some(f)),
-            Some(v) => Err(Error::eval(self.pos, format!("{}(): {key} must be seconds (a number ≥ 0), not {}", self.name, v.repr()))),
+            Some(v) => Err(Error::eval(
+                self.pos,
+                format!(
+                    "{}(): {key} must be seconds (a number ≥ 0), not {}",
+                    self.name,
+                    v.repr()
+                ),
+            )),
         }
     }
 
     /// Errors on arguments nobody took.
     pub fn finish(self) -> EvalResult<()> {
         if let Some(i) = self.args.iter().position(Option::is_some) {
-            return Err(Error::eval(self.pos, format!("{}() got too many arguments (argument {} is extra)", self.name, i + 1)));
+            return Err(Error::eval(
+                self.pos,
+                format!(
+                    "{}() got too many arguments (argument {} is extra)",
+                    self.name,
+                    i + 1
+                ),
+            ));
         }
         if let Some((k, _, p)) = self.kwargs.iter().find(|(_, v, _)| v.is_some()) {
-            return Err(Error::eval(*p, format!("{}() has no argument '{k}'", self.name)));
+            return Err(Error::eval(
+                *p,
+                format!("{}() has no argument '{k}'", self.name),
+            ));
         }
         Ok(())
     }
@@ -143,13 +258,25 @@ pub fn packet_arg(name: &str, v: Value, pos: Pos) -> EvalResult<PacketView> {
     match v {
         Value::Packet(p) => Ok(p),
         Value::Layer(k) => Ok(PacketView::whole(Packet::of(Layer::new(k)))),
-        Value::None => Err(Error::eval(pos, format!("{name}(): got none instead of a packet (nothing answered in time?)"))),
-        other => Err(Error::eval(pos, format!("{name}() takes a packet, not {}", other.type_name()))),
+        Value::None => Err(Error::eval(
+            pos,
+            format!("{name}(): got none instead of a packet (nothing answered in time?)"),
+        )),
+        other => Err(Error::eval(
+            pos,
+            format!("{name}() takes a packet, not {}", other.type_name()),
+        )),
     }
 }
 
 /// Calls builtin `name`.
-pub fn call(eng: &mut Engine, name: &'static str, args: Vec<Value>, kwargs: Vec<(String, Value, Pos)>, pos: Pos) -> EvalResult<Value> {
+pub fn call(
+    eng: &mut Engine,
+    name: &'static str,
+    args: Vec<Value>,
+    kwargs: Vec<(String, Value, Pos)>,
+    pos: Pos,
+) -> EvalResult<Value> {
     let mut a = Args::new(name, pos, args, kwargs);
     let r = match name {
         "show" | "hexdump" | "summary" => {
@@ -168,10 +295,22 @@ pub fn call(eng: &mut Engine, name: &'static str, args: Vec<Value>, kwargs: Vec<
             let what = a.opt(0, "layer");
             a.finish()?;
             let text = match what {
-                None => LayerKind::ALL.iter().map(|k| format!("{:<8} {}", k.name(), layer_doc(*k))).collect::<Vec<_>>().join("\n"),
+                None => LayerKind::ALL
+                    .iter()
+                    .map(|k| format!("{:<8} {}", k.name(), layer_doc(*k)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 Some(Value::Layer(k)) => ls_layer(k),
                 Some(Value::Packet(p)) => ls_packet(&p),
-                Some(v) => return Err(Error::eval(pos, format!("ls() takes a layer like TCP or a packet, not {}", v.type_name()))),
+                Some(v) => {
+                    return Err(Error::eval(
+                        pos,
+                        format!(
+                            "ls() takes a layer like TCP or a packet, not {}",
+                            v.type_name()
+                        ),
+                    ));
+                }
             };
             eng.print(&text);
             Value::None
@@ -181,14 +320,21 @@ pub fn call(eng: &mut Engine, name: &'static str, args: Vec<Value>, kwargs: Vec<
             a.finish()?;
             let text = match what {
                 None => help_text(),
-                Some(Value::Builtin(b)) => lookup(b).map(|b| format!("{}\n  {}", b.usage, b.doc)).unwrap_or_default(),
+                Some(Value::Builtin(b)) => lookup(b)
+                    .map(|b| format!("{}\n  {}", b.usage, b.doc))
+                    .unwrap_or_default(),
                 Some(Value::Layer(k)) => ls_layer(k),
                 Some(Value::Str(s)) => {
                     let n = String::from_utf8_lossy(&s).into_owned();
                     match (lookup(&n), LayerKind::from_name(&n)) {
                         (Some(b), _) => format!("{}\n  {}", b.usage, b.doc),
                         (_, Some(k)) => ls_layer(k),
-                        _ => return Err(Error::eval(pos, format!("no builtin or layer named '{n}'"))),
+                        _ => {
+                            return Err(Error::eval(
+                                pos,
+                                format!("no builtin or layer named '{n}'"),
+                            ));
+                        }
                     }
                 }
                 Some(v) => format!("{}: {}", v.type_name(), v.repr()),
@@ -203,7 +349,12 @@ pub fn call(eng: &mut Engine, name: &'static str, args: Vec<Value>, kwargs: Vec<
                 Value::Packet(p) => p.bytes().len() as i64,
                 Value::Str(s) => s.len() as i64,
                 Value::List(v) | Value::Tuple(v) => v.len() as i64,
-                other => return Err(Error::eval(pos, format!("len() of {} is not defined", other.type_name()))),
+                other => {
+                    return Err(Error::eval(
+                        pos,
+                        format!("len() of {} is not defined", other.type_name()),
+                    ));
+                }
             })
         }
         "bytes" => {
@@ -221,7 +372,12 @@ pub fn call(eng: &mut Engine, name: &'static str, args: Vec<Value>, kwargs: Vec<
                     Value::Flags(b, _) => format!("0x{b:x}"),
                     Value::Str(s) => hex::encode(s),
                     Value::Packet(p) => hex::encode(p.bytes()),
-                    other => return Err(Error::eval(pos, format!("hex() of {} is not defined", other.type_name()))),
+                    other => {
+                        return Err(Error::eval(
+                            pos,
+                            format!("hex() of {} is not defined", other.type_name()),
+                        ));
+                    }
                 }
                 .into_bytes(),
             )
@@ -243,10 +399,23 @@ pub fn call(eng: &mut Engine, name: &'static str, args: Vec<Value>, kwargs: Vec<
         "sleep" => {
             let s = a.secs(0, "seconds")?.unwrap_or(0.0);
             a.finish()?;
-            std::thread::sleep(std::time::Duration::from_secs_f64(s.min(3600.0)));
+            let until =
+                std::time::Instant::now() + std::time::Duration::from_secs_f64(s.min(86400.0));
+            while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+                if crate::link::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
+                    return Err(super::live_error(super::live::LiveError::Interrupted, pos));
+                }
+                std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+            }
             Value::None
         }
-        _ => return Err(Error::eval(pos, format!("builtin '{name}' is not available here"))),
+        "send" | "sendp" | "sr1" | "sniff" => return super::net::call(eng, name, a),
+        _ => {
+            return Err(Error::eval(
+                pos,
+                format!("builtin '{name}' is not available here"),
+            ));
+        }
     };
     Ok(r)
 }
@@ -267,7 +436,13 @@ fn layer_doc(k: LayerKind) -> &'static str {
 pub fn ls_layer(k: LayerKind) -> String {
     let mut s = format!("{}: {}\n", k.name(), layer_doc(k));
     for f in k.fields() {
-        s.push_str(&format!("  {:<9} {:<12} = {:<18} {}\n", f.name, f.kind.name(), f.default, f.doc));
+        s.push_str(&format!(
+            "  {:<9} {:<12} = {:<18} {}\n",
+            f.name,
+            f.kind.name(),
+            f.default,
+            f.doc
+        ));
     }
     s
 }
@@ -278,7 +453,10 @@ fn ls_packet(p: &PacketView) -> String {
     for l in &pkt.layers {
         s.push_str(&format!("{}:\n", l.kind().name()));
         for (i, f) in l.kind().fields().iter().enumerate() {
-            let v = l.slot(i).map_or_else(|| format!("({})", f.default), |v| render::field_str(f.kind, &v));
+            let v = l.slot(i).map_or_else(
+                || format!("({})", f.default),
+                |v| render::field_str(f.kind, &v),
+            );
             s.push_str(&format!("  {:<9} = {v}\n", f.name));
         }
     }

@@ -8,7 +8,14 @@ use std::net::Ipv4Addr;
 /// Converts `v` for field `spec` of layer `layer`, or says why it does not fit.
 pub fn to_field(v: &Value, spec: &FieldSpec, layer: LayerKind) -> Result<FieldValue, String> {
     let what = format!("{}.{}", layer.name(), spec.name);
-    let wrong = || format!("{what} takes {}, not {} {}", kind_phrase(spec.kind), v.type_name(), v.repr());
+    let wrong = || {
+        format!(
+            "{what} takes {}, not {} {}",
+            kind_phrase(spec.kind),
+            v.type_name(),
+            v.repr()
+        )
+    };
     match spec.kind {
         FieldKind::UInt(bits) => {
             let n = match v {
@@ -29,7 +36,9 @@ pub fn to_field(v: &Value, spec: &FieldSpec, layer: LayerKind) -> Result<FieldVa
         }
         FieldKind::Mac => match v {
             Value::Mac(m) => Ok(FieldValue::Mac(*m)),
-            Value::Str(s) => parse_mac(&String::from_utf8_lossy(s)).map(FieldValue::Mac).ok_or_else(wrong),
+            Value::Str(s) => parse_mac(&String::from_utf8_lossy(s))
+                .map(FieldValue::Mac)
+                .ok_or_else(wrong),
             _ => Err(wrong()),
         },
         FieldKind::Ipv4 => match v {
@@ -39,14 +48,18 @@ pub fn to_field(v: &Value, spec: &FieldSpec, layer: LayerKind) -> Result<FieldVa
                 if t == "localhost" {
                     return Ok(FieldValue::Ip(Ipv4Addr::LOCALHOST));
                 }
-                t.parse::<Ipv4Addr>()
-                    .map(FieldValue::Ip)
-                    .map_err(|_| format!("{what}: \"{t}\" is not an IPv4 address (write it like 127.0.0.1)"))
+                t.parse::<Ipv4Addr>().map(FieldValue::Ip).map_err(|_| {
+                    format!("{what}: \"{t}\" is not an IPv4 address (write it like 127.0.0.1)")
+                })
             }
             _ => Err(wrong()),
         },
         FieldKind::TcpFlags | FieldKind::IpFlags => {
-            let set = if spec.kind == FieldKind::TcpFlags { FlagSet::Tcp } else { FlagSet::Ip };
+            let set = if spec.kind == FieldKind::TcpFlags {
+                FlagSet::Tcp
+            } else {
+                FlagSet::Ip
+            };
             let bits = match v {
                 Value::Str(s) => parse_flags(s, set).map_err(|e| format!("{what}: {e}"))?,
                 Value::Flags(b, _) => *b,
@@ -123,22 +136,34 @@ fn tcp_option(v: &Value) -> Result<TcpOption, String> {
     let (name, args): (&Value, &[Value]) = match v {
         Value::Tuple(items) | Value::List(items) if !items.is_empty() => (&items[0], &items[1..]),
         Value::Str(_) => (v, &[]),
-        _ => return Err(format!("an option is a tuple like (\"MSS\", 1460), not {}", v.repr())),
+        _ => {
+            return Err(format!(
+                "an option is a tuple like (\"MSS\", 1460), not {}",
+                v.repr()
+            ));
+        }
     };
     let int = |i: usize, max: i64| -> Result<i64, String> {
         match args.get(i) {
             Some(Value::Int(n)) if (0..=max).contains(n) => Ok(*n),
-            Some(other) => Err(format!("option value {} is not an integer in 0..={max}", other.repr())),
+            Some(other) => Err(format!(
+                "option value {} is not an integer in 0..={max}",
+                other.repr()
+            )),
             None => Err("option needs a value".into()),
         }
     };
     let Value::Str(n) = name else {
         if let Value::Int(kind) = name {
-            let kind = u8::try_from(*kind).map_err(|_| format!("option kind {kind} is out of range (0..=255)"))?;
+            let kind = u8::try_from(*kind)
+                .map_err(|_| format!("option kind {kind} is out of range (0..=255)"))?;
             let data = args.first().and_then(bytes_of).unwrap_or_default();
             return Ok(TcpOption::Unknown(kind, data));
         }
-        return Err(format!("an option starts with its name or kind number, not {}", name.repr()));
+        return Err(format!(
+            "an option starts with its name or kind number, not {}",
+            name.repr()
+        ));
     };
     let lower = String::from_utf8_lossy(n).to_ascii_lowercase();
     Ok(match lower.as_str() {
@@ -168,7 +193,11 @@ fn tcp_option(v: &Value) -> Result<TcpOption, String> {
             [Value::Int(a), Value::Int(b)] => TcpOption::Timestamp(*a as u32, *b as u32),
             _ => return Err("Timestamp takes (value, echo reply)".into()),
         },
-        _ => return Err(format!("unknown option \"{lower}\" (known: EOL NOP MSS WScale SAckOK SAck Timestamp, or a kind number)")),
+        _ => {
+            return Err(format!(
+                "unknown option \"{lower}\" (known: EOL NOP MSS WScale SAckOK SAck Timestamp, or a kind number)"
+            ));
+        }
     })
 }
 
@@ -198,13 +227,18 @@ fn option_value(o: &TcpOption) -> Value {
         TcpOption::SackOk => Value::Tuple(vec![s("SAckOK")]),
         TcpOption::Sack(b) => {
             let mut v = vec![s("SAck")];
-            v.extend(b.iter().map(|(l, r)| Value::Tuple(vec![Value::Int((*l).into()), Value::Int((*r).into())])));
+            v.extend(b.iter().map(|(l, r)| {
+                Value::Tuple(vec![Value::Int((*l).into()), Value::Int((*r).into())])
+            }));
             Value::Tuple(v)
         }
-        TcpOption::Timestamp(a, b) => {
-            Value::Tuple(vec![s("Timestamp"), Value::Tuple(vec![Value::Int((*a).into()), Value::Int((*b).into())])])
+        TcpOption::Timestamp(a, b) => Value::Tuple(vec![
+            s("Timestamp"),
+            Value::Tuple(vec![Value::Int((*a).into()), Value::Int((*b).into())]),
+        ]),
+        TcpOption::Unknown(k, d) => {
+            Value::Tuple(vec![Value::Int((*k).into()), Value::Str(d.clone())])
         }
-        TcpOption::Unknown(k, d) => Value::Tuple(vec![Value::Int((*k).into()), Value::Str(d.clone())]),
     }
 }
 

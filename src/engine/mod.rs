@@ -3,6 +3,8 @@
 
 pub mod builtins;
 pub mod fields;
+pub mod live;
+pub mod net;
 pub mod value;
 
 use crate::lang::{BinOp, Expr, ExprKind, Pos, Stmt, StmtKind, SyntaxError, UnOp, parse_program};
@@ -56,11 +58,21 @@ pub struct Error {
 impl Error {
     /// An evaluation error at `pos`.
     pub fn eval(pos: Pos, msg: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Eval, file: String::new(), pos, msg: msg.into() }
+        Error {
+            kind: ErrorKind::Eval,
+            file: String::new(),
+            pos,
+            msg: msg.into(),
+        }
     }
 
     fn syntax(e: SyntaxError) -> Error {
-        Error { kind: ErrorKind::Syntax, file: String::new(), pos: e.pos, msg: format!("syntax error: {}", e.msg) }
+        Error {
+            kind: ErrorKind::Syntax,
+            file: String::new(),
+            pos: e.pos,
+            msg: format!("syntax error: {}", e.msg),
+        }
     }
 }
 
@@ -89,6 +101,8 @@ pub struct Engine {
     /// Print a line for each `expect` that holds.
     pub report_expects: bool,
     files: Vec<PathBuf>,
+    /// The live link, when this run may send (REPL, recipes); None offline.
+    pub live: Option<live::Live>,
 }
 
 impl Engine {
@@ -101,6 +115,7 @@ impl Engine {
             echo: true,
             report_expects: true,
             files: Vec::new(),
+            live: None,
         }
     }
 
@@ -154,7 +169,10 @@ impl Engine {
             msg: format!("cannot read {name}: {e}"),
         })?;
         if self.files.len() > 16 {
-            return Err(Error::eval(Pos::default(), format!("includes nested too deeply at {name} (an include loop?)")));
+            return Err(Error::eval(
+                Pos::default(),
+                format!("includes nested too deeply at {name} (an include loop?)"),
+            ));
         }
         self.files.push(path.to_path_buf());
         let r = self.run_source(&name, &src);
@@ -183,10 +201,18 @@ impl Engine {
             }
             StmtKind::Expect(cond) => self.expect(cond, &stmt.text, stmt.pos)?,
             StmtKind::Include(file) => {
-                let base = self.files.last().and_then(|f| f.parent()).map(Path::to_path_buf).unwrap_or_default();
+                let base = self
+                    .files
+                    .last()
+                    .and_then(|f| f.parent())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 let path = base.join(file);
                 if !path.exists() {
-                    return Err(Error::eval(stmt.pos, format!("include: no file {}", path.display())));
+                    return Err(Error::eval(
+                        stmt.pos,
+                        format!("include: no file {}", path.display()),
+                    ));
                 }
                 self.run_file(&path)?;
             }
@@ -198,13 +224,27 @@ impl Engine {
         let shown = text.strip_prefix("expect").map_or(text, str::trim);
         // For a comparison, keep both sides to show them when it fails.
         let (ok, detail) = match &cond.kind {
-            ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In), l, r) => {
+            ExprKind::Binary(
+                op @ (BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Le
+                | BinOp::Gt
+                | BinOp::Ge
+                | BinOp::In),
+                l,
+                r,
+            ) => {
                 let lv = self.eval(l)?;
                 let rv = self.eval(r)?;
                 let ok = self.binary(*op, lv.clone(), rv.clone(), cond.pos)?.truthy();
                 let mut d = format!("  left:  {}\n  right: {}", describe(&lv), describe(&rv));
                 if let (Value::Packet(a), Value::Packet(b)) = (&lv, &rv) {
-                    d = format!("  expected: {}\n  actual:   {}", crate::render::summary(&b.to_packet()), crate::render::summary(&a.to_packet()));
+                    d = format!(
+                        "  expected: {}\n  actual:   {}",
+                        crate::render::summary(&b.to_packet()),
+                        crate::render::summary(&a.to_packet())
+                    );
                 }
                 (ok, d)
             }
@@ -219,14 +259,24 @@ impl Engine {
             }
             Ok(())
         } else {
-            Err(Error { kind: ErrorKind::Expect, file: String::new(), pos, msg: format!("expect failed: {shown}\n{detail}") })
+            Err(Error {
+                kind: ErrorKind::Expect,
+                file: String::new(),
+                pos,
+                msg: format!("expect failed: {shown}\n{detail}"),
+            })
         }
     }
 
     fn assign(&mut self, var: &str, path: &[(String, Pos)], v: Value, pos: Pos) -> EvalResult<()> {
         if path.is_empty() {
-            if builtins::lookup(var).is_some() || LayerKind::from_name(var).is_some_and(|k| k.name() == var) {
-                return Err(Error::eval(pos, format!("'{var}' is a builtin name; choose another variable name")));
+            if builtins::lookup(var).is_some()
+                || LayerKind::from_name(var).is_some_and(|k| k.name() == var)
+            {
+                return Err(Error::eval(
+                    pos,
+                    format!("'{var}' is a builtin name; choose another variable name"),
+                ));
             }
             self.vars.insert(var.to_string(), v);
             return Ok(());
@@ -234,27 +284,53 @@ impl Engine {
         let Some(Value::Packet(mut view)) = self.vars.get(var).cloned() else {
             return Err(match self.vars.get(var) {
                 None => Error::eval(pos, format!("unknown variable '{var}'")),
-                Some(other) => Error::eval(path[0].1, format!("'{var}' is {}, not a packet: its fields cannot be set", other.type_name())),
+                Some(other) => Error::eval(
+                    path[0].1,
+                    format!(
+                        "'{var}' is {}, not a packet: its fields cannot be set",
+                        other.type_name()
+                    ),
+                ),
             });
         };
         let mut start = view.start;
         let (last, lpos) = &path[path.len() - 1];
         for (name, npos) in &path[..path.len() - 1] {
-            start = layer_index(&view, start, name).ok_or_else(|| no_layer(&view, start, name, *npos))?;
+            start = layer_index(&view, start, name)
+                .ok_or_else(|| no_layer(&view, start, name, *npos))?;
         }
         // `p.tcp = TCP(...)` replaces that layer and what follows it.
         if let Some(kind) = LayerKind::from_name(last).filter(|k| k.attr() == last) {
-            let idx = view.pkt.layers[start..].iter().position(|l| l.kind() == kind).map(|i| i + start);
-            let Some(idx) = idx else { return Err(no_layer(&view, start, last, *lpos)) };
+            let idx = view.pkt.layers[start..]
+                .iter()
+                .position(|l| l.kind() == kind)
+                .map(|i| i + start);
+            let Some(idx) = idx else {
+                return Err(no_layer(&view, start, last, *lpos));
+            };
             let new_layers = match v {
                 Value::Packet(p) => p.to_packet().layers,
                 Value::Layer(k) => vec![Layer::new(k)],
-                other => return Err(Error::eval(*lpos, format!("p.{last} takes a layer such as {}(), not {}", kind.name(), other.type_name()))),
+                other => {
+                    return Err(Error::eval(
+                        *lpos,
+                        format!(
+                            "p.{last} takes a layer such as {}(), not {}",
+                            kind.name(),
+                            other.type_name()
+                        ),
+                    ));
+                }
             };
             view.pkt.layers.truncate(idx);
             view.pkt.layers.extend(new_layers);
         } else {
-            let found = (start..view.pkt.layers.len()).find_map(|i| view.pkt.layers[i].kind().field_index(last).map(|fi| (i, fi)));
+            let found = (start..view.pkt.layers.len()).find_map(|i| {
+                view.pkt.layers[i]
+                    .kind()
+                    .field_index(last)
+                    .map(|fi| (i, fi))
+            });
             let Some((li, fi)) = found else {
                 return Err(Error::eval(*lpos, no_field_msg(&view, start, last)));
             };
@@ -262,7 +338,10 @@ impl Engine {
             let fv = if v == Value::None {
                 None
             } else {
-                Some(fields::to_field(&v, &kind.fields()[fi], kind).map_err(|m| Error::eval(*lpos, m))?)
+                Some(
+                    fields::to_field(&v, &kind.fields()[fi], kind)
+                        .map_err(|m| Error::eval(*lpos, m))?,
+                )
             };
             view.pkt.layers[li].put(fi, fv);
         }
@@ -281,8 +360,18 @@ impl Engine {
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::None => Value::None,
             ExprKind::Var(name) => self.lookup(name, e.pos)?,
-            ExprKind::List(items) => Value::List(items.iter().map(|i| self.eval(i)).collect::<EvalResult<_>>()?),
-            ExprKind::Tuple(items) => Value::Tuple(items.iter().map(|i| self.eval(i)).collect::<EvalResult<_>>()?),
+            ExprKind::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| self.eval(i))
+                    .collect::<EvalResult<_>>()?,
+            ),
+            ExprKind::Tuple(items) => Value::Tuple(
+                items
+                    .iter()
+                    .map(|i| self.eval(i))
+                    .collect::<EvalResult<_>>()?,
+            ),
             ExprKind::Attr(base, name) => {
                 let b = self.eval(base)?;
                 self.attr(b, name, e.pos)?
@@ -294,7 +383,10 @@ impl Engine {
             }
             ExprKind::Call { func, args, kwargs } => {
                 let f = self.eval(func)?;
-                let args = args.iter().map(|a| self.eval(a)).collect::<EvalResult<Vec<_>>>()?;
+                let args = args
+                    .iter()
+                    .map(|a| self.eval(a))
+                    .collect::<EvalResult<Vec<_>>>()?;
                 let mut kw = Vec::with_capacity(kwargs.len());
                 for (k, v, p) in kwargs {
                     kw.push((k.clone(), self.eval(v)?, *p));
@@ -302,9 +394,17 @@ impl Engine {
                 self.call(f, args, kw, e.pos)?
             }
             ExprKind::Unary(UnOp::Neg, x) => match self.eval(x)? {
-                Value::Int(n) => Value::Int(n.checked_neg().ok_or_else(|| Error::eval(e.pos, "integer overflow"))?),
+                Value::Int(n) => Value::Int(
+                    n.checked_neg()
+                        .ok_or_else(|| Error::eval(e.pos, "integer overflow"))?,
+                ),
                 Value::Float(f) => Value::Float(-f),
-                other => return Err(Error::eval(e.pos, format!("cannot negate {}", other.type_name()))),
+                other => {
+                    return Err(Error::eval(
+                        e.pos,
+                        format!("cannot negate {}", other.type_name()),
+                    ));
+                }
             },
             ExprKind::Unary(UnOp::Not, x) => Value::Bool(!self.eval(x)?.truthy()),
             ExprKind::Binary(BinOp::And, l, r) => {
@@ -327,7 +427,9 @@ impl Engine {
         if let Some(v) = self.vars.get(name) {
             return Ok(v.clone());
         }
-        if let Some(k) = LayerKind::from_name(name).filter(|k| k.name() == name || k.name().eq_ignore_ascii_case(name)) {
+        if let Some(k) = LayerKind::from_name(name)
+            .filter(|k| k.name() == name || k.name().eq_ignore_ascii_case(name))
+        {
             return Ok(Value::Layer(k));
         }
         if let Some(b) = builtins::lookup(name) {
@@ -346,14 +448,19 @@ impl Engine {
         let mut names: Vec<String> = self.vars.keys().cloned().collect();
         names.extend(builtins::BUILTINS.iter().map(|b| b.name.to_string()));
         names.extend(LayerKind::ALL.iter().map(|k| k.name().to_string()));
-        names.into_iter().find(|n| n.eq_ignore_ascii_case(name) || edit_distance(n, name) == 1)
+        names
+            .into_iter()
+            .find(|n| n.eq_ignore_ascii_case(name) || edit_distance(n, name) == 1)
     }
 
     fn attr(&mut self, b: Value, name: &str, pos: Pos) -> EvalResult<Value> {
         match b {
             Value::Packet(view) => {
                 if let Some(i) = layer_index(&view, view.start, name) {
-                    return Ok(Value::Packet(PacketView { pkt: view.pkt, start: i }));
+                    return Ok(Value::Packet(PacketView {
+                        pkt: view.pkt,
+                        start: i,
+                    }));
                 }
                 if LayerKind::from_name(name).is_some_and(|k| k.attr() == name) {
                     return Err(no_layer(&view, view.start, name, pos));
@@ -364,28 +471,89 @@ impl Engine {
                 match name {
                     "payload" => Ok(Value::Str(view.to_packet().payload().to_vec())),
                     "layers" => Ok(Value::List(
-                        view.pkt.layers[view.start..].iter().map(|l| Value::Str(l.kind().name().as_bytes().to_vec())).collect(),
+                        view.pkt.layers[view.start..]
+                            .iter()
+                            .map(|l| Value::Str(l.kind().name().as_bytes().to_vec()))
+                            .collect(),
                     )),
                     _ => Err(Error::eval(pos, no_field_msg(&view, view.start, name))),
                 }
             }
-            Value::None => Err(Error::eval(pos, format!("cannot read .{name} of none (nothing answered in time?)"))),
-            other => Err(Error::eval(pos, format!("{} has no attribute '{name}'", other.type_name()))),
+            Value::None => Err(Error::eval(
+                pos,
+                format!("cannot read .{name} of none (nothing answered in time?)"),
+            )),
+            other => Err(Error::eval(
+                pos,
+                format!("{} has no attribute '{name}'", other.type_name()),
+            )),
         }
     }
 
-    fn call(&mut self, f: Value, args: Vec<Value>, kwargs: Vec<(String, Value, Pos)>, pos: Pos) -> EvalResult<Value> {
+    fn call(
+        &mut self,
+        f: Value,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value, Pos)>,
+        pos: Pos,
+    ) -> EvalResult<Value> {
         match f {
-            Value::Layer(kind) => builtins::construct(kind, args, kwargs, pos),
+            Value::Layer(kind) => {
+                let v = builtins::construct(kind, args, kwargs, pos)?;
+                self.live_defaults(v, pos)
+            }
             Value::Builtin(name) => builtins::call(self, name, args, kwargs, pos),
-            other => Err(Error::eval(pos, format!("{} is not callable", other.type_name()))),
+            other => Err(Error::eval(
+                pos,
+                format!("{} is not callable", other.type_name()),
+            )),
+        }
+    }
+
+    /// In a live run, a TCP layer built without a source port gets the free
+    /// port craft reserved, so `show` displays what will be sent.
+    fn live_defaults(&mut self, v: Value, pos: Pos) -> EvalResult<Value> {
+        let Value::Packet(mut view) = v else {
+            return Ok(v);
+        };
+        if let Some(live) = self.live.as_mut()
+            && view.pkt.tcp().is_some_and(|t| t.sport.is_none())
+        {
+            let p = live.default_sport().map_err(|e| live_error(e, pos))?;
+            if let Some(t) = view.pkt.tcp_mut() {
+                t.sport = Some(p);
+            }
+        }
+        Ok(Value::Packet(view))
+    }
+
+    /// The live link, or an error saying this run is offline.
+    pub fn live(&mut self, pos: Pos) -> EvalResult<&mut live::Live> {
+        self.live.as_mut().ok_or_else(|| {
+            Error::eval(pos, "this run is offline (craft show, craft run --check): sending needs `craft`, `craft run` or piped input")
+        })
+    }
+
+    /// Prints the host preparation notes the live link has collected (stderr).
+    pub fn flush_notes(&mut self) {
+        if let Some(live) = self.live.as_mut() {
+            for n in live.take_notes() {
+                eprintln!("{n}");
+            }
         }
     }
 
     fn binary(&mut self, op: BinOp, l: Value, r: Value, pos: Pos) -> EvalResult<Value> {
         use Value as V;
         let err = |m: String| Error::eval(pos, m);
-        let mismatch = |l: &Value, r: &Value| err(format!("cannot apply '{}' to {} and {}", op.symbol(), l.type_name(), r.type_name()));
+        let mismatch = |l: &Value, r: &Value| {
+            err(format!(
+                "cannot apply '{}' to {} and {}",
+                op.symbol(),
+                l.type_name(),
+                r.type_name()
+            ))
+        };
         Ok(match op {
             BinOp::Eq => V::Bool(l.equals(&r).map_err(err)?),
             BinOp::Ne => V::Bool(!l.equals(&r).map_err(err)?),
@@ -406,7 +574,9 @@ impl Engine {
                     let want = value::parse_flags(s, *set).map_err(err)?;
                     bits & want == want
                 }
-                (V::Str(a), V::Str(b)) => a.is_empty() || b.windows(a.len()).any(|w| w == a.as_slice()),
+                (V::Str(a), V::Str(b)) => {
+                    a.is_empty() || b.windows(a.len()).any(|w| w == a.as_slice())
+                }
                 (V::Str(a), V::Packet(p)) => {
                     let pl = p.to_packet().payload().to_vec();
                     a.is_empty() || pl.windows(a.len()).any(|w| w == a.as_slice())
@@ -437,14 +607,20 @@ impl Engine {
                     };
                     V::Int(v.ok_or_else(|| err("integer overflow".into()))?)
                 }
-                (V::Str(a), V::Str(b)) if op == BinOp::Add => V::Str([a.as_slice(), b.as_slice()].concat()),
+                (V::Str(a), V::Str(b)) if op == BinOp::Add => {
+                    V::Str([a.as_slice(), b.as_slice()].concat())
+                }
                 (V::Str(a), V::Int(n)) if op == BinOp::Mul => {
                     if *n < 0 || (*n as u128) * (a.len() as u128) > 16 << 20 {
-                        return Err(err(format!("string repetition of {n} is out of range (at most 16 MiB)")));
+                        return Err(err(format!(
+                            "string repetition of {n} is out of range (at most 16 MiB)"
+                        )));
                     }
                     V::Str(a.repeat(*n as usize))
                 }
-                (V::List(a), V::List(b)) if op == BinOp::Add => V::List([a.clone(), b.clone()].concat()),
+                (V::List(a), V::List(b)) if op == BinOp::Add => {
+                    V::List([a.clone(), b.clone()].concat())
+                }
                 _ => match (num(&l), num(&r)) {
                     (Some(a), Some(b)) => {
                         if matches!(op, BinOp::Div | BinOp::Rem) && b == 0.0 {
@@ -463,6 +639,25 @@ impl Engine {
             },
             BinOp::And | BinOp::Or => unreachable!("short-circuit operators are evaluated in eval"),
         })
+    }
+}
+
+/// Turns a live failure into an error with the right exit code.
+pub fn live_error(e: live::LiveError, pos: Pos) -> Error {
+    match e {
+        live::LiveError::NotPermitted(m) => Error {
+            kind: ErrorKind::Permission,
+            file: String::new(),
+            pos,
+            msg: m,
+        },
+        live::LiveError::Interrupted => Error {
+            kind: ErrorKind::Interrupted,
+            file: String::new(),
+            pos,
+            msg: "interrupted".into(),
+        },
+        live::LiveError::Other(m) => Error::eval(pos, m),
     }
 }
 
@@ -490,7 +685,13 @@ fn stack(l: Value, r: Value) -> Result<Value, String> {
         Value::Packet(v) => pkt.layers.extend(v.to_packet().layers),
         Value::Layer(k) => pkt.layers.push(Layer::new(k)),
         Value::Str(s) => pkt.layers.push(Layer::raw(s)),
-        other => return Err(format!("cannot stack {} {} onto a packet (use a layer like TCP() or a \"string\" payload)", other.type_name(), other.repr())),
+        other => {
+            return Err(format!(
+                "cannot stack {} {} onto a packet (use a layer like TCP() or a \"string\" payload)",
+                other.type_name(),
+                other.repr()
+            ));
+        }
     }
     Ok(Value::Packet(PacketView::whole(pkt)))
 }
@@ -501,35 +702,69 @@ fn index(b: Value, i: Value, pos: Pos) -> EvalResult<Value> {
             let idx = if *n < 0 { v.len() as i64 + n } else { *n };
             v.get(usize::try_from(idx).unwrap_or(usize::MAX))
                 .cloned()
-                .ok_or_else(|| Error::eval(pos, format!("index {n} is out of range (length {})", v.len())))
+                .ok_or_else(|| {
+                    Error::eval(
+                        pos,
+                        format!("index {n} is out of range (length {})", v.len()),
+                    )
+                })
         }
         (Value::Str(s), Value::Int(n)) => {
             let idx = if *n < 0 { s.len() as i64 + n } else { *n };
             s.get(usize::try_from(idx).unwrap_or(usize::MAX))
                 .map(|b| Value::Int(i64::from(*b)))
-                .ok_or_else(|| Error::eval(pos, format!("index {n} is out of range (length {})", s.len())))
+                .ok_or_else(|| {
+                    Error::eval(
+                        pos,
+                        format!("index {n} is out of range (length {})", s.len()),
+                    )
+                })
         }
         (Value::Packet(view), Value::Layer(k)) => view.pkt.layers[view.start..]
             .iter()
             .position(|l| l.kind() == *k)
-            .map(|i| Value::Packet(PacketView { pkt: view.pkt.clone(), start: view.start + i }))
+            .map(|i| {
+                Value::Packet(PacketView {
+                    pkt: view.pkt.clone(),
+                    start: view.start + i,
+                })
+            })
             .ok_or_else(|| no_layer(view, view.start, k.attr(), pos)),
-        _ => Err(Error::eval(pos, format!("cannot index {} with {}", b.type_name(), i.type_name()))),
+        _ => Err(Error::eval(
+            pos,
+            format!("cannot index {} with {}", b.type_name(), i.type_name()),
+        )),
     }
 }
 
 /// Index of the first layer named `name` (an attribute name like `tcp`) at or after `start`.
 fn layer_index(view: &PacketView, start: usize, name: &str) -> Option<usize> {
     let kind = LayerKind::from_name(name).filter(|k| k.attr() == name)?;
-    view.pkt.layers.iter().enumerate().skip(start).find(|(_, l)| l.kind() == kind).map(|(i, _)| i)
+    view.pkt
+        .layers
+        .iter()
+        .enumerate()
+        .skip(start)
+        .find(|(_, l)| l.kind() == kind)
+        .map(|(i, _)| i)
 }
 
 fn layer_names(view: &PacketView, start: usize) -> String {
-    view.pkt.layers[start.min(view.pkt.layers.len())..].iter().map(|l| l.kind().name()).collect::<Vec<_>>().join("/")
+    view.pkt.layers[start.min(view.pkt.layers.len())..]
+        .iter()
+        .map(|l| l.kind().name())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn no_layer(view: &PacketView, start: usize, name: &str, pos: Pos) -> Error {
-    Error::eval(pos, format!("the packet has no {name} layer (it has {})", layer_names(view, start)))
+    Error::eval(
+        pos,
+        format!(
+            "the packet has no {name} layer (it has {})",
+            layer_names(view, start)
+        ),
+    )
 }
 
 fn no_field_msg(view: &PacketView, start: usize, name: &str) -> String {
@@ -539,7 +774,11 @@ fn no_field_msg(view: &PacketView, start: usize, name: &str) -> String {
         known.extend(l.kind().fields().iter().map(|f| f.name));
     }
     known.dedup();
-    format!("no field or layer '{name}' in {} (known here: {})", layer_names(view, start), known.join(", "))
+    format!(
+        "no field or layer '{name}' in {} (known here: {})",
+        layer_names(view, start),
+        known.join(", ")
+    )
 }
 
 /// A value with its type, for expect failure messages.

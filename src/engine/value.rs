@@ -1,7 +1,9 @@
 //! Values of the language.
 
 use crate::lang::escape_bytes;
-use crate::wire::{LayerKind, Mac, Packet, ip_flags_str, mac_str, parse_ip_flags, parse_tcp_flags, tcp_flags_str};
+use crate::wire::{
+    LayerKind, Mac, Packet, ip_flags_str, mac_str, parse_ip_flags, parse_tcp_flags, tcp_flags_str,
+};
 use std::net::Ipv4Addr;
 
 /// A packet value: a whole packet seen from one of its layers (`p.tcp` is `p`
@@ -25,7 +27,9 @@ impl PacketView {
         if self.start == 0 {
             return self.pkt.clone();
         }
-        Packet { layers: self.pkt.layers[self.start.min(self.pkt.layers.len())..].to_vec() }
+        Packet {
+            layers: self.pkt.layers[self.start.min(self.pkt.layers.len())..].to_vec(),
+        }
     }
 
     /// The bytes of the layers in view, cut from the whole packet's frame.
@@ -129,9 +133,15 @@ impl Value {
             Value::Packet(v) => crate::render::summary(&v.to_packet()),
             Value::Layer(k) => format!("<layer {}>", k.name()),
             Value::Builtin(n) => format!("<function {n}>"),
-            Value::List(v) => format!("[{}]", v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")),
+            Value::List(v) => format!(
+                "[{}]",
+                v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")
+            ),
             Value::Tuple(v) if v.len() == 1 => format!("({},)", v[0].repr()),
-            Value::Tuple(v) => format!("({})", v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")),
+            Value::Tuple(v) => format!(
+                "({})",
+                v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
 
@@ -140,14 +150,20 @@ impl Value {
     pub fn equals(&self, other: &Value) -> Result<bool, String> {
         use Value as V;
         Ok(match (self, other) {
-            (V::Flags(b, set), V::Str(s)) | (V::Str(s), V::Flags(b, set)) => *b == parse_flags(s, *set)?,
+            (V::Flags(b, set), V::Str(s)) | (V::Str(s), V::Flags(b, set)) => {
+                *b == parse_flags(s, *set)?
+            }
             (V::Flags(a, _), V::Flags(b, _)) => a == b,
             (V::Flags(b, _), V::Int(n)) | (V::Int(n), V::Flags(b, _)) => i64::from(*b) == *n,
             (V::Int(a), V::Int(b)) => a == b,
             (V::Int(a), V::Float(b)) | (V::Float(b), V::Int(a)) => (*a as f64) == *b,
             (V::Float(a), V::Float(b)) => a == b,
-            (V::Ip(a), V::Str(s)) | (V::Str(s), V::Ip(a)) => std::str::from_utf8(s).ok().and_then(|t| t.parse().ok()) == Some(*a),
-            (V::Mac(a), V::Str(s)) | (V::Str(s), V::Mac(a)) => mac_str(a).eq_ignore_ascii_case(&String::from_utf8_lossy(s)),
+            (V::Ip(a), V::Str(s)) | (V::Str(s), V::Ip(a)) => {
+                std::str::from_utf8(s).ok().and_then(|t| t.parse().ok()) == Some(*a)
+            }
+            (V::Mac(a), V::Str(s)) | (V::Str(s), V::Mac(a)) => {
+                mac_str(a).eq_ignore_ascii_case(&String::from_utf8_lossy(s))
+            }
             (V::Packet(a), V::Packet(b)) => a.bytes() == b.bytes(),
             (V::List(a), V::List(b)) | (V::Tuple(a), V::Tuple(b)) => {
                 if a.len() != b.len() {

@@ -56,12 +56,20 @@ pub struct Token {
 }
 
 const PUNCTS: [&str; 20] = [
-    "==", "!=", "<=", ">=", "(", ")", "[", "]", ",", ".", "=", "<", ">", "+", "-", "*", "/", "%", ";", ":",
+    "==", "!=", "<=", ">=", "(", ")", "[", "]", ",", ".", "=", "<", ">", "+", "-", "*", "/", "%",
+    ";", ":",
 ];
 
 /// Splits `src` into tokens.
 pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
-    let mut lx = Lexer { src, chars: src.char_indices().collect(), i: 0, line: 1, col: 1, depth: Vec::new() };
+    let mut lx = Lexer {
+        src,
+        chars: src.char_indices().collect(),
+        i: 0,
+        line: 1,
+        col: 1,
+        depth: Vec::new(),
+    };
     lx.run()
 }
 
@@ -96,11 +104,18 @@ impl Lexer<'_> {
     }
 
     fn pos(&self) -> Pos {
-        Pos { line: self.line, col: self.col }
+        Pos {
+            line: self.line,
+            col: self.col,
+        }
     }
 
     fn err(&self, pos: Pos, msg: impl Into<String>) -> SyntaxError {
-        SyntaxError { pos, msg: msg.into(), incomplete: false }
+        SyntaxError {
+            pos,
+            msg: msg.into(),
+            incomplete: false,
+        }
     }
 
     fn run(&mut self) -> Result<Vec<Token>, SyntaxError> {
@@ -127,7 +142,15 @@ impl Lexer<'_> {
                 }
                 '\n' => {
                     self.bump();
-                    if !self.depth.is_empty() || matches!(out.last(), None | Some(Token { tok: Tok::Newline, .. })) {
+                    if !self.depth.is_empty()
+                        || matches!(
+                            out.last(),
+                            None | Some(Token {
+                                tok: Tok::Newline,
+                                ..
+                            })
+                        )
+                    {
                         continue;
                     }
                     Tok::Newline
@@ -137,7 +160,10 @@ impl Lexer<'_> {
                 '0'..='9' => self.number()?,
                 c if c.is_ascii_alphabetic() || c == '_' => {
                     let mut s = String::new();
-                    while let Some(c) = self.peek(0).filter(|c| c.is_ascii_alphanumeric() || *c == '_') {
+                    while let Some(c) = self
+                        .peek(0)
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    {
                         s.push(c);
                         self.bump();
                     }
@@ -146,7 +172,11 @@ impl Lexer<'_> {
                 _ => {
                     let rest = &self.src[offset..];
                     let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) else {
-                        let shown = if c.is_control() { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() };
+                        let shown = if c.is_control() {
+                            format!("\\u{{{:x}}}", c as u32)
+                        } else {
+                            c.to_string()
+                        };
                         return Err(self.err(pos, format!("unexpected character '{shown}'")));
                     };
                     for _ in 0..p.len() {
@@ -159,13 +189,27 @@ impl Lexer<'_> {
                             match self.depth.pop() {
                                 Some((open, _)) if open == want => {}
                                 Some((open, opos)) => {
-                                    return Err(self.err(pos, format!("'{p}' does not close the '{open}' opened at {opos}")));
+                                    return Err(self.err(
+                                        pos,
+                                        format!(
+                                            "'{p}' does not close the '{open}' opened at {opos}"
+                                        ),
+                                    ));
                                 }
-                                None => return Err(self.err(pos, format!("'{p}' without a matching opening bracket"))),
+                                None => {
+                                    return Err(self.err(
+                                        pos,
+                                        format!("'{p}' without a matching opening bracket"),
+                                    ));
+                                }
                             }
                         }
                         ";" => {
-                            out.push(Token { tok: Tok::Newline, pos, offset });
+                            out.push(Token {
+                                tok: Tok::Newline,
+                                pos,
+                                offset,
+                            });
                             continue;
                         }
                         _ => {}
@@ -184,10 +228,24 @@ impl Lexer<'_> {
             });
         }
         let pos = self.pos();
-        if !matches!(out.last(), None | Some(Token { tok: Tok::Newline, .. })) {
-            out.push(Token { tok: Tok::Newline, pos, offset: self.src.len() });
+        if !matches!(
+            out.last(),
+            None | Some(Token {
+                tok: Tok::Newline,
+                ..
+            })
+        ) {
+            out.push(Token {
+                tok: Tok::Newline,
+                pos,
+                offset: self.src.len(),
+            });
         }
-        out.push(Token { tok: Tok::Eof, pos, offset: self.src.len() });
+        out.push(Token {
+            tok: Tok::Eof,
+            pos,
+            offset: self.src.len(),
+        });
         Ok(out)
     }
 
@@ -198,11 +256,20 @@ impl Lexer<'_> {
         loop {
             let pos = self.pos();
             let Some(c) = self.bump() else {
-                return Err(SyntaxError { pos: start, msg: format!("unclosed string (expected a closing {quote})"), incomplete: true });
+                return Err(SyntaxError {
+                    pos: start,
+                    msg: format!("unclosed string (expected a closing {quote})"),
+                    incomplete: true,
+                });
             };
             match c {
                 c if c == quote => return Ok(Tok::Str(out)),
-                '\n' => return Err(self.err(start, format!("unclosed string (expected a closing {quote} before the end of the line)"))),
+                '\n' => return Err(self.err(
+                    start,
+                    format!(
+                        "unclosed string (expected a closing {quote} before the end of the line)"
+                    ),
+                )),
                 '\\' => {
                     let e = self.bump();
                     match e {
@@ -217,11 +284,26 @@ impl Lexer<'_> {
                             let h: String = [self.bump(), self.bump()].iter().flatten().collect();
                             match u8::from_str_radix(&h, 16) {
                                 Ok(v) if h.len() == 2 => out.push(v),
-                                _ => return Err(self.err(pos, "\\x needs two hex digits, e.g. \\x0a")),
+                                _ => {
+                                    return Err(
+                                        self.err(pos, "\\x needs two hex digits, e.g. \\x0a")
+                                    );
+                                }
                             }
                         }
-                        Some(o) => return Err(self.err(pos, format!("unknown escape \\{o} (use \\n \\r \\t \\\\ \\\" \\xNN)"))),
-                        None => return Err(SyntaxError { pos: start, msg: "unclosed string".into(), incomplete: true }),
+                        Some(o) => {
+                            return Err(self.err(
+                                pos,
+                                format!("unknown escape \\{o} (use \\n \\r \\t \\\\ \\\" \\xNN)"),
+                            ));
+                        }
+                        None => {
+                            return Err(SyntaxError {
+                                pos: start,
+                                msg: "unclosed string".into(),
+                                incomplete: true,
+                            });
+                        }
                     }
                 }
                 c => {
@@ -241,7 +323,9 @@ impl Lexer<'_> {
                 return false;
             }
         }
-        !self.peek(17).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        !self
+            .peek(17)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
     }
 
     fn mac(&mut self) -> Tok {
@@ -262,7 +346,10 @@ impl Lexer<'_> {
             self.bump();
             self.bump();
             let mut s = String::new();
-            while let Some(c) = self.peek(0).filter(|c| c.is_ascii_alphanumeric() || *c == '_') {
+            while let Some(c) = self
+                .peek(0)
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            {
                 s.push(c);
                 self.bump();
             }
@@ -270,12 +357,18 @@ impl Lexer<'_> {
             if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(self.err(pos, format!("'0x{s}' is not a hex number")));
             }
-            return i64::from_str_radix(&digits, 16)
-                .map(Tok::Int)
-                .map_err(|_| self.err(pos, format!("0x{s} is too large (the limit is 0x7fffffffffffffff)")));
+            return i64::from_str_radix(&digits, 16).map(Tok::Int).map_err(|_| {
+                self.err(
+                    pos,
+                    format!("0x{s} is too large (the limit is 0x7fffffffffffffff)"),
+                )
+            });
         }
         let mut s = String::new();
-        while let Some(c) = self.peek(0).filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.') {
+        while let Some(c) = self
+            .peek(0)
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        {
             if c == '.' && !self.peek(1).is_some_and(|d| d.is_ascii_digit()) {
                 break; // `1.` followed by a name: attribute access is not on numbers, leave it to the parser
             }
@@ -284,10 +377,16 @@ impl Lexer<'_> {
         }
         let dots = s.matches('.').count();
         if dots == 3 {
-            return s.parse::<Ipv4Addr>().map(Tok::Ip).map_err(|_| self.err(pos, format!("'{s}' is not an IPv4 address")));
+            return s
+                .parse::<Ipv4Addr>()
+                .map(Tok::Ip)
+                .map_err(|_| self.err(pos, format!("'{s}' is not an IPv4 address")));
         }
         if dots == 1 {
-            return s.parse::<f64>().map(Tok::Float).map_err(|_| self.err(pos, format!("'{s}' is not a number")));
+            return s
+                .parse::<f64>()
+                .map(Tok::Float)
+                .map_err(|_| self.err(pos, format!("'{s}' is not a number")));
         }
         let digits = s.replace('_', "");
         if dots != 0 || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {

@@ -91,7 +91,12 @@ pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
                     _ => return Err(format!("\\x at character {} needs two hex digits", i + 1)),
                 }
             }
-            Some((_, o)) => return Err(format!("unknown escape \\{o} at character {} (use \\n \\r \\t \\\\ \\\" \\xNN)", i + 1)),
+            Some((_, o)) => {
+                return Err(format!(
+                    "unknown escape \\{o} at character {} (use \\n \\r \\t \\\\ \\\" \\xNN)",
+                    i + 1
+                ));
+            }
             None => return Err("a lone \\ ends the string".into()),
         }
     }

@@ -8,7 +8,9 @@ use super::lexer::{Tok, Token, lex};
 use super::{Pos, SyntaxError};
 
 /// Words that cannot be variable names.
-pub const KEYWORDS: &[&str] = &["expect", "include", "and", "or", "not", "in", "none", "true", "false"];
+pub const KEYWORDS: &[&str] = &[
+    "expect", "include", "and", "or", "not", "in", "none", "true", "false",
+];
 
 /// Parses a whole program (a recipe, a REPL line, piped input).
 pub fn parse_program(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
@@ -123,11 +125,16 @@ impl Parser<'_> {
                 let eq = self.next();
                 let (var, path) = assign_target(&e).ok_or_else(|| SyntaxError {
                     pos: eq.pos,
-                    msg: "only a name or a field (p.tcp.seq) can be assigned to; use == to compare".into(),
+                    msg: "only a name or a field (p.tcp.seq) can be assigned to; use == to compare"
+                        .into(),
                     incomplete: false,
                 })?;
                 if KEYWORDS.contains(&var.as_str()) || path.is_empty() && is_reserved_name(&var) {
-                    return Err(SyntaxError { pos: e.pos, msg: format!("'{var}' is a reserved name"), incomplete: false });
+                    return Err(SyntaxError {
+                        pos: e.pos,
+                        msg: format!("'{var}' is a reserved name"),
+                        incomplete: false,
+                    });
                 }
                 let value = self.expr()?;
                 StmtKind::Assign { var, path, value }
@@ -139,8 +146,17 @@ impl Parser<'_> {
         if !self.eat_newline() && !self.at_eof() {
             return Err(self.unexpected("the end of the statement"));
         }
-        let text = self.src.get(start.offset..end).unwrap_or("").trim().to_string();
-        Ok(Stmt { kind, pos: start.pos, text })
+        let text = self
+            .src
+            .get(start.offset..end)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        Ok(Stmt {
+            kind,
+            pos: start.pos,
+            text,
+        })
     }
 
     fn expr(&mut self) -> Result<Expr, SyntaxError> {
@@ -171,7 +187,10 @@ impl Parser<'_> {
         if self.is_word("not") {
             let pos = self.next().pos;
             let e = self.not_expr()?;
-            return Ok(Expr { kind: ExprKind::Unary(UnOp::Not, Box::new(e)), pos });
+            return Ok(Expr {
+                kind: ExprKind::Unary(UnOp::Not, Box::new(e)),
+                pos,
+            });
         }
         self.comparison()
     }
@@ -226,7 +245,10 @@ impl Parser<'_> {
         if self.is_punct("-") {
             let pos = self.next().pos;
             let e = self.unary()?;
-            return Ok(Expr { kind: ExprKind::Unary(UnOp::Neg, Box::new(e)), pos });
+            return Ok(Expr {
+                kind: ExprKind::Unary(UnOp::Neg, Box::new(e)),
+                pos,
+            });
         }
         self.postfix()
     }
@@ -237,7 +259,12 @@ impl Parser<'_> {
             if self.eat_punct(".") {
                 let t = self.next();
                 match t.tok {
-                    Tok::Ident(name) => e = Expr { kind: ExprKind::Attr(Box::new(e), name), pos: t.pos },
+                    Tok::Ident(name) => {
+                        e = Expr {
+                            kind: ExprKind::Attr(Box::new(e), name),
+                            pos: t.pos,
+                        }
+                    }
                     _ => {
                         self.i -= 1;
                         return Err(self.unexpected("a field or layer name after '.'"));
@@ -246,12 +273,22 @@ impl Parser<'_> {
             } else if self.is_punct("(") {
                 let pos = self.next().pos;
                 let (args, kwargs) = self.call_args()?;
-                e = Expr { kind: ExprKind::Call { func: Box::new(e), args, kwargs }, pos };
+                e = Expr {
+                    kind: ExprKind::Call {
+                        func: Box::new(e),
+                        args,
+                        kwargs,
+                    },
+                    pos,
+                };
             } else if self.is_punct("[") {
                 let pos = self.next().pos;
                 let idx = self.expr()?;
                 self.expect_punct("]", "']'")?;
-                e = Expr { kind: ExprKind::Index(Box::new(e), Box::new(idx)), pos };
+                e = Expr {
+                    kind: ExprKind::Index(Box::new(e), Box::new(idx)),
+                    pos,
+                };
             } else {
                 return Ok(e);
             }
@@ -267,13 +304,22 @@ impl Parser<'_> {
                 return Ok((args, kwargs));
             }
             let is_kw = matches!(self.peek().tok, Tok::Ident(_))
-                && matches!(self.toks.get(self.i + 1).map(|t| &t.tok), Some(Tok::Punct("=")));
+                && matches!(
+                    self.toks.get(self.i + 1).map(|t| &t.tok),
+                    Some(Tok::Punct("="))
+                );
             if is_kw {
                 let t = self.next();
-                let Tok::Ident(name) = t.tok else { unreachable!() };
+                let Tok::Ident(name) = t.tok else {
+                    unreachable!()
+                };
                 self.next();
                 if kwargs.iter().any(|(k, _, _)| *k == name) {
-                    return Err(SyntaxError { pos: t.pos, msg: format!("'{name}' is given twice"), incomplete: false });
+                    return Err(SyntaxError {
+                        pos: t.pos,
+                        msg: format!("'{name}' is given twice"),
+                        incomplete: false,
+                    });
                 }
                 let v = self.expr()?;
                 kwargs.push((name, v, t.pos));
@@ -343,7 +389,9 @@ impl Parser<'_> {
             }
             _ => {
                 self.i -= 1;
-                return Err(self.unexpected("a value (a number, \"string\", address, name or layer like TCP())"));
+                return Err(self.unexpected(
+                    "a value (a number, \"string\", address, name or layer like TCP())",
+                ));
             }
         };
         Ok(Expr { kind, pos })
@@ -352,7 +400,10 @@ impl Parser<'_> {
 
 fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
     let pos = l.pos;
-    Expr { kind: ExprKind::Binary(op, Box::new(l), Box::new(r)), pos }
+    Expr {
+        kind: ExprKind::Binary(op, Box::new(l), Box::new(r)),
+        pos,
+    }
 }
 
 fn is_reserved_name(_name: &str) -> bool {
@@ -388,7 +439,9 @@ expect d.tcp.ack == r.tcp.ack + 6
 "#;
         let prog = parse_program(src).expect("parses");
         assert_eq!(prog.len(), 6);
-        assert!(matches!(&prog[2].kind, StmtKind::Assign { var, path, .. } if var == "p" && path.len() == 2));
+        assert!(
+            matches!(&prog[2].kind, StmtKind::Assign { var, path, .. } if var == "p" && path.len() == 2)
+        );
         assert!(matches!(prog[3].kind, StmtKind::Expect(_)));
         assert_eq!(prog[1].text, "show(p)");
         assert_eq!(prog[2].pos, Pos { line: 4, col: 1 });
@@ -411,21 +464,34 @@ expect d.tcp.ack == r.tcp.ack + 6
 
     #[test]
     fn literals() {
-        let e = parse_expr("[0x10, 1.5, 127.0.0.1, 00:11:22:aa:bb:cc, \"a\\x00\\n\", none, true]").unwrap();
-        let ExprKind::List(items) = e.kind else { panic!() };
+        let e = parse_expr("[0x10, 1.5, 127.0.0.1, 00:11:22:aa:bb:cc, \"a\\x00\\n\", none, true]")
+            .unwrap();
+        let ExprKind::List(items) = e.kind else {
+            panic!()
+        };
         assert_eq!(items[0].kind, ExprKind::Int(16));
         assert_eq!(items[1].kind, ExprKind::Float(1.5));
         assert_eq!(items[2].kind, ExprKind::Ip("127.0.0.1".parse().unwrap()));
-        assert_eq!(items[3].kind, ExprKind::Mac([0, 0x11, 0x22, 0xaa, 0xbb, 0xcc]));
+        assert_eq!(
+            items[3].kind,
+            ExprKind::Mac([0, 0x11, 0x22, 0xaa, 0xbb, 0xcc])
+        );
         assert_eq!(items[4].kind, ExprKind::Str(b"a\0\n".to_vec()));
         assert_eq!(items[5].kind, ExprKind::None);
-        assert!(parse_expr("99999999999999999999").unwrap_err().msg.contains("too large"));
+        assert!(
+            parse_expr("99999999999999999999")
+                .unwrap_err()
+                .msg
+                .contains("too large")
+        );
     }
 
     #[test]
     fn stacking_binds_like_division() {
         let e = parse_expr("Ether()/IP()/TCP()/\"x\"").unwrap();
-        let ExprKind::Binary(BinOp::Div, l, r) = e.kind else { panic!() };
+        let ExprKind::Binary(BinOp::Div, l, r) = e.kind else {
+            panic!()
+        };
         assert_eq!(r.kind, ExprKind::Str(b"x".to_vec()));
         assert!(matches!(l.kind, ExprKind::Binary(BinOp::Div, _, _)));
     }

@@ -2,6 +2,8 @@
 //! field, computed values filled in, like scapy's show2) and `hexdump` (bytes
 //! with the layer each belongs to). Pure functions returning strings.
 
+pub mod json;
+
 use crate::wire::checksum::{self, ChecksumStatus};
 use crate::wire::stack::Span;
 use crate::wire::{
@@ -39,7 +41,10 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             t.dport.unwrap_or(80),
             tcp_flags_str(t.flag_bits())
         );
-        let seq = t.seq.unwrap_or(0).wrapping_sub(rel.map_or(0, |r| r.seq_base));
+        let seq = t
+            .seq
+            .unwrap_or(0)
+            .wrapping_sub(rel.map_or(0, |r| r.seq_base));
         let fl = t.flag_bits();
         if payload_len > 0 {
             let _ = write!(s, ", seq {seq}:{}", seq.wrapping_add(payload_len as u32));
@@ -47,7 +52,10 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             let _ = write!(s, ", seq {seq}");
         }
         if fl & crate::wire::tcp::flags::ACK != 0 {
-            let ack = t.ack.unwrap_or(0).wrapping_sub(rel.map_or(0, |r| r.ack_base));
+            let ack = t
+                .ack
+                .unwrap_or(0)
+                .wrapping_sub(rel.map_or(0, |r| r.ack_base));
             let _ = write!(s, ", ack {ack}");
         }
         let _ = write!(s, ", win {}", t.window.unwrap_or(8192));
@@ -71,10 +79,22 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
     if let (Some(c), Some(src), Some(dst)) = (p.icmp(), src, dst) {
         let t = c.type_num();
         let what = match (t, c.code.unwrap_or(0)) {
-            (8, _) => format!("echo request, id {}, seq {}", c.id.unwrap_or(0), c.seq.unwrap_or(0)),
-            (0, _) => format!("echo reply, id {}, seq {}", c.id.unwrap_or(0), c.seq.unwrap_or(0)),
+            (8, _) => format!(
+                "echo request, id {}, seq {}",
+                c.id.unwrap_or(0),
+                c.seq.unwrap_or(0)
+            ),
+            (0, _) => format!(
+                "echo reply, id {}, seq {}",
+                c.id.unwrap_or(0),
+                c.seq.unwrap_or(0)
+            ),
             (3, code) => {
-                let inner = p.layers.iter().skip_while(|l| l.kind() != LayerKind::Icmp).skip(1);
+                let inner = p
+                    .layers
+                    .iter()
+                    .skip_while(|l| l.kind() != LayerKind::Icmp)
+                    .skip(1);
                 let quoted: Vec<&Layer> = inner.collect();
                 let port = quoted.iter().find_map(|l| match l {
                     Layer::Tcp(t) => Some(format!("tcp port {}", t.dport.unwrap_or(0))),
@@ -82,7 +102,10 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
                     _ => None,
                 });
                 match code {
-                    3 => format!("{dst} {} unreachable", port.unwrap_or_else(|| "port".into())),
+                    3 => format!(
+                        "{dst} {} unreachable",
+                        port.unwrap_or_else(|| "port".into())
+                    ),
                     1 => "host unreachable".into(),
                     _ => format!("destination unreachable, code {code}"),
                 }
@@ -116,8 +139,12 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
 /// Formats one field value for `show`.
 pub fn field_str(kind: FieldKind, v: &FieldValue) -> String {
     match (kind, v) {
-        (FieldKind::TcpFlags, FieldValue::Flags(b)) => format!("{} (0x{b:03x})", quote_flags(&tcp_flags_str(*b))),
-        (FieldKind::IpFlags, FieldValue::Flags(b)) => format!("{} (0x{b:x})", quote_flags(&ip_flags_str(*b))),
+        (FieldKind::TcpFlags, FieldValue::Flags(b)) => {
+            format!("{} (0x{b:03x})", quote_flags(&tcp_flags_str(*b)))
+        }
+        (FieldKind::IpFlags, FieldValue::Flags(b)) => {
+            format!("{} (0x{b:x})", quote_flags(&ip_flags_str(*b)))
+        }
         (FieldKind::TcpOptions, FieldValue::Bytes(b)) => {
             let (opts, err) = crate::wire::tcp::decode_options(b);
             let mut parts: Vec<String> = opts.iter().map(|o| o.short()).collect();
@@ -150,14 +177,10 @@ pub fn show(p: &Packet) -> String {
         let status = checksum_status(&resolved.layers, &spans, &bytes, i);
         for (fi, spec) in kind.fields().iter().enumerate() {
             let Some(v) = layer.slot(fi) else { continue };
-            if spec.kind == FieldKind::Bytes && kind != LayerKind::Raw && kind != LayerKind::Padding {
-                if let FieldValue::Bytes(b) = &v {
-                    if b.is_empty() {
-                        continue;
-                    }
-                }
-            }
-            if spec.kind == FieldKind::TcpOptions && matches!(&v, FieldValue::Bytes(b) if b.is_empty()) {
+            // Empty options are left out; an empty payload is still shown.
+            let optional = matches!(spec.kind, FieldKind::Bytes | FieldKind::TcpOptions)
+                && !matches!(kind, LayerKind::Raw | LayerKind::Padding);
+            if optional && matches!(&v, FieldValue::Bytes(b) if b.is_empty()) {
                 continue;
             }
             let mut text = match (spec.name, &v) {
@@ -176,14 +199,14 @@ pub fn show(p: &Packet) -> String {
                 ),
                 _ => field_str(spec.kind, &v),
             };
-            if spec.name == "chksum" {
-                if let Some(st) = status {
-                    text.push_str(&match st {
-                        ChecksumStatus::Good => " (good)".to_string(),
-                        ChecksumStatus::Partial => " (partial: offloaded, normal on lo)".to_string(),
-                        ChecksumStatus::Bad(want) => format!(" (BAD, should be 0x{want:04x})"),
-                    });
-                }
+            if spec.name == "chksum"
+                && let Some(st) = status
+            {
+                text.push_str(&match st {
+                    ChecksumStatus::Good => " (good)".to_string(),
+                    ChecksumStatus::Partial => " (partial: offloaded, normal on lo)".to_string(),
+                    ChecksumStatus::Bad(want) => format!(" (BAD, should be 0x{want:04x})"),
+                });
             }
             let _ = writeln!(s, "  {:<9} = {text}", spec.name);
         }
@@ -192,16 +215,28 @@ pub fn show(p: &Packet) -> String {
 }
 
 /// Checks layer `i`'s checksum against the emitted bytes.
-pub fn checksum_status(layers: &[Layer], spans: &[Span], bytes: &[u8], i: usize) -> Option<ChecksumStatus> {
+pub fn checksum_status(
+    layers: &[Layer],
+    spans: &[Span],
+    bytes: &[u8],
+    i: usize,
+) -> Option<ChecksumStatus> {
     let sp = spans.get(i)?;
     let addrs = || -> Option<(Ipv4Addr, Ipv4Addr)> {
-        let j = layers[..i].iter().rposition(|l| l.kind() == LayerKind::Ip)?;
+        let j = layers[..i]
+            .iter()
+            .rposition(|l| l.kind() == LayerKind::Ip)?;
         let b = bytes.get(spans[j].start + 12..spans[j].start + 20)?;
-        Some((Ipv4Addr::new(b[0], b[1], b[2], b[3]), Ipv4Addr::new(b[4], b[5], b[6], b[7])))
+        Some((
+            Ipv4Addr::new(b[0], b[1], b[2], b[3]),
+            Ipv4Addr::new(b[4], b[5], b[6], b[7]),
+        ))
     };
     let seg = bytes.get(sp.start..sp.end)?;
     match layers.get(i)? {
-        Layer::Ip(_) => Some(checksum::verify_ip_header(bytes.get(sp.start..sp.header_end)?)),
+        Layer::Ip(_) => Some(checksum::verify_ip_header(
+            bytes.get(sp.start..sp.header_end)?,
+        )),
         Layer::Tcp(_) => {
             let (s, d) = addrs()?;
             Some(checksum::verify_transport(s, d, 6, seg, 16))
@@ -227,7 +262,9 @@ pub fn checksum_status(layers: &[Layer], spans: &[Span], bytes: &[u8], i: usize)
     }
 }
 
-const COLORS: [&str; 6] = ["\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1b[34m", "\x1b[31m"];
+const COLORS: [&str; 6] = [
+    "\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1b[34m", "\x1b[31m",
+];
 const RESET: &str = "\x1b[0m";
 
 /// Offset, hex and ASCII, 16 bytes a row, with each layer's bytes marked:
@@ -254,8 +291,17 @@ pub fn hexdump(p: &Packet, color: bool) -> String {
         .filter(|(_, sp)| sp.header_end > sp.start)
         .map(|(i, sp)| {
             let name = p.layers[i].kind().name();
-            let text = format!("{name} {:04x}-{:04x} ({} bytes)", sp.start, sp.header_end - 1, sp.header_end - sp.start);
-            if color { format!("{}{text}{RESET}", COLORS[i % COLORS.len()]) } else { text }
+            let text = format!(
+                "{name} {:04x}-{:04x} ({} bytes)",
+                sp.start,
+                sp.header_end - 1,
+                sp.header_end - sp.start
+            );
+            if color {
+                format!("{}{text}{RESET}", COLORS[i % COLORS.len()])
+            } else {
+                text
+            }
         })
         .collect();
     let _ = writeln!(s, "{}", legend.join("  "));
@@ -268,7 +314,11 @@ pub fn hexdump(p: &Packet, color: bool) -> String {
             }
             match chunk.get(col) {
                 Some(b) if color => {
-                    let _ = write!(s, "{}{b:02x}{RESET} ", COLORS[owner[base + col] % COLORS.len()]);
+                    let _ = write!(
+                        s,
+                        "{}{b:02x}{RESET} ",
+                        COLORS[owner[base + col] % COLORS.len()]
+                    );
                 }
                 Some(b) => {
                     let _ = write!(s, "{b:02x} ");
@@ -278,7 +328,11 @@ pub fn hexdump(p: &Packet, color: bool) -> String {
         }
         s.push(' ');
         for (col, b) in chunk.iter().enumerate() {
-            let c = if (0x20..0x7f).contains(b) { *b as char } else { '.' };
+            let c = if (0x20..0x7f).contains(b) {
+                *b as char
+            } else {
+                '.'
+            };
             if color {
                 let _ = write!(s, "{}{c}{RESET}", COLORS[owner[base + col] % COLORS.len()]);
             } else {

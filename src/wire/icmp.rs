@@ -31,17 +31,46 @@ impl Icmp {
 
     /// Field table, in wire order.
     pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec { name: "type", kind: FieldKind::UInt(8), default: "8", doc: "8 echo-request, 0 echo-reply, 3 dest-unreach, 11 time-exceeded" },
-        FieldSpec { name: "code", kind: FieldKind::UInt(8), default: "0", doc: "code (for type 3: 3 port unreachable)" },
-        FieldSpec { name: "chksum", kind: FieldKind::UInt(16), default: "auto", doc: "checksum" },
-        FieldSpec { name: "id", kind: FieldKind::UInt(16), default: "0", doc: "identifier (echo); unused word (errors)" },
-        FieldSpec { name: "seq", kind: FieldKind::UInt(16), default: "0", doc: "sequence (echo); next-hop MTU (frag needed)" },
+        FieldSpec {
+            name: "type",
+            kind: FieldKind::UInt(8),
+            default: "8",
+            doc: "8 echo-request, 0 echo-reply, 3 dest-unreach, 11 time-exceeded",
+        },
+        FieldSpec {
+            name: "code",
+            kind: FieldKind::UInt(8),
+            default: "0",
+            doc: "code (for type 3: 3 port unreachable)",
+        },
+        FieldSpec {
+            name: "chksum",
+            kind: FieldKind::UInt(16),
+            default: "auto",
+            doc: "checksum",
+        },
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::UInt(16),
+            default: "0",
+            doc: "identifier (echo); unused word (errors)",
+        },
+        FieldSpec {
+            name: "seq",
+            kind: FieldKind::UInt(16),
+            default: "0",
+            doc: "sequence (echo); next-hop MTU (frag needed)",
+        },
     ];
 
     /// Parses the header.
     pub fn parse(b: &[u8]) -> Result<(Icmp, usize), DecodeError> {
         if b.len() < Self::LEN {
-            return Err(DecodeError { layer: "ICMP", offset: 0, msg: format!("truncated: {} of 8 header bytes", b.len()) });
+            return Err(DecodeError {
+                layer: "ICMP",
+                offset: 0,
+                msg: format!("truncated: {} of 8 header bytes", b.len()),
+            });
         }
         Ok((
             Icmp {

@@ -45,24 +45,93 @@ impl Ipv4 {
 
     /// Field table, in wire order.
     pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec { name: "version", kind: FieldKind::UInt(4), default: "4", doc: "IP version" },
-        FieldSpec { name: "ihl", kind: FieldKind::UInt(4), default: "auto", doc: "header length in 32-bit words" },
-        FieldSpec { name: "tos", kind: FieldKind::UInt(8), default: "0", doc: "type of service (DSCP, ECN)" },
-        FieldSpec { name: "len", kind: FieldKind::UInt(16), default: "auto", doc: "total length, header and payload" },
-        FieldSpec { name: "id", kind: FieldKind::UInt(16), default: "1", doc: "identification" },
-        FieldSpec { name: "flags", kind: FieldKind::IpFlags, default: "", doc: "DF, MF, evil" },
-        FieldSpec { name: "frag", kind: FieldKind::UInt(13), default: "0", doc: "fragment offset (8-byte units)" },
-        FieldSpec { name: "ttl", kind: FieldKind::UInt(8), default: "64", doc: "time to live" },
-        FieldSpec { name: "proto", kind: FieldKind::UInt(8), default: "auto", doc: "payload protocol: 6 TCP, 17 UDP, 1 ICMP" },
-        FieldSpec { name: "chksum", kind: FieldKind::UInt(16), default: "auto", doc: "header checksum" },
-        FieldSpec { name: "src", kind: FieldKind::Ipv4, default: "127.0.0.1", doc: "source address" },
-        FieldSpec { name: "dst", kind: FieldKind::Ipv4, default: "127.0.0.1", doc: "destination address" },
-        FieldSpec { name: "options", kind: FieldKind::Bytes, default: "\"\"", doc: "options, raw bytes" },
+        FieldSpec {
+            name: "version",
+            kind: FieldKind::UInt(4),
+            default: "4",
+            doc: "IP version",
+        },
+        FieldSpec {
+            name: "ihl",
+            kind: FieldKind::UInt(4),
+            default: "auto",
+            doc: "header length in 32-bit words",
+        },
+        FieldSpec {
+            name: "tos",
+            kind: FieldKind::UInt(8),
+            default: "0",
+            doc: "type of service (DSCP, ECN)",
+        },
+        FieldSpec {
+            name: "len",
+            kind: FieldKind::UInt(16),
+            default: "auto",
+            doc: "total length, header and payload",
+        },
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::UInt(16),
+            default: "1",
+            doc: "identification",
+        },
+        FieldSpec {
+            name: "flags",
+            kind: FieldKind::IpFlags,
+            default: "",
+            doc: "DF, MF, evil",
+        },
+        FieldSpec {
+            name: "frag",
+            kind: FieldKind::UInt(13),
+            default: "0",
+            doc: "fragment offset (8-byte units)",
+        },
+        FieldSpec {
+            name: "ttl",
+            kind: FieldKind::UInt(8),
+            default: "64",
+            doc: "time to live",
+        },
+        FieldSpec {
+            name: "proto",
+            kind: FieldKind::UInt(8),
+            default: "auto",
+            doc: "payload protocol: 6 TCP, 17 UDP, 1 ICMP",
+        },
+        FieldSpec {
+            name: "chksum",
+            kind: FieldKind::UInt(16),
+            default: "auto",
+            doc: "header checksum",
+        },
+        FieldSpec {
+            name: "src",
+            kind: FieldKind::Ipv4,
+            default: "127.0.0.1",
+            doc: "source address",
+        },
+        FieldSpec {
+            name: "dst",
+            kind: FieldKind::Ipv4,
+            default: "127.0.0.1",
+            doc: "destination address",
+        },
+        FieldSpec {
+            name: "options",
+            kind: FieldKind::Bytes,
+            default: "\"\"",
+            doc: "options, raw bytes",
+        },
     ];
 
     /// Parses the header; returns it and its length (ihl * 4).
     pub fn parse(b: &[u8]) -> Result<(Ipv4, usize), DecodeError> {
-        let err = |offset, msg: String| DecodeError { layer: "IP", offset, msg };
+        let err = |offset, msg: String| DecodeError {
+            layer: "IP",
+            offset,
+            msg,
+        };
         if b.len() < Self::MIN_LEN {
             return Err(err(0, format!("truncated: {} of 20 header bytes", b.len())));
         }
@@ -76,7 +145,13 @@ impl Ipv4 {
             return Err(err(0, format!("ihl {ihl} is below the minimum of 5")));
         }
         if hlen > b.len() {
-            return Err(err(0, format!("ihl {ihl} ({hlen} bytes) runs past the end ({} bytes)", b.len())));
+            return Err(err(
+                0,
+                format!(
+                    "ihl {ihl} ({hlen} bytes) runs past the end ({} bytes)",
+                    b.len()
+                ),
+            ));
         }
         Ok((
             Ipv4 {
@@ -100,7 +175,11 @@ impl Ipv4 {
 
     /// Header length this header will have on the wire.
     pub fn header_len(&self) -> usize {
-        let opts = if self.ihl.is_none() { self.options.len().div_ceil(4) * 4 } else { self.options.len() };
+        let opts = if self.ihl.is_none() {
+            self.options.len().div_ceil(4) * 4
+        } else {
+            self.options.len()
+        };
         Self::MIN_LEN + opts
     }
 
@@ -109,7 +188,8 @@ impl Ipv4 {
     pub fn emit(&self, out: &mut Vec<u8>, next_proto: u8) {
         let hlen = self.header_len();
         let ihl = self.ihl.unwrap_or((hlen / 4).min(15) as u8);
-        let flags_frag = (u16::from(self.flags.unwrap_or(0) & 7) << 13) | (self.frag.unwrap_or(0) & 0x1fff);
+        let flags_frag =
+            (u16::from(self.flags.unwrap_or(0) & 7) << 13) | (self.frag.unwrap_or(0) & 0x1fff);
         let src = self.src.unwrap_or(DEFAULT_ADDR).octets();
         let dst = self.dst.unwrap_or(DEFAULT_ADDR).octets();
         let len = self.len.unwrap_or(0).to_be_bytes();

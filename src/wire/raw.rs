@@ -11,8 +11,12 @@ pub struct Raw {
 
 impl Raw {
     /// Field table.
-    pub const FIELDS: &'static [FieldSpec] =
-        &[FieldSpec { name: "load", kind: FieldKind::Bytes, default: "\"\"", doc: "the bytes" }];
+    pub const FIELDS: &'static [FieldSpec] = &[FieldSpec {
+        name: "load",
+        kind: FieldKind::Bytes,
+        default: "\"\"",
+        doc: "the bytes",
+    }];
 
     /// Reads field `i`.
     pub fn slot(&self, i: usize) -> Option<FieldValue> {

@@ -219,7 +219,9 @@ pub struct Span {
 impl Packet {
     /// A packet of one layer.
     pub fn of(layer: Layer) -> Packet {
-        Packet { layers: vec![layer] }
+        Packet {
+            layers: vec![layer],
+        }
     }
 
     /// The frame's bytes.
@@ -254,7 +256,11 @@ impl Packet {
             .map(|i| Span {
                 start: starts[i],
                 header_end: hends[i],
-                end: if self.layers[i].kind() == LayerKind::Padding { out.len() } else { end.max(hends[i]) },
+                end: if self.layers[i].kind() == LayerKind::Padding {
+                    out.len()
+                } else {
+                    end.max(hends[i])
+                },
             })
             .collect()
     }
@@ -272,7 +278,14 @@ impl Packet {
             starts[i] = out.len();
             let next = self.layers.get(i + 1).map(Layer::kind);
             match layer {
-                Layer::Ether(h) => h.emit(out, if next == Some(LayerKind::Ip) { 0x0800 } else { 0x9000 }),
+                Layer::Ether(h) => h.emit(
+                    out,
+                    if next == Some(LayerKind::Ip) {
+                        0x0800
+                    } else {
+                        0x9000
+                    },
+                ),
                 Layer::Ip(h) => h.emit(
                     out,
                     match next {
@@ -312,10 +325,17 @@ impl Packet {
     }
 
     /// Source and destination of the nearest IPv4 layer before the given ones, as emitted.
-    fn enclosing_addrs(before: &[Layer], starts: &[usize], out: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
+    fn enclosing_addrs(
+        before: &[Layer],
+        starts: &[usize],
+        out: &[u8],
+    ) -> Option<(Ipv4Addr, Ipv4Addr)> {
         let j = before.iter().rposition(|l| l.kind() == LayerKind::Ip)?;
         let b = out.get(starts[j] + 12..starts[j] + 20)?;
-        Some((Ipv4Addr::new(b[0], b[1], b[2], b[3]), Ipv4Addr::new(b[4], b[5], b[6], b[7])))
+        Some((
+            Ipv4Addr::new(b[0], b[1], b[2], b[3]),
+            Ipv4Addr::new(b[4], b[5], b[6], b[7]),
+        ))
     }
 
     /// Decodes a frame starting at Ethernet. Never fails: what cannot be decoded
@@ -347,15 +367,19 @@ impl Packet {
             .layers
             .iter()
             .zip(&spans)
-            .map(|(l, sp)| match Layer::parse_as(l.kind(), &out[sp.start..sp.end.max(sp.header_end)]) {
-                Ok((mut parsed, _)) => {
-                    // Payload-carrying layers keep only their own header fields.
-                    if let (Layer::Raw(r), Layer::Raw(orig)) | (Layer::Padding(r), Layer::Padding(orig)) = (&mut parsed, l) {
-                        r.load = orig.load.clone();
+            .map(|(l, sp)| {
+                match Layer::parse_as(l.kind(), &out[sp.start..sp.end.max(sp.header_end)]) {
+                    Ok((mut parsed, _)) => {
+                        // Payload-carrying layers keep only their own header fields.
+                        if let (Layer::Raw(r), Layer::Raw(orig))
+                        | (Layer::Padding(r), Layer::Padding(orig)) = (&mut parsed, l)
+                        {
+                            r.load = orig.load.clone();
+                        }
+                        parsed
                     }
-                    parsed
+                    Err(_) => l.clone(),
                 }
-                Err(_) => l.clone(),
             })
             .collect();
         Packet { layers }
@@ -453,7 +477,9 @@ fn decode_chain(
             Layer::Ip(h) => {
                 let total = usize::from(h.len.unwrap_or(0));
                 if total >= hlen && total < rest.len() {
-                    padding.push(Layer::Padding(Raw { load: rest[total..].to_vec() }));
+                    padding.push(Layer::Padding(Raw {
+                        load: rest[total..].to_vec(),
+                    }));
                     end = off + total;
                 }
                 let fragment = h.frag.unwrap_or(0) != 0 || h.flags.unwrap_or(0) & 1 != 0;
@@ -473,7 +499,13 @@ fn decode_chain(
                 if !quoted.is_empty() {
                     let mut inner = Vec::new();
                     let mut inner_pad = Vec::new();
-                    let e = decode_chain(LayerKind::Ip, quoted, base + off, &mut inner, &mut inner_pad);
+                    let e = decode_chain(
+                        LayerKind::Ip,
+                        quoted,
+                        base + off,
+                        &mut inner,
+                        &mut inner_pad,
+                    );
                     if e.is_none() || inner.first().is_some_and(|l| l.kind() == LayerKind::Ip) {
                         layers.extend(inner);
                         // Padding inside a quote is part of the quote, kept raw.

@@ -56,32 +56,100 @@ impl Tcp {
 
     /// Field table, in wire order.
     pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec { name: "sport", kind: FieldKind::UInt(16), default: "20", doc: "source port (a reserved free port when sending)" },
-        FieldSpec { name: "dport", kind: FieldKind::UInt(16), default: "80", doc: "destination port" },
-        FieldSpec { name: "seq", kind: FieldKind::UInt(32), default: "0", doc: "sequence number (modulo 2^32)" },
-        FieldSpec { name: "ack", kind: FieldKind::UInt(32), default: "0", doc: "acknowledgment number (modulo 2^32)" },
-        FieldSpec { name: "dataofs", kind: FieldKind::UInt(4), default: "auto", doc: "header length in 32-bit words" },
-        FieldSpec { name: "reserved", kind: FieldKind::UInt(3), default: "0", doc: "reserved bits" },
-        FieldSpec { name: "flags", kind: FieldKind::TcpFlags, default: "S", doc: "F S R P A U E C N" },
-        FieldSpec { name: "window", kind: FieldKind::UInt(16), default: "8192", doc: "receive window" },
-        FieldSpec { name: "chksum", kind: FieldKind::UInt(16), default: "auto", doc: "checksum over pseudo header, header, data" },
-        FieldSpec { name: "urgptr", kind: FieldKind::UInt(16), default: "0", doc: "urgent pointer" },
-        FieldSpec { name: "options", kind: FieldKind::TcpOptions, default: "[]", doc: "[(\"MSS\",1460), (\"NOP\",), (\"WScale\",7), (\"SAckOK\",), (\"Timestamp\",(1,0))] or raw bytes" },
+        FieldSpec {
+            name: "sport",
+            kind: FieldKind::UInt(16),
+            default: "20",
+            doc: "source port (a reserved free port when sending)",
+        },
+        FieldSpec {
+            name: "dport",
+            kind: FieldKind::UInt(16),
+            default: "80",
+            doc: "destination port",
+        },
+        FieldSpec {
+            name: "seq",
+            kind: FieldKind::UInt(32),
+            default: "0",
+            doc: "sequence number (modulo 2^32)",
+        },
+        FieldSpec {
+            name: "ack",
+            kind: FieldKind::UInt(32),
+            default: "0",
+            doc: "acknowledgment number (modulo 2^32)",
+        },
+        FieldSpec {
+            name: "dataofs",
+            kind: FieldKind::UInt(4),
+            default: "auto",
+            doc: "header length in 32-bit words",
+        },
+        FieldSpec {
+            name: "reserved",
+            kind: FieldKind::UInt(3),
+            default: "0",
+            doc: "reserved bits",
+        },
+        FieldSpec {
+            name: "flags",
+            kind: FieldKind::TcpFlags,
+            default: "S",
+            doc: "F S R P A U E C N",
+        },
+        FieldSpec {
+            name: "window",
+            kind: FieldKind::UInt(16),
+            default: "8192",
+            doc: "receive window",
+        },
+        FieldSpec {
+            name: "chksum",
+            kind: FieldKind::UInt(16),
+            default: "auto",
+            doc: "checksum over pseudo header, header, data",
+        },
+        FieldSpec {
+            name: "urgptr",
+            kind: FieldKind::UInt(16),
+            default: "0",
+            doc: "urgent pointer",
+        },
+        FieldSpec {
+            name: "options",
+            kind: FieldKind::TcpOptions,
+            default: "[]",
+            doc: "[(\"MSS\",1460), (\"NOP\",), (\"WScale\",7), (\"SAckOK\",), (\"Timestamp\",(1,0))] or raw bytes",
+        },
     ];
 
     /// Parses the header; returns it and its length (dataofs * 4).
     pub fn parse(b: &[u8]) -> Result<(Tcp, usize), DecodeError> {
-        let err = |offset, msg: String| DecodeError { layer: "TCP", offset, msg };
+        let err = |offset, msg: String| DecodeError {
+            layer: "TCP",
+            offset,
+            msg,
+        };
         if b.len() < Self::MIN_LEN {
             return Err(err(0, format!("truncated: {} of 20 header bytes", b.len())));
         }
         let dataofs = b[12] >> 4;
         let hlen = usize::from(dataofs) * 4;
         if hlen < Self::MIN_LEN {
-            return Err(err(12, format!("data offset {dataofs} is below the minimum of 5")));
+            return Err(err(
+                12,
+                format!("data offset {dataofs} is below the minimum of 5"),
+            ));
         }
         if hlen > b.len() {
-            return Err(err(12, format!("data offset {dataofs} ({hlen} bytes) runs past the end ({} bytes)", b.len())));
+            return Err(err(
+                12,
+                format!(
+                    "data offset {dataofs} ({hlen} bytes) runs past the end ({} bytes)",
+                    b.len()
+                ),
+            ));
         }
         Ok((
             Tcp {
@@ -103,7 +171,11 @@ impl Tcp {
 
     /// Header length this header will have on the wire.
     pub fn header_len(&self) -> usize {
-        let opts = if self.dataofs.is_none() { self.options.len().div_ceil(4) * 4 } else { self.options.len() };
+        let opts = if self.dataofs.is_none() {
+            self.options.len().div_ceil(4) * 4
+        } else {
+            self.options.len()
+        };
         Self::MIN_LEN + opts
     }
 
@@ -328,22 +400,43 @@ pub fn decode_options(b: &[u8]) -> (Vec<TcpOption>, Option<String>) {
             _ => {}
         }
         let Some(&len) = b.get(i + 1) else {
-            return (out, Some(format!("option kind {kind} at byte {i} has no length byte")));
+            return (
+                out,
+                Some(format!("option kind {kind} at byte {i} has no length byte")),
+            );
         };
         let len = usize::from(len);
         if len < 2 {
-            return (out, Some(format!("option kind {kind} at byte {i} has length {len} (minimum 2)")));
+            return (
+                out,
+                Some(format!(
+                    "option kind {kind} at byte {i} has length {len} (minimum 2)"
+                )),
+            );
         }
         if i + len > b.len() {
-            return (out, Some(format!("option kind {kind} at byte {i} has length {len}, past the end of the options")));
+            return (
+                out,
+                Some(format!(
+                    "option kind {kind} at byte {i} has length {len}, past the end of the options"
+                )),
+            );
         }
         let d = &b[i + 2..i + len];
-        let bad_len = |want: &str| Some(format!("option kind {kind} at byte {i} has length {len}, expected {want}"));
+        let bad_len = |want: &str| {
+            Some(format!(
+                "option kind {kind} at byte {i} has length {len}, expected {want}"
+            ))
+        };
         let opt = match kind {
             2 if d.len() == 2 => TcpOption::Mss(be16(d, 0)),
             3 if d.len() == 1 => TcpOption::WScale(d[0]),
             4 if d.is_empty() => TcpOption::SackOk,
-            5 if d.len() % 8 == 0 => TcpOption::Sack(d.chunks_exact(8).map(|c| (be32(c, 0), be32(c, 4))).collect()),
+            5 if d.len().is_multiple_of(8) => TcpOption::Sack(
+                d.chunks_exact(8)
+                    .map(|c| (be32(c, 0), be32(c, 4)))
+                    .collect(),
+            ),
             8 if d.len() == 8 => TcpOption::Timestamp(be32(d, 0), be32(d, 4)),
             2 => return (out, bad_len("4")),
             3 => return (out, bad_len("3")),
@@ -379,12 +472,28 @@ mod tests {
 
     #[test]
     fn malformed_options_are_reported_not_panicked() {
-        for raw in [&[2u8][..], &[2, 0], &[2, 1, 0, 0], &[2, 40, 1, 2], &[3, 2], &[8, 4, 0, 0], &[5, 3, 0]] {
+        for raw in [
+            &[2u8][..],
+            &[2, 0],
+            &[2, 1, 0, 0],
+            &[2, 40, 1, 2],
+            &[3, 2],
+            &[8, 4, 0, 0],
+            &[5, 3, 0],
+        ] {
             let (_, err) = decode_options(raw);
             assert!(err.is_some(), "{raw:?}");
         }
         let (opts, err) = decode_options(&[1, 1, 99, 3, 7, 0, 0xff]);
-        assert_eq!(opts, vec![TcpOption::Nop, TcpOption::Nop, TcpOption::Unknown(99, vec![7]), TcpOption::Eol]);
+        assert_eq!(
+            opts,
+            vec![
+                TcpOption::Nop,
+                TcpOption::Nop,
+                TcpOption::Unknown(99, vec![7]),
+                TcpOption::Eol
+            ]
+        );
         assert_eq!(err, None);
     }
 }

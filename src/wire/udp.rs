@@ -23,19 +23,48 @@ impl Udp {
 
     /// Field table, in wire order.
     pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec { name: "sport", kind: FieldKind::UInt(16), default: "53", doc: "source port" },
-        FieldSpec { name: "dport", kind: FieldKind::UInt(16), default: "53", doc: "destination port" },
-        FieldSpec { name: "len", kind: FieldKind::UInt(16), default: "auto", doc: "length of header and data" },
-        FieldSpec { name: "chksum", kind: FieldKind::UInt(16), default: "auto", doc: "checksum (0 means none)" },
+        FieldSpec {
+            name: "sport",
+            kind: FieldKind::UInt(16),
+            default: "53",
+            doc: "source port",
+        },
+        FieldSpec {
+            name: "dport",
+            kind: FieldKind::UInt(16),
+            default: "53",
+            doc: "destination port",
+        },
+        FieldSpec {
+            name: "len",
+            kind: FieldKind::UInt(16),
+            default: "auto",
+            doc: "length of header and data",
+        },
+        FieldSpec {
+            name: "chksum",
+            kind: FieldKind::UInt(16),
+            default: "auto",
+            doc: "checksum (0 means none)",
+        },
     ];
 
     /// Parses the header.
     pub fn parse(b: &[u8]) -> Result<(Udp, usize), DecodeError> {
         if b.len() < Self::LEN {
-            return Err(DecodeError { layer: "UDP", offset: 0, msg: format!("truncated: {} of 8 header bytes", b.len()) });
+            return Err(DecodeError {
+                layer: "UDP",
+                offset: 0,
+                msg: format!("truncated: {} of 8 header bytes", b.len()),
+            });
         }
         Ok((
-            Udp { sport: Some(be16(b, 0)), dport: Some(be16(b, 2)), len: Some(be16(b, 4)), chksum: Some(be16(b, 6)) },
+            Udp {
+                sport: Some(be16(b, 0)),
+                dport: Some(be16(b, 2)),
+                len: Some(be16(b, 4)),
+                chksum: Some(be16(b, 6)),
+            },
             Self::LEN,
         ))
     }

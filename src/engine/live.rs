@@ -1,0 +1,398 @@
+//! The live side of the engine: one link (AF_PACKET on an interface, opened
+//! once per run), the host preparation it needs, the pcap tap, and sending and
+//! receiving with replies matched to what was sent.
+
+use crate::host::{HostError, HostGuard, PortReservation, ports};
+use crate::link::pcap::PcapWriter;
+use crate::link::{CAP_HINT, Frame, Link, LinkError, PacketSocket, interrupted};
+use crate::session::matcher;
+use crate::wire::{Ether, Layer, LayerKind, Packet};
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How to go live.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Interface (default `lo`).
+    pub iface: String,
+    /// Prepare the host (sysctls, RST guard); false with `--no-setup`.
+    pub setup: bool,
+    /// Write every frame sent and received here.
+    pub pcap: Option<PathBuf>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            iface: "lo".into(),
+            setup: true,
+            pcap: None,
+        }
+    }
+}
+
+/// Why a live operation failed.
+#[derive(Debug)]
+pub enum LiveError {
+    /// No CAP_NET_RAW / CAP_NET_ADMIN: exit 4, with how to get it.
+    NotPermitted(String),
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// Anything else, explained.
+    Other(String),
+}
+
+impl From<LinkError> for LiveError {
+    fn from(e: LinkError) -> Self {
+        if e.is_permission() {
+            LiveError::NotPermitted(e.to_string())
+        } else {
+            LiveError::Other(e.to_string())
+        }
+    }
+}
+
+impl From<HostError> for LiveError {
+    fn from(e: HostError) -> Self {
+        if e.is_permission() {
+            LiveError::NotPermitted(format!("preparing lo: {e}\n{CAP_HINT}"))
+        } else {
+            LiveError::Other(format!("preparing the host: {e}"))
+        }
+    }
+}
+
+fn io_err(what: &str, e: std::io::Error) -> LiveError {
+    if e.kind() == std::io::ErrorKind::Interrupted {
+        LiveError::Interrupted
+    } else {
+        LiveError::Other(format!("{what}: {e}"))
+    }
+}
+
+/// A frame craft sent.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The packet as sent, every field filled in.
+    pub pkt: Packet,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// When it was handed to the kernel.
+    pub ts: SystemTime,
+}
+
+/// A frame received from the link, decoded.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// The decoded packet.
+    pub pkt: Packet,
+    /// The frame with direction and kernel timestamp.
+    pub frame: Frame,
+}
+
+/// What one read from the link gave.
+enum Incoming {
+    /// The looped-back copy of a frame we sent, with its kernel timestamp.
+    Echo(Vec<u8>, SystemTime),
+    /// Anything else.
+    Frame(Received),
+}
+
+/// The live context: link, host guard, pcap tap.
+pub struct Live {
+    opts: LiveOptions,
+    link: Option<Box<dyn Link>>,
+    iface_mac: Option<[u8; 6]>,
+    iface_ip: Option<std::net::Ipv4Addr>,
+    loopback: bool,
+    host: HostGuard,
+    pcap: Option<PcapWriter<File>>,
+    sport: Option<u16>,
+    sport_reservation: Option<PortReservation>,
+    echoes: VecDeque<Vec<u8>>,
+    /// Frames received while waiting for something else, kept for sniff().
+    backlog: VecDeque<Received>,
+    announced: bool,
+    /// Host notes go here (stderr by default).
+    pub notes: Vec<String>,
+}
+
+const ECHO_MEMORY: usize = 256;
+const BACKLOG_MAX: usize = 4096;
+
+impl Live {
+    /// A live context that opens its link on first use.
+    pub fn new(opts: LiveOptions) -> Live {
+        let loopback = opts.iface == "lo" || crate::host::is_loopback(&opts.iface);
+        Live {
+            host: HostGuard::new(&opts.iface, opts.setup),
+            opts,
+            link: None,
+            iface_mac: None,
+            iface_ip: None,
+            loopback,
+            pcap: None,
+            sport: None,
+            sport_reservation: None,
+            echoes: VecDeque::new(),
+            backlog: VecDeque::new(),
+            announced: false,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A live context over a given link (tests: an in-memory peer). No host setup.
+    pub fn with_link(link: Box<dyn Link>) -> Live {
+        let mut l = Live::new(LiveOptions {
+            setup: false,
+            ..LiveOptions::default()
+        });
+        l.link = Some(link);
+        l
+    }
+
+    /// The interface name.
+    pub fn iface(&self) -> &str {
+        &self.opts.iface
+    }
+
+    fn ensure_link(&mut self) -> Result<(), LiveError> {
+        if self.link.is_some() {
+            return Ok(());
+        }
+        if let Ok(Some(msg)) = self.host.recover_stale() {
+            eprintln!("craft: {msg}");
+        }
+        let sock = PacketSocket::open(&self.opts.iface)?;
+        let ifc = sock.interface();
+        self.loopback = ifc.is_loopback;
+        if !ifc.is_loopback {
+            self.iface_mac = Some(ifc.mac);
+            self.iface_ip = ifc.ipv4;
+        }
+        self.link = Some(Box::new(sock));
+        if let Some(path) = &self.opts.pcap {
+            let w = PcapWriter::create(path)
+                .map_err(|e| LiveError::Other(format!("--pcap {}: {e}", path.display())))?;
+            self.pcap = Some(w);
+        }
+        Ok(())
+    }
+
+    /// The free source port given to TCP layers that set none; reserved on first use.
+    pub fn default_sport(&mut self) -> Result<u16, LiveError> {
+        if let Some(p) = self.sport {
+            return Ok(p);
+        }
+        let r = ports::reserve_ephemeral()?;
+        let p = r.port();
+        self.sport = Some(p);
+        self.sport_reservation = Some(r);
+        Ok(p)
+    }
+
+    /// Fills what follows the interface: a missing Ether layer, the source port
+    /// craft reserves, and on other interfaces their own MAC and address.
+    pub fn fill_defaults(&mut self, pkt: &mut Packet) -> Result<(), LiveError> {
+        if pkt.layers.first().map(Layer::kind) != Some(LayerKind::Ether) {
+            pkt.layers.insert(0, Layer::Ether(Ether::default()));
+        }
+        let needs_sport = pkt
+            .layers
+            .iter()
+            .any(|l| matches!(l, Layer::Tcp(t) if t.sport.is_none()));
+        if needs_sport {
+            let p = self.default_sport()?;
+            for l in &mut pkt.layers {
+                if let Layer::Tcp(t) = l {
+                    t.sport.get_or_insert(p);
+                }
+            }
+        }
+        if let (Some(mac), Some(Layer::Ether(e))) = (self.iface_mac, pkt.layers.first_mut()) {
+            e.src.get_or_insert(mac);
+        }
+        if let Some(ip) = self.iface_ip {
+            for l in &mut pkt.layers {
+                if let Layer::Ip(h) = l {
+                    h.src.get_or_insert(ip);
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Prepares the host for `pkt`: guards its TCP source port (or just the
+    /// sysctls for other frames), printing one line the first time.
+    fn prepare(&mut self, pkt: &Packet) -> Result<(), LiveError> {
+        let mut notes = Vec::new();
+        match pkt.tcp().and_then(|t| t.sport) {
+            Some(port) if !self.host.is_guarded(port) => {
+                if Some(port) == self.sport {
+                    if let Some(r) = self.sport_reservation.take() {
+                        notes.extend(self.host.prepare_reserved(r)?);
+                    } else {
+                        notes.extend(self.host.prepare_port(port)?);
+                    }
+                } else {
+                    notes.extend(self.host.prepare_port(port)?);
+                }
+            }
+            Some(_) => {}
+            None => notes.extend(self.host.prepare_base()?),
+        }
+        if !notes.is_empty() {
+            let head = if self.announced {
+                "craft: also "
+            } else {
+                "craft: "
+            };
+            let tail = if self.announced {
+                ""
+            } else {
+                " (all undone on exit)"
+            };
+            let line = format!("{head}{}{tail}", notes.join("; "));
+            self.announced = true;
+            self.notes.push(line);
+        }
+        Ok(())
+    }
+
+    /// Sends a packet: fills defaults, prepares the host, emits, sends, taps.
+    pub fn send(&mut self, pkt: &Packet) -> Result<Sent, LiveError> {
+        self.ensure_link()?;
+        let mut pkt = pkt.clone();
+        self.fill_defaults(&mut pkt)?;
+        self.prepare(&pkt)?;
+        let bytes = pkt.emit();
+        let link = self.link.as_mut().expect("ensured");
+        let ts = link
+            .send(&bytes)
+            .map_err(|e| io_err(&format!("sending on {}", self.opts.iface), e))?;
+        if let Some(w) = &mut self.pcap {
+            w.write_frame(ts, &bytes, bytes.len())
+                .map_err(|e| LiveError::Other(format!("writing the pcap: {e}")))?;
+        }
+        if self.loopback {
+            self.echoes.push_back(bytes.clone());
+            if self.echoes.len() > ECHO_MEMORY {
+                self.echoes.pop_front();
+            }
+        }
+        Ok(Sent {
+            pkt: pkt.resolved(),
+            bytes,
+            ts,
+        })
+    }
+
+    fn recv_any(&mut self, deadline: Option<Instant>) -> Result<Option<Incoming>, LiveError> {
+        self.ensure_link()?;
+        let link = self.link.as_mut().expect("ensured");
+        let Some(frame) = link.recv(deadline).map_err(|e| io_err("receiving", e))? else {
+            return Ok(None);
+        };
+        if let Some(i) = self.echoes.iter().position(|e| *e == frame.data) {
+            let bytes = self.echoes.remove(i).unwrap_or_default();
+            return Ok(Some(Incoming::Echo(bytes, frame.ts)));
+        }
+        if let Some(w) = &mut self.pcap {
+            w.write_frame(frame.ts, &frame.data, frame.orig_len)
+                .map_err(|e| LiveError::Other(format!("writing the pcap: {e}")))?;
+        }
+        let (pkt, _) = Packet::decode(&frame.data);
+        Ok(Some(Incoming::Frame(Received { pkt, frame })))
+    }
+
+    fn keep(&mut self, r: Received) {
+        self.backlog.push_back(r);
+        if self.backlog.len() > BACKLOG_MAX {
+            self.backlog.pop_front();
+        }
+    }
+
+    /// Sends `pkt` and waits up to `timeout` for the first frame that answers it.
+    /// Returns what was sent and the reply with its round-trip time (kernel
+    /// timestamps: our frame's looped-back copy to the reply, on `lo`).
+    pub fn sr1(
+        &mut self,
+        pkt: &Packet,
+        timeout: Duration,
+    ) -> Result<(Sent, Option<(Received, Duration)>), LiveError> {
+        let sent = self.send(pkt)?;
+        let deadline = Instant::now() + timeout;
+        let mut t0 = sent.ts;
+        loop {
+            if interrupted().load(Ordering::SeqCst) {
+                return Err(LiveError::Interrupted);
+            }
+            match self.recv_any(Some(deadline))? {
+                None => return Ok((sent, None)),
+                Some(Incoming::Echo(bytes, ts)) => {
+                    if bytes == sent.bytes {
+                        t0 = ts;
+                    }
+                }
+                Some(Incoming::Frame(r)) => {
+                    if matcher::answers(&sent.pkt, &r.pkt) {
+                        let rtt = r.frame.ts.duration_since(t0).unwrap_or_default();
+                        return Ok((sent, Some((r, rtt))));
+                    }
+                    self.keep(r);
+                }
+            }
+        }
+    }
+
+    /// Frames that pass `keep`, until `count` are in or `timeout` passes.
+    pub fn sniff(
+        &mut self,
+        count: Option<usize>,
+        timeout: Option<Duration>,
+        mut want: impl FnMut(&Packet) -> bool,
+        mut each: impl FnMut(&Received),
+    ) -> Result<Vec<Received>, LiveError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut out = Vec::new();
+        let full = |n: usize| count.is_some_and(|c| n >= c);
+        while let Some(r) = self.backlog.pop_front() {
+            if want(&r.pkt) && !full(out.len()) {
+                each(&r);
+                out.push(r);
+            }
+        }
+        while !full(out.len()) {
+            if interrupted().load(Ordering::SeqCst) {
+                break;
+            }
+            match self.recv_any(deadline) {
+                Ok(None) => break,
+                Ok(Some(Incoming::Echo(..))) => {}
+                Ok(Some(Incoming::Frame(r))) => {
+                    if want(&r.pkt) {
+                        each(&r);
+                        out.push(r);
+                    }
+                }
+                Err(LiveError::Interrupted) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Host notes not yet shown.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// Undoes the host preparation now (also done on drop).
+    pub fn release(&mut self) -> Vec<String> {
+        self.host.release()
+    }
+}

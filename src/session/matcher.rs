@@ -1,0 +1,170 @@
+//! Does a received frame answer a sent one? By direction first (the reply
+//! comes from where the probe went, to where it came from), so craft's own
+//! looped-back frames on `lo` never match, then by protocol:
+//! TCP: ports swapped and an ack that fits (or a RST); ICMP errors that quote
+//! the probe; echo replies with the same id and seq; UDP with ports swapped.
+
+use crate::wire::tcp::flags;
+use crate::wire::{Layer, Packet, Tcp};
+use std::net::Ipv4Addr;
+
+/// Sequence space a TCP segment uses: its payload, plus one for SYN and for FIN.
+pub fn seg_len(t: &Tcp, payload: usize) -> u32 {
+    let f = t.flag_bits();
+    payload as u32 + u32::from(f & flags::SYN != 0) + u32::from(f & flags::FIN != 0)
+}
+
+fn addrs(p: &Packet) -> Option<(Ipv4Addr, Ipv4Addr)> {
+    let ip = p.ip()?;
+    Some((
+        ip.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
+        ip.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
+    ))
+}
+
+/// True when `reply` answers `sent` (both fully resolved: every field set).
+pub fn answers(sent: &Packet, reply: &Packet) -> bool {
+    let (Some((ss, sd)), Some((rs, rd))) = (addrs(sent), addrs(reply)) else {
+        return false;
+    };
+    if let Some(c) = reply.icmp()
+        && crate::wire::icmp::is_error_type(c.type_num())
+    {
+        return quotes(sent, reply);
+    }
+    if rs != sd || rd != ss {
+        return false;
+    }
+    match (sent.tcp(), reply.tcp()) {
+        (Some(st), Some(rt)) => {
+            if rt.sport != st.dport || rt.dport != st.sport {
+                return false;
+            }
+            let rf = rt.flag_bits();
+            let expected_ack = st
+                .seq
+                .unwrap_or(0)
+                .wrapping_add(seg_len(st, sent.payload().len()));
+            if rf & flags::RST != 0 {
+                // A RST answers when it acknowledges the probe, or carries the
+                // sequence number the probe acknowledged, or when the probe was a SYN.
+                return (rf & flags::ACK != 0 && rt.ack == Some(expected_ack))
+                    || (st.flag_bits() & flags::ACK != 0 && rt.seq == st.ack)
+                    || st.flag_bits() & flags::SYN != 0;
+            }
+            rf & flags::ACK != 0 && rt.ack == Some(expected_ack)
+        }
+        (None, None) => match (sent.icmp(), reply.icmp(), sent.udp(), reply.udp()) {
+            (Some(sc), Some(rc), _, _) => {
+                sc.type_num() == 8 && rc.type_num() == 0 && rc.id == sc.id && rc.seq == sc.seq
+            }
+            (_, _, Some(su), Some(ru)) => ru.sport == su.dport && ru.dport == su.sport,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// An ICMP error whose quoted datagram is `sent`'s (addresses, protocol and ports).
+fn quotes(sent: &Packet, reply: &Packet) -> bool {
+    let Some(i) = reply
+        .layers
+        .iter()
+        .position(|l| matches!(l, Layer::Icmp(_)))
+    else {
+        return false;
+    };
+    let quoted = Packet {
+        layers: reply.layers[i + 1..].to_vec(),
+    };
+    let (Some((qs, qd)), Some((ss, sd))) = (addrs(&quoted), addrs(sent)) else {
+        return false;
+    };
+    if qs != ss || qd != sd {
+        return false;
+    }
+    match (sent.tcp(), quoted.tcp(), sent.udp(), quoted.udp()) {
+        (Some(a), Some(b), _, _) => a.sport == b.sport && a.dport == b.dport,
+        (_, _, Some(a), Some(b)) => a.sport == b.sport && a.dport == b.dport,
+        _ => quoted.ip().map(|q| q.proto) == sent.ip().map(|s| s.proto),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tcp(
+        src: [u8; 4],
+        dst: [u8; 4],
+        sport: u16,
+        dport: u16,
+        fl: u16,
+        seq: u32,
+        ack: u32,
+    ) -> Packet {
+        let ip = crate::wire::Ipv4 {
+            src: Some(src.into()),
+            dst: Some(dst.into()),
+            ..Default::default()
+        };
+        let t = Tcp {
+            sport: Some(sport),
+            dport: Some(dport),
+            flags: Some(fl),
+            seq: Some(seq),
+            ack: Some(ack),
+            ..Tcp::default()
+        };
+        Packet {
+            layers: vec![
+                Layer::Ether(Default::default()),
+                Layer::Ip(ip),
+                Layer::Tcp(t),
+            ],
+        }
+        .resolved()
+    }
+
+    const A: [u8; 4] = [127, 0, 0, 1];
+
+    #[test]
+    fn synack_answers_syn_and_own_echo_does_not() {
+        let syn = tcp(A, A, 40000, 1234, flags::SYN, 1000, 0);
+        assert!(answers(
+            &syn,
+            &tcp(A, A, 1234, 40000, flags::SYN | flags::ACK, 5, 1001)
+        ));
+        assert!(
+            !answers(&syn, &syn),
+            "our own looped-back copy is not a reply"
+        );
+        assert!(
+            !answers(
+                &syn,
+                &tcp(A, A, 1234, 40000, flags::SYN | flags::ACK, 5, 1000)
+            ),
+            "wrong ack"
+        );
+        assert!(
+            !answers(
+                &syn,
+                &tcp(A, A, 1234, 40001, flags::SYN | flags::ACK, 5, 1001)
+            ),
+            "other port"
+        );
+        assert!(answers(
+            &syn,
+            &tcp(A, A, 1234, 40000, flags::RST | flags::ACK, 0, 1001)
+        ));
+    }
+
+    #[test]
+    fn data_is_answered_by_its_ack() {
+        let mut d = tcp(A, A, 40000, 1234, flags::PSH | flags::ACK, 1001, 77);
+        d.layers.push(Layer::raw(b"hello\n".to_vec()));
+        let d = d.resolved();
+        assert!(answers(&d, &tcp(A, A, 1234, 40000, flags::ACK, 77, 1007)));
+        assert!(!answers(&d, &tcp(A, A, 1234, 40000, flags::ACK, 77, 1001)));
+    }
+}

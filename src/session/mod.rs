@@ -1,0 +1,4 @@
+//! Reply matching and (later) TCP conversations. Pure: works on packets.
+
+pub mod filter;
+pub mod matcher;
