@@ -59,6 +59,8 @@ pub fn run(live: &mut Live, o: &SynOptions) -> Result<i32, LiveError> {
                     let mut rst = syn_packet(o.dst, sport, o.dport, t.ack.unwrap_or(0));
                     if let Some(tt) = rst.tcp_mut() {
                         tt.flags = Some(flags::RST);
+                        tt.window = Some(0);
+                        tt.options.clear();
                     }
                     live.send(&rst)?;
                 }

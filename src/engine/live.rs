@@ -164,7 +164,14 @@ impl Live {
             return Ok(());
         }
         if let Ok(Some(msg)) = self.host.recover_stale() {
-            eprintln!("craft: {msg}");
+            eprintln!(
+                "{}",
+                if msg.starts_with("craft:") {
+                    msg
+                } else {
+                    format!("craft: {msg}")
+                }
+            );
         }
         let sock = PacketSocket::open(&self.opts.iface)?;
         let ifc = sock.interface();

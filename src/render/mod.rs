@@ -33,7 +33,11 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
     let dst = ip.map(|h| h.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));
     let mut s = String::new();
     let payload_len = p.payload().len();
-    if let (Some(t), Some(src), Some(dst)) = (p.tcp(), src, dst) {
+    // An ICMP error quotes a TCP/UDP header: describe the ICMP message, not the quote.
+    let icmp_first = p.find(LayerKind::Icmp).is_some_and(|i| {
+        p.find(LayerKind::Tcp).is_none_or(|t| i < t) && p.find(LayerKind::Udp).is_none_or(|u| i < u)
+    });
+    if let (Some(t), Some(src), Some(dst), false) = (p.tcp(), src, dst, icmp_first) {
         let _ = write!(
             s,
             "IP {src}.{} > {dst}.{}: Flags [{}]",
@@ -67,7 +71,7 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
         let _ = write!(s, ", length {payload_len}");
         return s;
     }
-    if let (Some(u), Some(src), Some(dst)) = (p.udp(), src, dst) {
+    if let (Some(u), Some(src), Some(dst), false) = (p.udp(), src, dst, icmp_first) {
         let _ = write!(
             s,
             "IP {src}.{} > {dst}.{}: UDP, length {payload_len}",

@@ -42,6 +42,7 @@ impl Ether {
     ];
 
     /// Parses the header; returns it and its length.
+    #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<(Ether, usize), DecodeError> {
         if b.len() < Self::LEN {
             return Err(DecodeError {

@@ -64,6 +64,7 @@ impl Icmp {
     ];
 
     /// Parses the header.
+    #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<(Icmp, usize), DecodeError> {
         if b.len() < Self::LEN {
             return Err(DecodeError {

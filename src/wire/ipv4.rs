@@ -126,6 +126,7 @@ impl Ipv4 {
     ];
 
     /// Parses the header; returns it and its length (ihl * 4).
+    #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<(Ipv4, usize), DecodeError> {
         let err = |offset, msg: String| DecodeError {
             layer: "IP",

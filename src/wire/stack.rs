@@ -170,6 +170,7 @@ impl Layer {
         }
     }
 
+    #[inline(always)]
     fn parse_as(kind: LayerKind, b: &[u8]) -> Result<(Layer, usize), DecodeError> {
         Ok(match kind {
             LayerKind::Ether => {
@@ -348,7 +349,7 @@ impl Packet {
     pub fn decode_from(first: LayerKind, bytes: &[u8]) -> (Packet, Option<DecodeError>) {
         let mut layers = Vec::with_capacity(4);
         let mut padding = Vec::new();
-        let err = decode_chain(first, bytes, 0, &mut layers, &mut padding);
+        let err = decode_chain(first, bytes, 0, 0, &mut layers, &mut padding);
         layers.extend(padding.into_iter().rev());
         (Packet { layers }, err)
     }
@@ -442,6 +443,9 @@ impl Packet {
     }
 }
 
+/// How many ICMP quotes deep decoding goes before keeping the rest raw.
+const MAX_QUOTE_DEPTH: usize = 4;
+
 /// Decodes `b` as a chain starting at `kind`, appending layers; trailing padding
 /// (bytes past an IP datagram's total length) is collected separately so it
 /// ends the packet. Returns the first decode error, offsets relative to the frame.
@@ -449,6 +453,7 @@ fn decode_chain(
     mut kind: LayerKind,
     b: &[u8],
     base: usize,
+    depth: usize,
     layers: &mut Vec<Layer>,
     padding: &mut Vec<Layer>,
 ) -> Option<DecodeError> {
@@ -496,13 +501,18 @@ fn decode_chain(
                 off += hlen;
                 // The quoted datagram: decode what is there; a cut-short quote stays raw.
                 let quoted = &b[off..end];
-                if !quoted.is_empty() {
+                // An ICMP error about an ICMP error is never sent (RFC 1122), so
+                // deeper nesting is hostile: keep it raw rather than recurse.
+                if depth >= MAX_QUOTE_DEPTH && !quoted.is_empty() {
+                    layers.push(Layer::raw(quoted));
+                } else if !quoted.is_empty() {
                     let mut inner = Vec::new();
                     let mut inner_pad = Vec::new();
                     let e = decode_chain(
                         LayerKind::Ip,
                         quoted,
                         base + off,
+                        depth + 1,
                         &mut inner,
                         &mut inner_pad,
                     );

@@ -125,6 +125,7 @@ impl Tcp {
     ];
 
     /// Parses the header; returns it and its length (dataofs * 4).
+    #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<(Tcp, usize), DecodeError> {
         let err = |offset, msg: String| DecodeError {
             layer: "TCP",

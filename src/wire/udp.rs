@@ -50,6 +50,7 @@ impl Udp {
     ];
 
     /// Parses the header.
+    #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<(Udp, usize), DecodeError> {
         if b.len() < Self::LEN {
             return Err(DecodeError {

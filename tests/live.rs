@@ -1,0 +1,291 @@
+//! Live tests: the real binary, as root, in a private network namespace,
+//! against a real `nc -l`. See tests/common for the harness.
+
+mod common;
+use common::*;
+
+const HANDSHAKE: &str = r#"
+p = Ether() / IP(dst="127.0.0.1") / TCP(sport=40000, dport=1234, flags="S", seq=1000)
+show(p)
+hexdump(p)
+p.tcp.seq = 2000
+r = sr1(p, timeout=2)
+expect r.tcp.flags == "SA"
+a = Ether()/IP(dst="127.0.0.1")/TCP(sport=40000, dport=1234, flags="A", seq=r.tcp.ack, ack=r.tcp.seq + 1)
+send(a)
+d = sr1(Ether()/IP(dst="127.0.0.1")/TCP(sport=40000, dport=1234, flags="PA", seq=r.tcp.ack, ack=r.tcp.seq + 1)/"hello\n")
+expect d.tcp.ack == r.tcp.ack + 6
+"#;
+
+#[test]
+fn syn_to_a_listener_gets_synack_and_exit_0() {
+    if !privileged("syn_to_a_listener_gets_synack_and_exit_0") {
+        return;
+    }
+    need("nc");
+    let o = netns(&format!(
+        "{}\"$CRAFT\" syn --dport 1234\necho EXIT=$?\n",
+        nc_listen(1234, "")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("127.0.0.1:1234 flags=SA"), "{out}");
+    assert!(out.contains("options [mss 65495]"), "{out}");
+    assert!(
+        out.contains("1 sent, 1 received (1 SYN-ACK, 0 RST), 0% loss, rtt min/avg/max = "),
+        "{out}"
+    );
+    assert!(
+        err.contains(
+            "craft: set lo route_localnet 0→1, accept_local 0→1; nftables table inet craft_"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn syn_to_a_closed_port_gets_rst_and_exit_1() {
+    if !privileged("syn_to_a_closed_port_gets_rst_and_exit_1") {
+        return;
+    }
+    let o = netns("\"$CRAFT\" syn --dport 1235\necho EXIT=$?\n");
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("1"), "{out}\n{err}");
+    assert!(out.contains("flags=RA seq=0"), "{out}");
+}
+
+#[test]
+fn syn_count_5_reports_statistics_and_json() {
+    if !privileged("syn_count_5_reports_statistics_and_json") {
+        return;
+    }
+    need("nc");
+    let o = netns(&format!(
+        "{}\"$CRAFT\" syn --dport 1234 --count 5 --interval 0.05\necho EXIT=$?\n\"$CRAFT\" syn --dport 1234 --count 3 --interval 0.01 --json > /tmp/j.$$\necho JEXIT=$?\ncat /tmp/j.$$\n",
+        nc_listen(1234, "-k")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(
+        out.contains("5 sent, 5 received (5 SYN-ACK, 0 RST), 0% loss"),
+        "{out}"
+    );
+    assert_eq!(out.matches("flags=SA").count(), 5, "{out}");
+    assert_eq!(var(&out, "JEXIT").as_deref(), Some("0"), "{out}");
+    let json: Vec<&str> = out.lines().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(json.len(), 4, "{out}");
+    for l in &json[..3] {
+        assert!(l.contains("\"flags\":\"SA\""), "{l}");
+        assert!(l.contains("\"rtt_us\":"), "{l}");
+    }
+    assert!(
+        json[3].contains("\"summary\":true,\"sent\":3,\"received\":3"),
+        "{}",
+        json[3]
+    );
+}
+
+#[test]
+fn no_setup_touches_nothing_and_no_reply_is_exit_3() {
+    if !privileged("no_setup_touches_nothing_and_no_reply_is_exit_3") {
+        return;
+    }
+    need("nc");
+    need("nft");
+    // Without the sysctls the kernel drops crafted frames on lo: no reply.
+    let o = netns(&format!(
+        "{}\"$CRAFT\" --no-setup syn --dport 1234 --timeout 0.3 &\nsleep 0.15\nnft list tables > /tmp/t.$$\nwait $!\necho EXIT=$?\necho TABLES=$(cat /tmp/t.$$)\necho RL=$(sysctl -n net.ipv4.conf.lo.route_localnet)\n",
+        nc_listen(1234, "")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("3"), "{out}\n{err}");
+    assert!(out.contains("no reply within 0.3 s"), "{out}");
+    assert_eq!(var(&out, "TABLES").as_deref(), Some(""), "{out}");
+    assert_eq!(var(&out, "RL").as_deref(), Some("0"), "{out}");
+    assert!(
+        !err.contains("prepared") && !err.contains("nftables"),
+        "{err}"
+    );
+}
+
+#[test]
+fn handshake_by_hand_makes_nc_print_hello_without_rst() {
+    if !privileged("handshake_by_hand_makes_nc_print_hello_without_rst") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let script = format!(
+        "cat > /tmp/hs.$$ <<'EOF'\n{HANDSHAKE}EOF\n{}{}\"$CRAFT\" < /tmp/hs.$$\necho EXIT=$?\nsleep 0.3\nkill $NC 2>/dev/null\nkill $TD; wait $TD 2>/dev/null\necho NC=$(cat /tmp/nc.$$)\ntcpdump -nn -r /tmp/cap.$$ 2>/dev/null\n",
+        tcpdump_start("/tmp/cap.$$"),
+        nc_listen(1234, "> /tmp/nc.$$")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "NC").as_deref(), Some("hello"), "{out}\n{err}");
+    assert!(out.contains("ok: r.tcp.flags == \"SA\""), "{out}");
+    assert!(out.contains("ok: d.tcp.ack == r.tcp.ack + 6"), "{out}");
+    // tcpdump's lines start with a timestamp; craft's own with -> or <-.
+    let capture: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(" IP 127.0.0.1."))
+        .collect();
+    assert!(
+        capture.len() >= 5,
+        "SYN, SYN-ACK, ACK, PSH, ACK captured: {out}"
+    );
+    assert!(
+        capture.iter().all(|l| !l.contains("Flags [R")),
+        "no RST on the wire: {out}"
+    );
+    assert!(
+        capture[0].contains("40000 > 127.0.0.1.1234: Flags [S], seq 2000"),
+        "{out}"
+    );
+    assert!(
+        capture[1].contains("1234 > 127.0.0.1.40000: Flags [S.]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn table_and_sysctls_are_gone_after_exit_ctrl_c_and_kill_9() {
+    if !privileged("table_and_sysctls_are_gone_after_exit_ctrl_c_and_kill_9") {
+        return;
+    }
+    need("nc");
+    need("nft");
+    let session =
+        "s = sr1(Ether()/IP()/TCP(sport=40001, dport=1234, flags=\\\"S\\\"))\\nsleep(10)\\n";
+    let script = format!(
+        "{nc}\
+         show() {{ echo \"$1 TABLES=$(nft list tables | tr '\\n' ' ') RL=$(sysctl -n net.ipv4.conf.lo.route_localnet) AL=$(sysctl -n net.ipv4.conf.lo.accept_local)\"; }}\n\
+         wait_table() {{ for i in $(seq 100); do nft list tables | grep -q craft_ && break; sleep 0.05; done; }}\n\
+         # during a session, then after a normal exit\n\
+         printf \"{session}\" | sed 's/sleep(10)/sleep(0.5)/' | \"$CRAFT\" > /dev/null 2>&1 &\n\
+         P=$!; wait_table; show DURING; wait $P; echo EXIT=$?; show AFTER_EXIT\n\
+         # Ctrl-C (SIGINT) during a session\n\
+         printf \"{session}\" | \"$CRAFT\" > /dev/null 2>&1 &\n\
+         P=$!; wait_table; kill -INT $P; wait $P; echo INT_EXIT=$?; show AFTER_INT\n\
+         # SIGTERM\n\
+         printf \"{session}\" | \"$CRAFT\" > /dev/null 2>&1 &\n\
+         P=$!; wait_table; kill -TERM $P; wait $P; show AFTER_TERM\n\
+         # kill -9: the owner table vanishes at once; the next run restores the sysctls\n\
+         printf \"{session}\" | \"$CRAFT\" > /dev/null 2>&1 &\n\
+         P=$!; wait_table; kill -9 $P; wait $P 2>/dev/null; sleep 0.1; show AFTER_KILL9\n\
+         \"$CRAFT\" syn --dport 1234 > /dev/null 2>/tmp/next.$$; show AFTER_NEXT_RUN\n\
+         echo NEXT_ERR=$(head -1 /tmp/next.$$)\n",
+        nc = nc_listen(1234, "-k")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    let line = |k: &str| {
+        out.lines()
+            .find(|l| l.starts_with(k))
+            .unwrap_or_else(|| panic!("no {k} in {out}\n{err}"))
+            .to_string()
+    };
+    assert!(line("DURING").contains("table inet craft_"), "{out}");
+    assert!(line("DURING").contains("RL=1 AL=1"), "{out}");
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}");
+    for k in ["AFTER_EXIT", "AFTER_INT", "AFTER_TERM", "AFTER_NEXT_RUN"] {
+        assert!(line(k).ends_with("TABLES= RL=0 AL=0"), "{k}: {out}");
+    }
+    assert_eq!(var(&out, "INT_EXIT").as_deref(), Some("130"), "{out}");
+    // After kill -9 the table is gone (owner flag); the sysctls wait for the next run.
+    assert!(line("AFTER_KILL9").contains("TABLES= RL=1 AL=1"), "{out}");
+    assert!(
+        out.contains("restored route_localnet 1→0, accept_local 1→0"),
+        "the next run says it repaired the host: {out}"
+    );
+}
+
+#[test]
+fn without_cap_net_raw_exit_4_says_how_to_get_it() {
+    if !privileged("without_cap_net_raw_exit_4_says_how_to_get_it") {
+        return;
+    }
+    let o = netns(
+        "setpriv --inh-caps=-all --bounding-set=-net_raw,-net_admin -- \"$CRAFT\" syn --dport 1234 2>/tmp/e.$$\necho EXIT=$?\ncat /tmp/e.$$\n\
+         setpriv --inh-caps=-all --bounding-set=-net_raw,-net_admin -- \"$CRAFT\" show 'Ether()/IP()/TCP()' > /dev/null\necho SHOW=$?\n",
+    );
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("4"), "{out}\n{err}");
+    assert!(out.contains("CAP_NET_RAW"), "{out}");
+    assert!(out.contains("setcap cap_net_raw,cap_net_admin+ep"), "{out}");
+    assert_eq!(
+        var(&out, "SHOW").as_deref(),
+        Some("0"),
+        "show needs no privileges: {out}"
+    );
+}
+
+#[test]
+fn pcap_decodes_in_tcpdump_with_the_fields_craft_printed() {
+    if !privileged("pcap_decodes_in_tcpdump_with_the_fields_craft_printed") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let o = netns(&format!(
+        "{}\"$CRAFT\" --pcap /tmp/p.$$ syn --dport 1234\necho EXIT=$?\necho =====\ntcpdump -nn -r /tmp/p.$$ 2>&1\necho =====\n\"$CRAFT\" read /tmp/p.$$\n",
+        nc_listen(1234, "")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    let reply = out
+        .lines()
+        .find(|l| l.starts_with("127.0.0.1:1234 flags=SA"))
+        .expect("reply line");
+    let field = |k: &str| {
+        reply
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(k))
+            .unwrap()
+            .to_string()
+    };
+    let (seq, ack, win) = (field("seq="), field("ack="), field("win="));
+    let td: Vec<&str> = out
+        .split("=====")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(" IP "))
+        .collect();
+    assert_eq!(td.len(), 3, "SYN, SYN-ACK and our RST: {out}");
+    assert!(td[0].contains("Flags [S]"), "{out}");
+    assert!(
+        td[1].contains(&format!(
+            "Flags [S.], seq {seq}, ack {ack}, win {win}, options [mss 65495]"
+        )),
+        "{out}"
+    );
+    assert!(td[2].contains("Flags [R]"), "{out}");
+    let ours = out.split("=====").nth(2).unwrap();
+    assert!(
+        ours.contains(&format!("Flags [SA], seq {seq}, ack {ack}, win {win}")),
+        "{ours}"
+    );
+}
+
+#[test]
+fn sniff_sees_a_connection() {
+    if !privileged("sniff_sees_a_connection") {
+        return;
+    }
+    need("nc");
+    let o = netns(&format!(
+        "{}\"$CRAFT\" sniff --count 3 --timeout 5 --filter 'tcp port 1234' > /tmp/s.$$ &\nS=$!\nsleep 0.5\necho hi | nc -N 127.0.0.1 1234\nwait $S\necho EXIT=$?\ncat /tmp/s.$$\n",
+        nc_listen(1234, "> /dev/null")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("IP 127.0.0.1."))
+        .collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].contains("> 127.0.0.1.1234: Flags [S]"), "{out}");
+    assert!(lines[1].contains("127.0.0.1.1234 > "), "{out}");
+}
