@@ -7,6 +7,7 @@ pub mod engine;
 pub mod host;
 pub mod lang;
 pub mod link;
+pub mod live;
 pub mod render;
 pub mod repl;
 pub mod session;

@@ -4,8 +4,8 @@
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use craft::commands::{self, live_exit, report};
-use craft::engine::live::{Live, LiveOptions};
 use craft::engine::{Engine, ErrorKind, Value};
+use craft::live::{Live, LiveOptions};
 use std::io::{IsTerminal, Read};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -91,6 +91,31 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// A TCP conversation, printed as a ladder as it happens. Without --dport,
+    /// craft starts its own echo listener on a free lo port and talks to it.
+    Handshake {
+        /// Server port (default: craft's own listener).
+        #[arg(long)]
+        dport: Option<u16>,
+        /// Server address.
+        #[arg(long, default_value = "127.0.0.1")]
+        dst: Ipv4Addr,
+        /// Data to send after the handshake (escapes: 'hello\n').
+        #[arg(long)]
+        data: Option<String>,
+        /// Wait for the peer's data and print it.
+        #[arg(long)]
+        recv: bool,
+        /// Close gracefully (FIN both ways) instead of aborting with RST.
+        #[arg(long)]
+        close: bool,
+        /// One JSON object per segment, then a summary.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for the peer's data and FIN.
+        #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
+    },
     /// Send a packet built from an expression.
     Send {
         /// A packet expression.
@@ -152,6 +177,35 @@ fn main() -> ExitCode {
                 json,
             };
             with_live(&c, |live| commands::syn::run(live, &o))
+        }
+        Some(Cmd::Handshake {
+            dport,
+            dst,
+            data,
+            recv,
+            close,
+            json,
+            timeout,
+        }) => {
+            let data = match data.map(|d| craft::lang::unescape(&d)).transpose() {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("craft: --data: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let own = dport.is_none();
+            let o = commands::handshake::HandshakeOptions {
+                dst,
+                dport,
+                // craft's own listener echoes: say something and read it back.
+                data: data.or_else(|| own.then(|| b"hello\n".to_vec())),
+                recv: recv || own,
+                close: close || own,
+                json,
+                timeout: secs(timeout),
+            };
+            with_live(&c, |live| commands::handshake::run(live, &o))
         }
         Some(Cmd::Send { expr, count }) => {
             let src = format!("send({expr}, count={count})");
@@ -228,10 +282,7 @@ fn install_signal_handlers() {
     }
 }
 
-fn with_live(
-    c: &Common,
-    f: impl FnOnce(&mut Live) -> Result<i32, craft::engine::live::LiveError>,
-) -> i32 {
+fn with_live(c: &Common, f: impl FnOnce(&mut Live) -> Result<i32, craft::live::LiveError>) -> i32 {
     install_signal_handlers();
     let mut live = Live::new(live_options(c));
     let code = match f(&mut live) {

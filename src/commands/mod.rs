@@ -1,11 +1,12 @@
 //! One-shot commands: small programs over the same engine and live link.
 
 pub mod doctor;
+pub mod handshake;
 pub mod read;
 pub mod syn;
 
-use crate::engine::live::LiveError;
 use crate::engine::{Error, ErrorKind};
+use crate::live::LiveError;
 
 /// Exit code and message for a live failure at the top of a command.
 pub fn live_exit(e: LiveError) -> i32 {

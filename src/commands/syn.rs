@@ -1,7 +1,7 @@
 //! `craft syn`: SYN probes with RTT statistics, like hping3 -S / nping --tcp.
 
-use crate::engine::live::{Live, LiveError};
 use crate::engine::net::ms;
+use crate::live::{Live, LiveError};
 use crate::render::json::{J, object};
 use crate::wire::tcp::{Tcp, flags};
 use crate::wire::{Ether, Ipv4, Layer, Packet};

@@ -41,6 +41,21 @@ pub const BUILTINS: &[Builtin] = &[
         doc: "receives packets; returns them as a list",
     },
     Builtin {
+        name: "connect",
+        usage: "connect(dst, dport, sport=, iss=, window=, mss=, wscale=, rto=, retries=, verbose=)",
+        doc: "a TCP session: reserves and guards a source port, sends nothing; then c.syn() c.ack() c.send(data) c.recv(timeout=) c.close() c.rst()",
+    },
+    Builtin {
+        name: "flow",
+        usage: "flow(c)",
+        doc: "a session as a ladder diagram, relative seq/ack",
+    },
+    Builtin {
+        name: "follow",
+        usage: "follow(c)",
+        doc: "a session's data both ways, like Follow TCP Stream",
+    },
+    Builtin {
         name: "show",
         usage: "show(p)",
         doc: "every field, computed values filled in, layer by layer",
@@ -410,6 +425,29 @@ pub fn call(
             Value::None
         }
         "send" | "sendp" | "sr1" | "sniff" => return super::net::call(eng, name, a),
+        "connect" => return super::session::connect(eng, a),
+        "flow" | "follow" => {
+            let s = match a.req(0, "session")? {
+                Value::Session(s) => s,
+                v => {
+                    return Err(Error::eval(
+                        pos,
+                        format!(
+                            "{name}() takes a session from connect(), not {}",
+                            v.type_name()
+                        ),
+                    ));
+                }
+            };
+            a.finish()?;
+            let text = if name == "flow" {
+                super::session::flow_text(&s)
+            } else {
+                super::session::follow_text(&s, eng.color)
+            };
+            eng.print(&text);
+            Value::None
+        }
         _ => {
             return Err(Error::eval(
                 pos,

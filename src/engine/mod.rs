@@ -3,9 +3,11 @@
 
 pub mod builtins;
 pub mod fields;
-pub mod live;
 pub mod net;
+pub mod session;
 pub mod value;
+
+pub use crate::live;
 
 use crate::lang::{BinOp, Expr, ExprKind, Pos, Stmt, StmtKind, SyntaxError, UnOp, parse_program};
 use crate::wire::{Layer, LayerKind, Packet};
@@ -103,6 +105,9 @@ pub struct Engine {
     files: Vec<PathBuf>,
     /// The live link, when this run may send (REPL, recipes); None offline.
     pub live: Option<live::Live>,
+    sessions: Vec<std::rc::Weak<std::cell::RefCell<crate::session::conn::Conn>>>,
+    /// Set by calls that showed their result already (session helpers).
+    shown: bool,
 }
 
 impl Engine {
@@ -116,6 +121,8 @@ impl Engine {
             report_expects: true,
             files: Vec::new(),
             live: None,
+            sessions: Vec::new(),
+            shown: false,
         }
     }
 
@@ -190,8 +197,9 @@ impl Engine {
     pub fn exec(&mut self, stmt: &Stmt) -> EvalResult<()> {
         match &stmt.kind {
             StmtKind::Expr(e) => {
+                self.shown = false;
                 let v = self.eval(e)?;
-                if self.echo && v != Value::None {
+                if self.echo && v != Value::None && !std::mem::take(&mut self.shown) {
                     self.print(&v.repr());
                 }
             }
@@ -382,7 +390,18 @@ impl Engine {
                 index(b, i, e.pos)?
             }
             ExprKind::Call { func, args, kwargs } => {
-                let f = self.eval(func)?;
+                // `c.syn()`: a method of a session.
+                let mut session = None;
+                let f = match &func.kind {
+                    ExprKind::Attr(base, name) => match self.eval(base)? {
+                        Value::Session(s) => {
+                            session = Some((s, name.clone()));
+                            Value::None
+                        }
+                        b => self.attr(b, name, func.pos)?,
+                    },
+                    _ => self.eval(func)?,
+                };
                 let args = args
                     .iter()
                     .map(|a| self.eval(a))
@@ -391,7 +410,10 @@ impl Engine {
                 for (k, v, p) in kwargs {
                     kw.push((k.clone(), self.eval(v)?, *p));
                 }
-                self.call(f, args, kw, e.pos)?
+                match session {
+                    Some((s, name)) => session::method(self, &s, &name, args, kw, e.pos)?,
+                    None => self.call(f, args, kw, e.pos)?,
+                }
             }
             ExprKind::Unary(UnOp::Neg, x) => match self.eval(x)? {
                 Value::Int(n) => Value::Int(
@@ -479,6 +501,7 @@ impl Engine {
                     _ => Err(Error::eval(pos, no_field_msg(&view, view.start, name))),
                 }
             }
+            Value::Session(s) => session::attr(&s, name, pos),
             Value::None => Err(Error::eval(
                 pos,
                 format!("cannot read .{name} of none (nothing answered in time?)"),

@@ -36,6 +36,7 @@ pub(super) fn call(eng: &mut Engine, name: &'static str, mut a: Args) -> EvalRes
                 let sent = eng.live(pos)?.send(&pkt).map_err(|e| live_error(e, pos));
                 eng.flush_notes();
                 let sent = sent?;
+                eng.observe_sent(&sent.pkt, sent.ts);
                 if i == 0 && eng.echo {
                     eng.print(&format!("-> {}", render::summary(&sent.pkt)));
                 }
@@ -56,6 +57,10 @@ pub(super) fn call(eng: &mut Engine, name: &'static str, mut a: Args) -> EvalRes
                 .map_err(|e| live_error(e, pos));
             eng.flush_notes();
             let (sent, reply) = r?;
+            eng.observe_sent(&sent.pkt, sent.ts);
+            if let Some((r, _)) = &reply {
+                eng.observe_received(&r.pkt, r.frame.ts);
+            }
             if eng.echo {
                 eng.print(&format!("-> {}", render::summary(&sent.pkt)));
             }

@@ -44,6 +44,27 @@ impl PacketView {
     }
 }
 
+/// A TCP session (shared: every copy of the value is the same conversation).
+#[derive(Clone)]
+pub struct SessionRef(pub std::rc::Rc<std::cell::RefCell<crate::session::conn::Conn>>);
+
+impl PartialEq for SessionRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for SessionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = self.0.borrow();
+        write!(
+            f,
+            "Session(:{} > {}:{})",
+            c.cfg.sport, c.cfg.dst, c.cfg.dport
+        )
+    }
+}
+
 /// Which flag set a flags value belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlagSet {
@@ -78,6 +99,8 @@ pub enum Value {
     Layer(LayerKind),
     /// A builtin function, callable.
     Builtin(&'static str),
+    /// A TCP session from `connect()`.
+    Session(SessionRef),
     /// A list.
     List(Vec<Value>),
     /// A tuple.
@@ -99,6 +122,7 @@ impl Value {
             Value::Packet(_) => "packet",
             Value::Layer(_) => "layer",
             Value::Builtin(_) => "function",
+            Value::Session(_) => "session",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
         }
@@ -133,6 +157,18 @@ impl Value {
             Value::Packet(v) => crate::render::summary(&v.to_packet()),
             Value::Layer(k) => format!("<layer {}>", k.name()),
             Value::Builtin(n) => format!("<function {n}>"),
+            Value::Session(s) => {
+                let c = s.0.borrow();
+                format!(
+                    "<session :{} > {}:{} {} seq={} ack={}>",
+                    c.cfg.sport,
+                    c.cfg.dst,
+                    c.cfg.dport,
+                    c.state_name(),
+                    c.snd_nxt.wrapping_sub(c.cfg.iss),
+                    c.rcv_nxt.wrapping_sub(c.irs.unwrap_or(0))
+                )
+            }
             Value::List(v) => format!(
                 "[{}]",
                 v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")

@@ -2,6 +2,7 @@
 //! field, computed values filled in, like scapy's show2) and `hexdump` (bytes
 //! with the layer each belongs to). Pure functions returning strings.
 
+pub mod flow;
 pub mod json;
 
 use crate::wire::checksum::{self, ChecksumStatus};

@@ -1,4 +1,5 @@
 //! Reply matching and (later) TCP conversations. Pure: works on packets.
 
+pub mod conn;
 pub mod filter;
 pub mod matcher;

@@ -252,22 +252,38 @@ impl Live {
             Some(_) => {}
             None => notes.extend(self.host.prepare_base()?),
         }
-        if !notes.is_empty() {
-            let head = if self.announced {
-                "craft: also "
-            } else {
-                "craft: "
-            };
-            let tail = if self.announced {
-                ""
-            } else {
-                " (all undone on exit)"
-            };
-            let line = format!("{head}{}{tail}", notes.join("; "));
-            self.announced = true;
-            self.notes.push(line);
-        }
+        self.announce(notes);
         Ok(())
+    }
+
+    /// Queues one line telling the user what was prepared.
+    fn announce(&mut self, notes: Vec<String>) {
+        if notes.is_empty() {
+            return;
+        }
+        let head = if self.announced {
+            "craft: also "
+        } else {
+            "craft: "
+        };
+        let tail = if self.announced {
+            ""
+        } else {
+            " (all undone on exit)"
+        };
+        self.notes.push(format!("{head}{}{tail}", notes.join("; ")));
+        self.announced = true;
+    }
+
+    /// Reserves and guards a source port for a session (a fresh free one when
+    /// `port` is None). Sends nothing.
+    pub fn session_port(&mut self, port: Option<u16>) -> Result<u16, LiveError> {
+        let (p, notes) = match port {
+            Some(p) => (p, self.host.prepare_port(p)?),
+            None => self.host.prepare_ephemeral()?,
+        };
+        self.announce(notes);
+        Ok(p)
     }
 
     /// Sends a packet: fills defaults, prepares the host, emits, sends, taps.
@@ -349,6 +365,33 @@ impl Live {
                     if matcher::answers(&sent.pkt, &r.pkt) {
                         let rtt = r.frame.ts.duration_since(t0).unwrap_or_default();
                         return Ok((sent, Some((r, rtt))));
+                    }
+                    self.keep(r);
+                }
+            }
+        }
+    }
+
+    /// The first frame for which `want` holds, before `deadline`; frames that
+    /// do not pass are kept for `sniff`. Craft's own looped-back frames are skipped.
+    pub fn recv_matching(
+        &mut self,
+        deadline: Instant,
+        mut want: impl FnMut(&Packet) -> bool,
+    ) -> Result<Option<Received>, LiveError> {
+        if let Some(i) = self.backlog.iter().position(|r| want(&r.pkt)) {
+            return Ok(self.backlog.remove(i));
+        }
+        loop {
+            if interrupted().load(Ordering::SeqCst) {
+                return Err(LiveError::Interrupted);
+            }
+            match self.recv_any(Some(deadline))? {
+                None => return Ok(None),
+                Some(Incoming::Echo(..)) => {}
+                Some(Incoming::Frame(r)) => {
+                    if want(&r.pkt) {
+                        return Ok(Some(r));
                     }
                     self.keep(r);
                 }

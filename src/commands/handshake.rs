@@ -1,0 +1,243 @@
+//! `craft handshake`: a TCP conversation in one command, printed as a ladder
+//! as it happens. With no `--dport` it starts its own listener on a free `lo`
+//! port inside the process (an echo server), so it works on a fresh machine.
+
+use crate::live::{Live, LiveError};
+use crate::render::flow::{Ends, FlowEntry, header, row};
+use crate::render::json::{J, object};
+use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
+use crate::wire::tcp_flags_str;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener};
+use std::time::{Duration, SystemTime};
+
+/// What to do.
+#[derive(Clone, Debug)]
+pub struct HandshakeOptions {
+    /// Server address.
+    pub dst: Ipv4Addr,
+    /// Server port; None starts craft's own echo listener.
+    pub dport: Option<u16>,
+    /// Data to send after the handshake.
+    pub data: Option<Vec<u8>>,
+    /// Wait for and print the peer's data.
+    pub recv: bool,
+    /// Close gracefully (FIN both ways); otherwise the connection is aborted with RST.
+    pub close: bool,
+    /// JSON lines instead of the ladder.
+    pub json: bool,
+    /// How long `--recv` waits for more data, and close for the peer's FIN.
+    pub timeout: Duration,
+}
+
+/// Starts an echo listener on a free port of 127.0.0.1; returns the port.
+fn start_listener() -> Result<u16, LiveError> {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| LiveError::Other(format!("starting a listener on 127.0.0.1: {e}")))?;
+    let port = l
+        .local_addr()
+        .map_err(|e| LiveError::Other(e.to_string()))?
+        .port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = l.accept() {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 || s.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    Ok(port)
+}
+
+struct Printer {
+    ends: Ends,
+    shown: usize,
+    t0: Option<SystemTime>,
+    json: bool,
+}
+
+impl Printer {
+    fn flush(&mut self, c: &mut Conn) {
+        let _ = c.take_lines();
+        self.ends.server_isn = c.irs.unwrap_or(0);
+        for e in &c.log[self.shown..] {
+            let t0 = *self.t0.get_or_insert(e.ts);
+            if self.json {
+                let t = e.pkt.tcp().cloned().unwrap_or_default();
+                let (sb, ab) = if e.dir == Dir::Out {
+                    (self.ends.client_isn, self.ends.server_isn)
+                } else {
+                    (self.ends.server_isn, self.ends.client_isn)
+                };
+                println!(
+                    "{}",
+                    object(&[
+                        (
+                            "t_us",
+                            J::Num(e.ts.duration_since(t0).unwrap_or_default().as_secs_f64() * 1e6)
+                        ),
+                        (
+                            "dir",
+                            J::Str(if e.dir == Dir::Out { "out" } else { "in" }.into())
+                        ),
+                        ("flags", J::Str(tcp_flags_str(t.flag_bits()))),
+                        ("seq", J::Int(t.seq.unwrap_or(0).wrapping_sub(sb).into())),
+                        (
+                            "ack",
+                            if t.flag_bits() & crate::wire::tcp::flags::ACK != 0 {
+                                J::Int(t.ack.unwrap_or(0).wrapping_sub(ab).into())
+                            } else {
+                                J::Null
+                            },
+                        ),
+                        ("win", J::Int(t.window.unwrap_or(0).into())),
+                        ("len", J::Int(e.pkt.payload().len() as i64)),
+                    ])
+                );
+            } else {
+                let fe = FlowEntry {
+                    ts: e.ts,
+                    from_client: e.dir == Dir::Out,
+                    pkt: &e.pkt,
+                    note: e.note,
+                };
+                print!("{}", row(&self.ends, &fe, Some(t0)));
+            }
+        }
+        self.shown = c.log.len();
+    }
+}
+
+/// Runs the conversation; exit code 0 when it went as asked, 1 on RST, 3 when
+/// the SYN got no answer.
+pub fn run(live: &mut Live, o: &HandshakeOptions) -> Result<i32, LiveError> {
+    let own = o.dport.is_none();
+    let dport = match o.dport {
+        Some(p) => p,
+        None => start_listener()?,
+    };
+    let sport = live.session_port(None)?;
+    for n in live.take_notes() {
+        eprintln!("{n}");
+    }
+    if own && !o.json {
+        println!(
+            "craft: no --dport given: listening on 127.0.0.1:{dport} (an echo server inside craft)"
+        );
+    }
+    let cfg = ConnConfig {
+        dst: o.dst,
+        dport,
+        sport,
+        iss: super::syn::initial_seq(),
+        window: 65535,
+        mss: 65495,
+        wscale: None,
+        rto: Duration::from_millis(200),
+        retries: 3,
+        verbose: false,
+    };
+    let mut c = Conn::new(cfg);
+    let mut p = Printer {
+        ends: Ends {
+            client: (Ipv4Addr::LOCALHOST, sport),
+            server: (o.dst, dport),
+            client_isn: c.cfg.iss,
+            server_isn: 0,
+        },
+        shown: 0,
+        t0: None,
+        json: o.json,
+    };
+    if !o.json {
+        print!("{}", header(&p.ends));
+    }
+    let code = conversation(live, &mut c, &mut p, o);
+    p.flush(&mut c);
+    let code = match code {
+        Ok(code) => code,
+        Err(ConnError::Live(e)) => return Err(e),
+        Err(ConnError::State(m)) => {
+            eprintln!("craft: {m}");
+            if c.reset { 1 } else { 2 }
+        }
+    };
+    let received = String::from_utf8_lossy(&c.received).into_owned();
+    if o.json {
+        println!(
+            "{}",
+            object(&[
+                ("summary", J::Bool(true)),
+                ("state", J::Str(c.state_name())),
+                (
+                    "sent_bytes",
+                    J::Int(
+                        c.stream
+                            .iter()
+                            .filter(|(d, _)| *d == Dir::Out)
+                            .map(|(_, b)| b.len() as i64)
+                            .sum()
+                    )
+                ),
+                ("received_bytes", J::Int(c.received.len() as i64)),
+                ("received", J::Str(received)),
+            ])
+        );
+    } else {
+        if o.recv {
+            println!(
+                "received {} bytes: {}",
+                c.received.len(),
+                crate::lang::escape_bytes(&c.received)
+            );
+        }
+        println!("state {}", c.state_name());
+    }
+    Ok(code)
+}
+
+fn conversation(
+    live: &mut Live,
+    c: &mut Conn,
+    p: &mut Printer,
+    o: &HandshakeOptions,
+) -> Result<i32, ConnError> {
+    let answer = c.syn(live)?;
+    p.flush(c);
+    match answer {
+        None => return Ok(3),
+        Some(_) if c.reset => return Ok(1),
+        Some(_) => {}
+    }
+    c.ack(live)?;
+    p.flush(c);
+    if let Some(d) = &o.data {
+        c.send(live, d)?;
+        p.flush(c);
+    }
+    if o.recv {
+        // craft's own echo listener answers at once: no need to wait long.
+        let idle = if o.dport.is_none() {
+            o.timeout.min(Duration::from_millis(200))
+        } else {
+            o.timeout
+        };
+        c.recv(live, idle)?;
+        p.flush(c);
+    }
+    if o.close {
+        c.close(live, o.timeout)?;
+    } else if !c.reset {
+        c.rst(live)?;
+        if !o.json {
+            p.flush(c);
+            println!(
+                "(aborted with RST so the peer is not left waiting; --close closes gracefully)"
+            );
+        }
+    }
+    p.flush(c);
+    Ok(if c.reset { 1 } else { 0 })
+}

@@ -1,0 +1,746 @@
+//! A TCP conversation driven by hand: craft is the client and keeps the
+//! arithmetic (seq, ack, windows, MSS), while every segment it sends and
+//! receives is logged and shown. Each helper is one step of the lesson:
+//! `syn`, `ack`, `send`, `recv`, `close`, `rst`.
+//!
+//! Enough TCP for real servers: the peer's MSS and window are honoured (window
+//! scale when both sides offer it), data is split into segments and sent as the
+//! window allows, the peer's data is acknowledged in order (duplicates re-ACKed,
+//! out-of-order held until the gap fills), our segments are retransmitted on
+//! timeout (bounded, shown), and FIN from either side, simultaneous close and
+//! RST move the state as RFC 793 says.
+
+use crate::live::{Live, LiveError};
+use crate::render::{Relative, summary_rel};
+use crate::wire::tcp::{TcpOption, encode_options, flags};
+use crate::wire::{Ether, Ipv4, Layer, Packet, Tcp};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Connection states (RFC 793 names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Nothing sent yet, or over.
+    Closed,
+    /// SYN sent (and possibly the SYN-ACK received, not yet acknowledged).
+    SynSent,
+    /// Handshake done.
+    Established,
+    /// Our FIN sent, not yet acknowledged.
+    FinWait1,
+    /// Our FIN acknowledged; waiting for the peer's.
+    FinWait2,
+    /// Both FINs crossed; waiting for the ACK of ours.
+    Closing,
+    /// Both sides closed.
+    TimeWait,
+    /// The peer closed; we may still send.
+    CloseWait,
+    /// We closed after the peer; waiting for the ACK of our FIN.
+    LastAck,
+}
+
+impl State {
+    /// The RFC name: `ESTABLISHED`, `FIN-WAIT-1`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Closed => "CLOSED",
+            State::SynSent => "SYN-SENT",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::Closing => "CLOSING",
+            State::TimeWait => "TIME-WAIT",
+            State::CloseWait => "CLOSE-WAIT",
+            State::LastAck => "LAST-ACK",
+        }
+    }
+}
+
+/// How the connection is set up.
+#[derive(Clone, Debug)]
+pub struct ConnConfig {
+    /// Server address.
+    pub dst: Ipv4Addr,
+    /// Server port.
+    pub dport: u16,
+    /// Our port (reserved and guarded by the caller).
+    pub sport: u16,
+    /// Our initial sequence number.
+    pub iss: u32,
+    /// Our receive window in bytes.
+    pub window: u32,
+    /// The MSS we advertise.
+    pub mss: u16,
+    /// Window scale we offer (None: no option, windows unscaled both ways).
+    pub wscale: Option<u8>,
+    /// First retransmission timeout; doubles on each retry.
+    pub rto: Duration,
+    /// Retransmissions before giving up.
+    pub retries: u32,
+    /// Print each segment as it goes.
+    pub verbose: bool,
+}
+
+/// Direction of a logged segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    /// Client (us) to server.
+    Out,
+    /// Server to client.
+    In,
+}
+
+/// One segment of the conversation.
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    /// Which way.
+    pub dir: Dir,
+    /// When (kernel receive time, or send time).
+    pub ts: SystemTime,
+    /// The segment, every field filled in.
+    pub pkt: Packet,
+    /// "retransmission", "duplicate", "out of order", ...
+    pub note: Option<&'static str>,
+}
+
+/// Why a helper refused or failed.
+#[derive(Debug)]
+pub enum ConnError {
+    /// The helper does not fit the state (e.g. send before the handshake).
+    State(String),
+    /// The link failed.
+    Live(LiveError),
+}
+
+impl From<LiveError> for ConnError {
+    fn from(e: LiveError) -> Self {
+        ConnError::Live(e)
+    }
+}
+
+/// A TCP client conversation.
+#[derive(Debug)]
+pub struct Conn {
+    /// Setup.
+    pub cfg: ConnConfig,
+    /// Current state.
+    pub state: State,
+    /// True when a RST ended it.
+    pub reset: bool,
+    /// The peer's initial sequence number, once known.
+    pub irs: Option<u32>,
+    /// Oldest unacknowledged sequence number.
+    pub snd_una: u32,
+    /// Next sequence number to send.
+    pub snd_nxt: u32,
+    /// Next sequence number expected from the peer.
+    pub rcv_nxt: u32,
+    /// The peer's MSS (536 if it sent none).
+    pub peer_mss: u16,
+    /// The peer's window scale, when both sides offered one.
+    pub peer_wscale: Option<u8>,
+    /// The peer's window in bytes (scaled).
+    pub peer_window: u32,
+    /// Every segment, in order.
+    pub log: Vec<LogEntry>,
+    /// The data both ways in the order it went: (direction, bytes).
+    pub stream: Vec<(Dir, Vec<u8>)>,
+    /// All data received in order.
+    pub received: Vec<u8>,
+    unread: usize,
+    ooo: BTreeMap<u32, Vec<u8>>,
+    synack_seen: bool,
+    peer_fin: bool,
+    fin_sent: bool,
+    fin_acked: bool,
+    lines: Vec<String>,
+}
+
+fn seq_lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+fn seq_le(a: u32, b: u32) -> bool {
+    a == b || seq_lt(a, b)
+}
+
+/// Most out-of-order data held before dropping more.
+const OOO_LIMIT: usize = 8 << 20;
+
+impl Conn {
+    /// A connection that has sent nothing yet.
+    pub fn new(cfg: ConnConfig) -> Conn {
+        let iss = cfg.iss;
+        Conn {
+            cfg,
+            state: State::Closed,
+            reset: false,
+            irs: None,
+            snd_una: iss,
+            snd_nxt: iss,
+            rcv_nxt: 0,
+            peer_mss: 536,
+            peer_wscale: None,
+            peer_window: 0,
+            log: Vec::new(),
+            stream: Vec::new(),
+            received: Vec::new(),
+            unread: 0,
+            ooo: BTreeMap::new(),
+            synack_seen: false,
+            peer_fin: false,
+            fin_sent: false,
+            fin_acked: false,
+            lines: Vec::new(),
+        }
+    }
+
+    /// The state for display: `ESTABLISHED`, or `CLOSED (reset)`.
+    pub fn state_name(&self) -> String {
+        if self.reset {
+            format!("{} (reset by peer)", self.state.name())
+        } else {
+            self.state.name().to_string()
+        }
+    }
+
+    /// Lines to show (segments as they went), taken once.
+    pub fn take_lines(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.lines)
+    }
+
+    /// Relative-number bases for a segment in direction `dir`.
+    pub fn relative(&self, dir: Dir) -> Relative {
+        let irs = self.irs.unwrap_or(0);
+        match dir {
+            Dir::Out => Relative {
+                seq_base: self.cfg.iss,
+                ack_base: irs,
+            },
+            Dir::In => Relative {
+                seq_base: irs,
+                ack_base: self.cfg.iss,
+            },
+        }
+    }
+
+    /// True when `p` is a TCP segment from the peer to us.
+    pub fn is_from_peer(&self, p: &Packet) -> bool {
+        let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+            return false;
+        };
+        ip.src == Some(self.cfg.dst)
+            && t.sport == Some(self.cfg.dport)
+            && t.dport == Some(self.cfg.sport)
+    }
+
+    /// True when `p` is a TCP segment from us to the peer.
+    pub fn is_to_peer(&self, p: &Packet) -> bool {
+        let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+            return false;
+        };
+        ip.dst == Some(self.cfg.dst)
+            && t.dport == Some(self.cfg.dport)
+            && t.sport == Some(self.cfg.sport)
+    }
+
+    fn our_window_field(&self) -> u16 {
+        let shift = if self.peer_wscale.is_some() {
+            self.cfg.wscale.unwrap_or(0)
+        } else {
+            0
+        };
+        (self.cfg.window >> shift).min(0xffff) as u16
+    }
+
+    /// A segment from us with the given flags, sequence number and payload.
+    pub fn segment(&self, fl: u16, seq: u32, payload: &[u8], options: Vec<u8>) -> Packet {
+        let ip = Ipv4 {
+            dst: Some(self.cfg.dst),
+            flags: Some(2),
+            ..Ipv4::default()
+        };
+        let tcp = Tcp {
+            sport: Some(self.cfg.sport),
+            dport: Some(self.cfg.dport),
+            seq: Some(seq),
+            ack: Some(if fl & flags::ACK != 0 {
+                self.rcv_nxt
+            } else {
+                0
+            }),
+            flags: Some(fl),
+            window: Some(if fl & flags::SYN != 0 {
+                self.cfg.window.min(0xffff) as u16
+            } else {
+                self.our_window_field()
+            }),
+            options,
+            ..Tcp::default()
+        };
+        let mut layers = vec![
+            Layer::Ether(Ether::default()),
+            Layer::Ip(ip),
+            Layer::Tcp(tcp),
+        ];
+        if !payload.is_empty() {
+            layers.push(Layer::raw(payload.to_vec()));
+        }
+        Packet { layers }
+    }
+
+    fn record(&mut self, dir: Dir, ts: SystemTime, pkt: Packet, note: Option<&'static str>) {
+        if self.cfg.verbose {
+            let arrow = if dir == Dir::Out { "->" } else { "<-" };
+            let mut line = format!("{arrow} {}", summary_rel(&pkt, Some(self.relative(dir))));
+            if let Some(n) = note {
+                line.push_str(&format!("  ({n})"));
+            }
+            self.lines.push(line);
+        }
+        self.log.push(LogEntry { dir, ts, pkt, note });
+    }
+
+    fn transmit(
+        &mut self,
+        live: &mut Live,
+        pkt: &Packet,
+        note: Option<&'static str>,
+    ) -> Result<Packet, ConnError> {
+        let sent = live.send(pkt)?;
+        self.record(Dir::Out, sent.ts, sent.pkt.clone(), note);
+        Ok(sent.pkt)
+    }
+
+    fn send_ack(
+        &mut self,
+        live: &mut Live,
+        note: Option<&'static str>,
+    ) -> Result<Packet, ConnError> {
+        let p = self.segment(flags::ACK, self.snd_nxt, &[], Vec::new());
+        self.transmit(live, &p, note)
+    }
+
+    /// Waits until `deadline` for one segment from the peer and takes it in
+    /// (acknowledging data and FIN). Returns it, or None on timeout.
+    fn wait_segment(
+        &mut self,
+        live: &mut Live,
+        deadline: Instant,
+    ) -> Result<Option<Packet>, ConnError> {
+        let me = (self.cfg.dst, self.cfg.dport, self.cfg.sport);
+        let got = live.recv_matching(deadline, |p| {
+            let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+                return false;
+            };
+            ip.src == Some(me.0) && t.sport == Some(me.1) && t.dport == Some(me.2)
+        })?;
+        let Some(r) = got else { return Ok(None) };
+        let need_ack = self.absorb(&r.pkt, r.frame.ts);
+        if let Some(note) = need_ack {
+            self.send_ack(live, note)?;
+        }
+        Ok(Some(r.pkt))
+    }
+
+    /// Takes a segment from the peer into account. Returns Some(note) when it
+    /// must be acknowledged (note says why, e.g. a duplicate).
+    pub fn absorb(&mut self, pkt: &Packet, ts: SystemTime) -> Option<Option<&'static str>> {
+        let t = pkt.tcp().cloned()?;
+        let fl = t.flag_bits();
+        let seq = t.seq.unwrap_or(0);
+        let ack = t.ack.unwrap_or(0);
+        let payload = pkt.payload();
+        let mut note = None;
+        let mut need_ack = false;
+        if fl & flags::RST != 0 {
+            self.record(Dir::In, ts, pkt.clone(), None);
+            let acceptable = if self.state == State::SynSent && !self.synack_seen {
+                fl & flags::ACK != 0 && ack == self.snd_nxt
+            } else {
+                self.irs.is_none()
+                    || seq == self.rcv_nxt
+                    || seq_lt(self.rcv_nxt, seq)
+                        && seq_lt(seq, self.rcv_nxt.wrapping_add(self.cfg.window))
+            };
+            if acceptable {
+                self.reset = true;
+                self.state = State::Closed;
+            }
+            return None;
+        }
+        if fl & flags::SYN != 0 && fl & flags::ACK != 0 {
+            if self.state == State::SynSent && ack == self.snd_nxt && !self.synack_seen {
+                self.irs = Some(seq);
+                self.rcv_nxt = seq.wrapping_add(1);
+                self.snd_una = ack;
+                self.synack_seen = true;
+                self.peer_mss = t.mss().unwrap_or(536);
+                self.peer_wscale = if self.cfg.wscale.is_some() {
+                    t.wscale().map(|w| w.min(14))
+                } else {
+                    None
+                };
+                self.peer_window = u32::from(t.window.unwrap_or(0));
+                self.record(Dir::In, ts, pkt.clone(), None);
+                return None;
+            }
+            // A retransmitted SYN-ACK: our ACK was lost or not sent yet.
+            self.record(Dir::In, ts, pkt.clone(), Some("retransmission"));
+            return (self.state != State::SynSent).then_some(Some("duplicate SYN-ACK"));
+        }
+        if fl & flags::ACK != 0 {
+            if seq_lt(self.snd_una, ack) && seq_le(ack, self.snd_nxt) {
+                self.snd_una = ack;
+            }
+            if self.fin_sent && ack == self.snd_nxt {
+                self.fin_acked = true;
+            }
+            self.peer_window = u32::from(t.window.unwrap_or(0)) << self.peer_wscale.unwrap_or(0);
+        }
+        if !payload.is_empty() {
+            need_ack = true;
+            let end = seq.wrapping_add(payload.len() as u32);
+            if seq == self.rcv_nxt {
+                self.deliver(payload);
+            } else if seq_le(end, self.rcv_nxt) {
+                note = Some("duplicate");
+            } else if seq_lt(seq, self.rcv_nxt) {
+                // Overlaps what we have: take the new part.
+                let skip = self.rcv_nxt.wrapping_sub(seq) as usize;
+                self.deliver(&payload[skip..]);
+                note = Some("partly duplicate");
+            } else {
+                let held: usize = self.ooo.values().map(Vec::len).sum();
+                if held + payload.len() <= OOO_LIMIT {
+                    self.ooo.insert(seq, payload.to_vec());
+                }
+                note = Some("out of order: held");
+            }
+        }
+        if fl & flags::FIN != 0 {
+            need_ack = true;
+            let fin_seq = seq.wrapping_add(payload.len() as u32);
+            if fin_seq == self.rcv_nxt && !self.peer_fin {
+                self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
+                self.peer_fin = true;
+                self.state = match self.state {
+                    State::Established | State::SynSent => State::CloseWait,
+                    State::FinWait1 if self.fin_acked => State::TimeWait,
+                    State::FinWait1 => State::Closing,
+                    State::FinWait2 => State::TimeWait,
+                    s => s,
+                };
+            } else if self.peer_fin {
+                note = Some("duplicate FIN");
+            }
+        }
+        if self.fin_acked {
+            self.state = match self.state {
+                State::FinWait1 => State::FinWait2,
+                State::Closing => State::TimeWait,
+                State::LastAck => State::Closed,
+                s => s,
+            };
+        }
+        self.record(Dir::In, ts, pkt.clone(), note);
+        need_ack.then_some(note)
+    }
+
+    fn deliver(&mut self, data: &[u8]) {
+        self.received.extend_from_slice(data);
+        self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
+        self.push_stream(Dir::In, data);
+        // Held segments that now fit.
+        while let Some((&s, _)) = self.ooo.iter().next() {
+            if seq_lt(self.rcv_nxt, s) {
+                break;
+            }
+            let d = self.ooo.remove(&s).unwrap_or_default();
+            let skip = self.rcv_nxt.wrapping_sub(s) as usize;
+            if skip < d.len() {
+                let fresh = d[skip..].to_vec();
+                self.received.extend_from_slice(&fresh);
+                self.rcv_nxt = self.rcv_nxt.wrapping_add(fresh.len() as u32);
+                self.push_stream(Dir::In, &fresh);
+            }
+        }
+    }
+
+    fn push_stream(&mut self, dir: Dir, data: &[u8]) {
+        match self.stream.last_mut() {
+            Some((d, buf)) if *d == dir => buf.extend_from_slice(data),
+            _ => self.stream.push((dir, data.to_vec())),
+        }
+    }
+
+    /// Keeps the view in step with a segment the user sent by hand on our ports.
+    pub fn observe_sent(&mut self, pkt: &Packet, ts: SystemTime) {
+        let Some(t) = pkt.tcp() else { return };
+        let fl = t.flag_bits();
+        let seq = t.seq.unwrap_or(0);
+        let len = crate::session::matcher::seg_len(t, pkt.payload().len());
+        if fl & flags::SYN != 0 && self.state == State::Closed && self.log.is_empty() {
+            self.cfg.iss = seq;
+            self.snd_una = seq;
+            self.state = State::SynSent;
+        }
+        let end = seq.wrapping_add(len);
+        if seq_lt(self.snd_nxt, end) {
+            if !pkt.payload().is_empty() {
+                self.push_stream(Dir::Out, pkt.payload());
+            }
+            self.snd_nxt = end;
+        }
+        if fl & flags::ACK != 0 && self.state == State::SynSent && self.synack_seen {
+            self.state = State::Established;
+        }
+        if fl & flags::RST != 0 {
+            self.state = State::Closed;
+        }
+        self.log.push(LogEntry {
+            dir: Dir::Out,
+            ts,
+            pkt: pkt.clone(),
+            note: None,
+        });
+    }
+
+    fn refuse_unless(&self, ok: bool, what: &str) -> Result<(), ConnError> {
+        if self.reset {
+            return Err(ConnError::State(format!(
+                "{what}: the connection was reset by the peer (state {})",
+                self.state_name()
+            )));
+        }
+        if ok {
+            Ok(())
+        } else {
+            Err(ConnError::State(format!(
+                "{what}: not possible in state {}",
+                self.state_name()
+            )))
+        }
+    }
+
+    /// Sends SYN and waits for the SYN-ACK (or RST), retransmitting the SYN on
+    /// timeout. Returns the answer, or None if none came.
+    pub fn syn(&mut self, live: &mut Live) -> Result<Option<Packet>, ConnError> {
+        self.refuse_unless(self.state == State::Closed && self.log.is_empty(), "syn()")?;
+        let mut opts = vec![TcpOption::Mss(self.cfg.mss)];
+        if let Some(ws) = self.cfg.wscale {
+            opts.push(TcpOption::Nop);
+            opts.push(TcpOption::WScale(ws));
+        }
+        let syn = self.segment(flags::SYN, self.cfg.iss, &[], encode_options(&opts));
+        self.snd_nxt = self.cfg.iss.wrapping_add(1);
+        self.state = State::SynSent;
+        let mut rto = self.cfg.rto;
+        for attempt in 0..=self.cfg.retries {
+            self.transmit(live, &syn, (attempt > 0).then_some("retransmission"))?;
+            let deadline = Instant::now() + rto;
+            while let Some(p) = self.wait_segment(live, deadline)? {
+                if self.synack_seen || self.reset {
+                    return Ok(Some(p));
+                }
+            }
+            rto *= 2;
+        }
+        Ok(None)
+    }
+
+    /// Completes the handshake with an ACK. Returns it.
+    pub fn ack(&mut self, live: &mut Live) -> Result<Packet, ConnError> {
+        self.refuse_unless(self.synack_seen, "ack()")?;
+        let p = self.send_ack(live, None)?;
+        if self.state == State::SynSent {
+            self.state = State::Established;
+        }
+        Ok(p)
+    }
+
+    fn segment_size(&self) -> usize {
+        // The peer's MSS, and what fits in the interface (lo: 65536 - 40).
+        usize::from(self.peer_mss).clamp(1, 65495)
+    }
+
+    /// Sends data: split to the peer's MSS, no more in flight than its window
+    /// allows, each segment retransmitted on timeout. Waits until all is
+    /// acknowledged; returns the last ACK.
+    pub fn send(&mut self, live: &mut Live, data: &[u8]) -> Result<Option<Packet>, ConnError> {
+        self.refuse_unless(
+            matches!(self.state, State::Established | State::CloseWait),
+            "send()",
+        )?;
+        if data.is_empty() {
+            return Ok(None);
+        }
+        let base = self.snd_nxt;
+        let mut last_ack = None;
+        let mut rto = self.cfg.rto;
+        let mut retries = 0;
+        let mut sent_upto = 0usize; // offset of the highest byte sent
+        loop {
+            if self.reset {
+                return Err(ConnError::State(format!(
+                    "send(): the connection was reset by the peer after {} of {} bytes",
+                    self.snd_una.wrapping_sub(base),
+                    data.len()
+                )));
+            }
+            let acked = (self.snd_una.wrapping_sub(base) as usize).min(data.len());
+            if acked == data.len() {
+                return Ok(last_ack);
+            }
+            // Send what the window allows, from snd_nxt.
+            let mut next = (self.snd_nxt.wrapping_sub(base) as usize).min(data.len());
+            loop {
+                let in_flight = next - acked;
+                let window = self.peer_window as usize;
+                if next >= data.len() || in_flight >= window {
+                    break;
+                }
+                let n = self
+                    .segment_size()
+                    .min(data.len() - next)
+                    .min(window - in_flight);
+                let last = next + n == data.len();
+                let fl = flags::ACK | if last { flags::PSH } else { 0 };
+                let seg = self.segment(
+                    fl,
+                    base.wrapping_add(next as u32),
+                    &data[next..next + n],
+                    Vec::new(),
+                );
+                let retrans = next < sent_upto;
+                self.transmit(live, &seg, retrans.then_some("retransmission"))?;
+                if !retrans {
+                    self.push_stream(Dir::Out, &data[next..next + n]);
+                }
+                next += n;
+                sent_upto = sent_upto.max(next);
+                self.snd_nxt = base.wrapping_add(next as u32);
+            }
+            // Wait for ACKs (or a window update).
+            let before = self.snd_una;
+            let deadline = Instant::now() + rto;
+            while let Some(p) = self.wait_segment(live, deadline)? {
+                if p.tcp().is_some_and(|t| t.flag_bits() & flags::ACK != 0) {
+                    last_ack = Some(p);
+                }
+                if self.snd_una != before || self.reset {
+                    break;
+                }
+                if self.peer_window as usize > (self.snd_nxt.wrapping_sub(self.snd_una) as usize)
+                    && (self.snd_nxt.wrapping_sub(base) as usize) < data.len()
+                {
+                    break; // the window opened: send more
+                }
+            }
+            if self.snd_una == before && Instant::now() >= deadline {
+                // Timeout: go back to the oldest unacknowledged byte.
+                retries += 1;
+                if retries > self.cfg.retries {
+                    return Err(ConnError::State(format!(
+                        "send(): no ACK after {} retransmissions ({} of {} bytes acknowledged)",
+                        self.cfg.retries,
+                        self.snd_una.wrapping_sub(base),
+                        data.len()
+                    )));
+                }
+                self.snd_nxt = self.snd_una;
+                if self.peer_window == 0 {
+                    self.peer_window = 1; // zero-window probe
+                }
+                rto *= 2;
+            } else if self.snd_una != before {
+                rto = self.cfg.rto;
+                retries = 0;
+            }
+        }
+    }
+
+    /// Takes the peer's data, acknowledging it, until its FIN or until none has
+    /// come for `idle`. Returns the bytes not returned before.
+    pub fn recv(&mut self, live: &mut Live, idle: Duration) -> Result<Vec<u8>, ConnError> {
+        if self.state == State::Closed && !self.reset && self.log.is_empty() {
+            return Err(ConnError::State(
+                "recv(): not connected (call syn() and ack() first)".into(),
+            ));
+        }
+        let mut deadline = Instant::now() + idle;
+        while !self.peer_fin && !self.reset {
+            let before = self.received.len();
+            match self.wait_segment(live, deadline)? {
+                None => break,
+                Some(_) => {
+                    if self.received.len() > before {
+                        deadline = Instant::now() + idle;
+                    }
+                }
+            }
+        }
+        let out = self.received[self.unread..].to_vec();
+        self.unread = self.received.len();
+        Ok(out)
+    }
+
+    /// Closes our side: FIN, then waits for its ACK and the peer's FIN (which
+    /// is acknowledged). Returns the peer's FIN (or the last segment seen).
+    pub fn close(
+        &mut self,
+        live: &mut Live,
+        timeout: Duration,
+    ) -> Result<Option<Packet>, ConnError> {
+        self.refuse_unless(
+            matches!(self.state, State::Established | State::CloseWait),
+            "close()",
+        )?;
+        let fin = self.segment(flags::FIN | flags::ACK, self.snd_nxt, &[], Vec::new());
+        self.snd_nxt = self.snd_nxt.wrapping_add(1);
+        self.fin_sent = true;
+        self.state = if self.state == State::CloseWait {
+            State::LastAck
+        } else {
+            State::FinWait1
+        };
+        let mut last = None;
+        let mut rto = self.cfg.rto;
+        let end = Instant::now() + timeout;
+        let mut attempts = 0;
+        self.transmit(live, &fin, None)?;
+        loop {
+            let done = self.fin_acked && self.peer_fin || self.reset || self.state == State::Closed;
+            if done {
+                return Ok(last);
+            }
+            let deadline = (Instant::now() + rto).min(end);
+            match self.wait_segment(live, deadline)? {
+                Some(p) => last = Some(p),
+                None if Instant::now() >= end => return Ok(last),
+                None => {
+                    if !self.fin_acked && attempts < self.cfg.retries {
+                        attempts += 1;
+                        self.transmit(live, &fin, Some("retransmission"))?;
+                        rto *= 2;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a RST: the connection is over at once.
+    pub fn rst(&mut self, live: &mut Live) -> Result<Packet, ConnError> {
+        let p = self.segment(flags::RST | flags::ACK, self.snd_nxt, &[], Vec::new());
+        let p = self.transmit(live, &p, None)?;
+        self.state = State::Closed;
+        Ok(p)
+    }
+
+    /// The last segment sent and received.
+    pub fn last(&self, dir: Dir) -> Option<&Packet> {
+        self.log.iter().rev().find(|e| e.dir == dir).map(|e| &e.pkt)
+    }
+}
