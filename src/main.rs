@@ -146,6 +146,9 @@ enum Cmd {
         /// Hexdump of every frame.
         #[arg(long, conflicts_with = "show")]
         hex: bool,
+        /// The first TCP conversation as a ladder diagram.
+        #[arg(long, conflicts_with_all = ["show", "hex"])]
+        flow: bool,
     },
     /// Check what stands between you and a working raw socket on lo.
     Doctor,
@@ -231,8 +234,15 @@ fn main() -> ExitCode {
             }
             eval_live(&c, &format!("_ = sniff({})", args.join(", ")))
         }
-        Some(Cmd::Read { file, show, hex }) => {
-            let style = if show {
+        Some(Cmd::Read {
+            file,
+            show,
+            hex,
+            flow,
+        }) => {
+            let style = if flow {
+                commands::read::ReadStyle::Flow
+            } else if show {
                 commands::read::ReadStyle::Show
             } else if hex {
                 commands::read::ReadStyle::Hex

@@ -13,6 +13,8 @@ pub enum ReadStyle {
     Show,
     /// Hexdump.
     Hex,
+    /// The first TCP conversation as a ladder diagram.
+    Flow,
 }
 
 /// Prints every frame; returns the exit code (2 for an unreadable file).
@@ -24,6 +26,9 @@ pub fn run(path: &std::path::Path, style: ReadStyle, color: bool) -> i32 {
             return 2;
         }
     };
+    if style == ReadStyle::Flow {
+        return flow(path, &mut rd);
+    }
     let mut n = 0u64;
     let mut first: Option<std::time::SystemTime> = None;
     loop {
@@ -38,7 +43,7 @@ pub fn run(path: &std::path::Path, style: ReadStyle, color: bool) -> i32 {
                     ReadStyle::Show => {
                         print!("--- frame {n} at {rel:.6} s ---\n{}", render::show(&p))
                     }
-                    ReadStyle::Hex => print!(
+                    ReadStyle::Hex | ReadStyle::Flow => print!(
                         "--- frame {n} at {rel:.6} s ---\n{}",
                         render::hexdump(&p, color)
                     ),
@@ -52,6 +57,38 @@ pub fn run(path: &std::path::Path, style: ReadStyle, color: bool) -> i32 {
                 eprintln!("craft: {}: {e} (after {n} frames)", path.display());
                 return 2;
             }
+        }
+    }
+}
+
+fn flow<R: std::io::Read>(path: &std::path::Path, rd: &mut PcapReader<R>) -> i32 {
+    let mut frames = Vec::new();
+    loop {
+        match rd.next_frame() {
+            Ok(Some((ts, data, _))) => frames.push((ts, Packet::parse(&data))),
+            Ok(None) => break,
+            Err(e) => {
+                eprintln!(
+                    "craft: {}: {e} (after {} frames)",
+                    path.display(),
+                    frames.len()
+                );
+                return 2;
+            }
+        }
+    }
+    match render::flow::conversation(&frames) {
+        Some((ends, entries)) => {
+            print!("{}", render::flow::ladder(&ends, &entries));
+            0
+        }
+        None => {
+            eprintln!(
+                "craft: {}: no TCP conversation in {} frames",
+                path.display(),
+                frames.len()
+            );
+            1
         }
     }
 }

@@ -101,6 +101,11 @@ pub const BUILTINS: &[Builtin] = &[
         doc: "prints values (strings without quotes)",
     },
     Builtin {
+        name: "save",
+        usage: "save(path, data)",
+        doc: "writes bytes (a string, or a packet's frame) to a file",
+    },
+    Builtin {
         name: "sleep",
         usage: "sleep(seconds)",
         doc: "waits",
@@ -409,6 +414,30 @@ pub fn call(
             }
             a.finish()?;
             eng.print(&parts.join(" "));
+            Value::None
+        }
+        "save" => {
+            let path = match a.req(0, "path")? {
+                Value::Str(p) => String::from_utf8_lossy(&p).into_owned(),
+                v => {
+                    return Err(Error::eval(
+                        pos,
+                        format!("save(): path is a string, not {}", v.type_name()),
+                    ));
+                }
+            };
+            let data = match a.req(1, "data")? {
+                Value::Packet(p) => p.bytes(),
+                v => bytes_of(&v).ok_or_else(|| {
+                    Error::eval(
+                        pos,
+                        format!("save(): data is a string or packet, not {}", v.type_name()),
+                    )
+                })?,
+            };
+            a.finish()?;
+            std::fs::write(&path, &data)
+                .map_err(|e| Error::eval(pos, format!("save(): {path}: {e}")))?;
             Value::None
         }
         "sleep" => {

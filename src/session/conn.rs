@@ -744,3 +744,241 @@ impl Conn {
         self.log.iter().rev().find(|e| e.dir == dir).map(|e| &e.pkt)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::MemLink;
+    use std::sync::{Arc, Mutex};
+
+    const PEER_ISN: u32 = 5000;
+
+    /// What the scripted peer saw.
+    #[derive(Default)]
+    struct Seen {
+        data: Vec<u8>,
+        max_payload: usize,
+        max_in_flight: u32,
+        drops_left: u32,
+        fins: u32,
+    }
+
+    /// A tiny TCP server: MSS `mss`, window `window`; drops the first
+    /// `drops` data segments; sends `reply` after the first data; FIN after ours.
+    fn peer(mss: u16, window: u16, drops: u32, reply: &'static [u8]) -> (Live, Arc<Mutex<Seen>>) {
+        let seen = Arc::new(Mutex::new(Seen {
+            drops_left: drops,
+            ..Seen::default()
+        }));
+        let s2 = seen.clone();
+        let mut rcv_nxt = 0u32;
+        let mut replied = false;
+        let link = MemLink::with_responder(move |frame: &[u8]| {
+            let p = Packet::parse(frame);
+            let Some(t) = p.tcp() else { return vec![] };
+            let mut seen = s2.lock().unwrap();
+            let fl = t.flag_bits();
+            let seq = t.seq.unwrap_or(0);
+            let mk = |fl: u16, seq: u32, ack: u32, opts: Vec<u8>, data: &[u8]| {
+                let ip = Ipv4 {
+                    src: Some(Ipv4Addr::LOCALHOST),
+                    dst: Some(Ipv4Addr::LOCALHOST),
+                    ..Ipv4::default()
+                };
+                let tcp = Tcp {
+                    sport: t.dport,
+                    dport: t.sport,
+                    seq: Some(seq),
+                    ack: Some(ack),
+                    flags: Some(fl),
+                    window: Some(window),
+                    options: opts,
+                    ..Tcp::default()
+                };
+                let mut layers = vec![
+                    Layer::Ether(Ether::default()),
+                    Layer::Ip(ip),
+                    Layer::Tcp(tcp),
+                ];
+                if !data.is_empty() {
+                    layers.push(Layer::raw(data.to_vec()));
+                }
+                Packet { layers }.emit()
+            };
+            if fl & flags::SYN != 0 {
+                rcv_nxt = seq.wrapping_add(1);
+                return vec![mk(
+                    flags::SYN | flags::ACK,
+                    PEER_ISN,
+                    rcv_nxt,
+                    encode_options(&[TcpOption::Mss(mss)]),
+                    &[],
+                )];
+            }
+            let payload = p.payload();
+            let mut out = vec![];
+            if !payload.is_empty() {
+                if seen.drops_left > 0 {
+                    seen.drops_left -= 1;
+                    return vec![];
+                }
+                seen.max_payload = seen.max_payload.max(payload.len());
+                let in_flight = seq.wrapping_add(payload.len() as u32).wrapping_sub(rcv_nxt);
+                seen.max_in_flight = seen.max_in_flight.max(in_flight);
+                if seq == rcv_nxt {
+                    seen.data.extend_from_slice(payload);
+                    rcv_nxt = rcv_nxt.wrapping_add(payload.len() as u32);
+                }
+                out.push(mk(flags::ACK, PEER_ISN + 1, rcv_nxt, vec![], &[]));
+                if !replied && !reply.is_empty() {
+                    replied = true;
+                    // Out of order on purpose: the second half first.
+                    let half = reply.len() / 2;
+                    out.push(mk(
+                        flags::PSH | flags::ACK,
+                        PEER_ISN + 1 + half as u32,
+                        rcv_nxt,
+                        vec![],
+                        &reply[half..],
+                    ));
+                    out.push(mk(
+                        flags::ACK,
+                        PEER_ISN + 1,
+                        rcv_nxt,
+                        vec![],
+                        &reply[..half],
+                    ));
+                }
+            }
+            if fl & flags::FIN != 0 {
+                seen.fins += 1;
+                rcv_nxt = rcv_nxt.wrapping_add(1);
+                let my_seq = PEER_ISN + 1 + if replied { reply.len() as u32 } else { 0 };
+                out.push(mk(flags::FIN | flags::ACK, my_seq, rcv_nxt, vec![], &[]));
+            }
+            out
+        });
+        (Live::with_link(Box::new(link)), seen)
+    }
+
+    fn conn() -> Conn {
+        Conn::new(ConnConfig {
+            dst: Ipv4Addr::LOCALHOST,
+            dport: 1234,
+            sport: 40000,
+            iss: 1000,
+            window: 65535,
+            mss: 65495,
+            wscale: None,
+            rto: Duration::from_millis(2),
+            retries: 5,
+            verbose: true,
+        })
+    }
+
+    #[test]
+    fn splits_to_the_peer_mss_and_keeps_to_its_window() {
+        let (mut live, seen) = peer(100, 300, 0, b"");
+        let mut c = conn();
+        let synack = c.syn(&mut live).unwrap().unwrap();
+        assert_eq!(synack.tcp().unwrap().flags, Some(0x12));
+        assert_eq!((c.peer_mss, c.peer_window), (100, 300));
+        c.ack(&mut live).unwrap();
+        assert_eq!(c.state, State::Established);
+        let data: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+        c.send(&mut live, &data).unwrap();
+        let s = seen.lock().unwrap();
+        assert_eq!(s.data, data);
+        assert_eq!(s.max_payload, 100);
+        assert!(s.max_in_flight <= 300, "{}", s.max_in_flight);
+        assert_eq!(c.snd_una, c.snd_nxt);
+        assert_eq!(c.snd_nxt, 1001 + 1000);
+    }
+
+    #[test]
+    fn retransmits_lost_segments_and_says_so() {
+        let (mut live, seen) = peer(1460, 65535, 2, b"");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        c.send(&mut live, b"hello\n").unwrap();
+        assert_eq!(seen.lock().unwrap().data, b"hello\n");
+        let retrans = c
+            .log
+            .iter()
+            .filter(|e| e.note == Some("retransmission"))
+            .count();
+        assert_eq!(retrans, 2);
+        assert!(
+            c.take_lines()
+                .iter()
+                .any(|l| l.contains("(retransmission)"))
+        );
+    }
+
+    #[test]
+    fn out_of_order_data_is_held_then_delivered_in_order() {
+        let (mut live, _) = peer(1460, 65535, 0, b"0123456789");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        c.send(&mut live, b"x").unwrap();
+        let got = c.recv(&mut live, Duration::from_millis(5)).unwrap();
+        assert_eq!(got, b"0123456789");
+        assert_eq!(c.rcv_nxt, PEER_ISN + 1 + 10);
+        assert!(c.log.iter().any(|e| e.note == Some("out of order: held")));
+    }
+
+    #[test]
+    fn close_goes_through_fin_wait_to_time_wait() {
+        let (mut live, seen) = peer(1460, 65535, 0, b"");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        let fin = c
+            .close(&mut live, Duration::from_millis(50))
+            .unwrap()
+            .unwrap();
+        assert_eq!(fin.tcp().unwrap().flag_bits() & flags::FIN, flags::FIN);
+        assert_eq!(c.state, State::TimeWait);
+        assert_eq!(seen.lock().unwrap().fins, 1);
+        // The last ACK acknowledges the peer's FIN.
+        let last = c.last(Dir::Out).unwrap().tcp().unwrap().clone();
+        assert_eq!(last.ack, Some(PEER_ISN + 2));
+        // Helpers refuse to go on.
+        assert!(matches!(
+            c.send(&mut live, b"late"),
+            Err(ConnError::State(_))
+        ));
+    }
+
+    #[test]
+    fn a_rst_ends_it_and_helpers_refuse() {
+        let mut c = conn();
+        let (mut live, _) = peer(1460, 65535, 0, b"");
+        c.syn(&mut live).unwrap();
+        let rst = Packet {
+            layers: vec![
+                Layer::Ether(Ether::default()),
+                Layer::Ip(Ipv4 {
+                    src: Some(Ipv4Addr::LOCALHOST),
+                    dst: Some(Ipv4Addr::LOCALHOST),
+                    ..Ipv4::default()
+                }),
+                Layer::Tcp(Tcp {
+                    sport: Some(1234),
+                    dport: Some(40000),
+                    seq: Some(c.rcv_nxt),
+                    flags: Some(flags::RST),
+                    ..Tcp::default()
+                }),
+            ],
+        }
+        .resolved();
+        c.absorb(&rst, SystemTime::now());
+        assert!(c.reset);
+        assert_eq!(c.state_name(), "CLOSED (reset by peer)");
+        let e = c.ack(&mut live).unwrap_err();
+        assert!(matches!(e, ConnError::State(m) if m.contains("reset by the peer")));
+    }
+}
