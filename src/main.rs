@@ -6,6 +6,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 use craft::commands::{self, live_exit, report};
 use craft::engine::{Engine, ErrorKind, Value};
 use craft::live::{Live, LiveOptions};
+use craft::render::json::{J, object};
 use std::io::{IsTerminal, Read};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -66,6 +67,12 @@ enum Cmd {
         /// Set a variable before the recipe runs: --var port=1234 (the value is an expression).
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
+        /// Go on after a failed expect (the file still fails).
+        #[arg(long)]
+        keep_going: bool,
+        /// One JSON object per file instead of the summary lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Send SYN probes and print each reply with its RTT, then statistics.
     Syn {
@@ -160,7 +167,22 @@ fn main() -> ExitCode {
     let code = match cli.cmd {
         None => repl_or_stdin(&c),
         Some(Cmd::Show { expr, hex, dump }) => show(&expr, hex, dump),
-        Some(Cmd::Run { files, check, vars }) => run(&c, &files, check, &vars),
+        Some(Cmd::Run {
+            files,
+            check,
+            vars,
+            keep_going,
+            json,
+        }) => run(
+            &c,
+            &files,
+            &RunOptions {
+                check,
+                vars,
+                keep_going,
+                json,
+            },
+        ),
         Some(Cmd::Syn {
             dport,
             dst,
@@ -356,15 +378,28 @@ fn show(expr: &str, hex: bool, dump: bool) -> i32 {
     0
 }
 
-fn run(c: &Common, files: &[PathBuf], check: bool, vars: &[String]) -> i32 {
-    if check {
-        return commands_check(files);
+struct RunOptions {
+    check: bool,
+    vars: Vec<String>,
+    keep_going: bool,
+    json: bool,
+}
+
+fn run(c: &Common, files: &[PathBuf], o: &RunOptions) -> i32 {
+    let names: Vec<String> = o
+        .vars
+        .iter()
+        .filter_map(|v| v.split_once('=').map(|(n, _)| n.trim().to_string()))
+        .collect();
+    if o.check {
+        return commands_check(files, &names);
     }
     install_signal_handlers();
     let mut worst = 0;
     for f in files {
         let mut eng = new_engine(Some(c));
-        for v in vars {
+        eng.keep_going = o.keep_going;
+        for v in &o.vars {
             let Some((name, value)) = v.split_once('=') else {
                 eprintln!("craft: --var {v}: write it as name=value");
                 return 2;
@@ -375,26 +410,61 @@ fn run(c: &Common, files: &[PathBuf], check: bool, vars: &[String]) -> i32 {
             eng.set_var(name.trim(), val);
         }
         let r = eng.run_file(f);
-        let code = match &r {
-            Ok(()) => {
-                println!("{}: passed", f.display());
-                0
-            }
-            Err(e) => {
-                let code = report(e);
-                println!(
-                    "{}: failed at {}:{}",
-                    f.display(),
-                    if e.file.is_empty() {
-                        f.display().to_string()
-                    } else {
-                        e.file.clone()
-                    },
-                    e.pos.line
-                );
-                code
+        let first_failure = eng.failures.first().cloned();
+        let failures = eng.failures.len();
+        let (code, err) = match (r, first_failure) {
+            (Ok(()), None) => (0, None),
+            (Ok(()), Some(e)) => (1, Some(e)),
+            (Err(e), _) => {
+                let code = report(&e);
+                (code, Some(e))
             }
         };
+        let file = f.display().to_string();
+        if o.json {
+            let mut fields = vec![
+                ("file", J::Str(file.clone())),
+                (
+                    "result",
+                    J::Str(
+                        match code {
+                            0 => "passed",
+                            1 => "failed",
+                            130 => "interrupted",
+                            _ => "error",
+                        }
+                        .into(),
+                    ),
+                ),
+                ("exit", J::Int(code.into())),
+                (
+                    "failures",
+                    J::Int((failures.max(usize::from(code == 1))) as i64),
+                ),
+            ];
+            if let Some(e) = &err {
+                fields.push((
+                    "at",
+                    J::Str(format!(
+                        "{}:{}:{}",
+                        if e.file.is_empty() { &file } else { &e.file },
+                        e.pos.line,
+                        e.pos.col
+                    )),
+                ));
+                fields.push(("message", J::Str(e.msg.clone())));
+            }
+            println!("{}", object(&fields));
+        } else {
+            match &err {
+                None => println!("{file}: passed"),
+                Some(e) => println!(
+                    "{file}: failed at {}:{}",
+                    if e.file.is_empty() { &file } else { &e.file },
+                    e.pos.line
+                ),
+            }
+        }
         finish(eng, 0);
         if code == 130 {
             return 130;
@@ -406,19 +476,13 @@ fn run(c: &Common, files: &[PathBuf], check: bool, vars: &[String]) -> i32 {
     worst
 }
 
-fn commands_check(files: &[PathBuf]) -> i32 {
+fn commands_check(files: &[PathBuf], given: &[String]) -> i32 {
     let mut worst = 0;
     for f in files {
-        match std::fs::read_to_string(f) {
-            Ok(src) => match craft::lang::parse_program(&src) {
-                Ok(_) => println!("{}: ok", f.display()),
-                Err(e) => {
-                    eprintln!("craft: {}:{e}", f.display());
-                    worst = 2;
-                }
-            },
+        match craft::engine::check::check_file(f, given) {
+            Ok(()) => println!("{}: ok", f.display()),
             Err(e) => {
-                eprintln!("craft: {}: {e}", f.display());
+                eprintln!("craft: {e}");
                 worst = 2;
             }
         }

@@ -56,6 +56,11 @@ pub const BUILTINS: &[Builtin] = &[
         doc: "a session's data both ways, like Follow TCP Stream",
     },
     Builtin {
+        name: "expect_packet",
+        usage: "expect_packet(TCP(flags=\"SA\"), timeout=1, after=0, session=c)",
+        doc: "waits for a packet whose set fields match (others match anything); fails the recipe if none comes in time",
+    },
+    Builtin {
         name: "show",
         usage: "show(p)",
         doc: "every field, computed values filled in, layer by layer",
@@ -99,6 +104,16 @@ pub const BUILTINS: &[Builtin] = &[
         name: "print",
         usage: "print(x, ...)",
         doc: "prints values (strings without quotes)",
+    },
+    Builtin {
+        name: "param",
+        usage: "param(\"port\", 1234)",
+        doc: "a recipe parameter: the value given with --var port=..., or the default",
+    },
+    Builtin {
+        name: "range",
+        usage: "range(a, b) | range(b)",
+        doc: "the integers a, a+1, ..., b-1, for `for x in range(1, 10) { ... }`",
     },
     Builtin {
         name: "save",
@@ -416,6 +431,50 @@ pub fn call(
             eng.print(&parts.join(" "));
             Value::None
         }
+        "param" => {
+            let name = match a.req(0, "name")? {
+                Value::Str(n) => String::from_utf8_lossy(&n).into_owned(),
+                v => {
+                    return Err(Error::eval(
+                        pos,
+                        format!("param() takes a name in quotes, not {}", v.repr()),
+                    ));
+                }
+            };
+            let default = a.req(1, "default")?;
+            a.finish()?;
+            eng.var(&name).cloned().unwrap_or(default)
+        }
+        "range" => {
+            let ints = |v: Option<Value>| match v {
+                None => Ok(None),
+                Some(Value::Int(n)) => Ok(Some(n)),
+                Some(v) => Err(Error::eval(
+                    pos,
+                    format!("range() takes integers, not {}", v.repr()),
+                )),
+            };
+            let a0 = ints(a.opt(0, "start"))?;
+            let b0 = ints(a.opt(1, "stop"))?;
+            a.finish()?;
+            let (lo, hi) = match (a0, b0) {
+                (Some(x), Some(y)) => (x, y),
+                (Some(y), None) => (0, y),
+                _ => {
+                    return Err(Error::eval(
+                        pos,
+                        "range() needs a stop: range(10) or range(1, 10)",
+                    ));
+                }
+            };
+            if hi.saturating_sub(lo) > 1_000_000 {
+                return Err(Error::eval(
+                    pos,
+                    format!("range({lo}, {hi}) is too long (at most 1000000 items)"),
+                ));
+            }
+            Value::List((lo..hi).map(Value::Int).collect())
+        }
         "save" => {
             let path = match a.req(0, "path")? {
                 Value::Str(p) => String::from_utf8_lossy(&p).into_owned(),
@@ -453,7 +512,9 @@ pub fn call(
             }
             Value::None
         }
-        "send" | "sendp" | "sr1" | "sniff" => return super::net::call(eng, name, a),
+        "send" | "sendp" | "sr1" | "sniff" | "expect_packet" => {
+            return super::net::call(eng, name, a);
+        }
         "connect" => return super::session::connect(eng, a),
         "flow" | "follow" => {
             let s = match a.req(0, "session")? {

@@ -2,6 +2,7 @@
 //! builtins. The REPL, recipes and one-shot commands all go through it.
 
 pub mod builtins;
+pub mod check;
 pub mod fields;
 pub mod net;
 pub mod session;
@@ -108,6 +109,10 @@ pub struct Engine {
     sessions: Vec<std::rc::Weak<std::cell::RefCell<crate::session::conn::Conn>>>,
     /// Set by calls that showed their result already (session helpers).
     shown: bool,
+    /// Go on after a failed `expect` (recipes with --keep-going).
+    pub keep_going: bool,
+    /// Failed expects recorded while going on.
+    pub failures: Vec<Error>,
 }
 
 impl Engine {
@@ -123,6 +128,8 @@ impl Engine {
             live: None,
             sessions: Vec::new(),
             shown: false,
+            keep_going: false,
+            failures: Vec::new(),
         }
     }
 
@@ -161,7 +168,13 @@ impl Engine {
         };
         let prog = parse_program(src).map_err(|e| with_file(Error::syntax(e)))?;
         for stmt in &prog {
-            self.exec(stmt).map_err(with_file)?;
+            match self.exec(stmt).map_err(with_file) {
+                Err(e) if e.kind == ErrorKind::Expect && self.keep_going => {
+                    eprintln!("{e}");
+                    self.failures.push(e);
+                }
+                r => r?,
+            }
         }
         Ok(())
     }
@@ -208,6 +221,36 @@ impl Engine {
                 self.assign(var, path, v, stmt.pos)?;
             }
             StmtKind::Expect(cond) => self.expect(cond, &stmt.text, stmt.pos)?,
+            StmtKind::For { var, iter, body } => {
+                let items = match self.eval(iter)? {
+                    Value::List(v) | Value::Tuple(v) => v,
+                    Value::Str(s) => s.into_iter().map(|b| Value::Int(b.into())).collect(),
+                    other => {
+                        return Err(Error::eval(
+                            iter.pos,
+                            format!(
+                                "for: cannot iterate over {} (use a list, range(a, b) or a string)",
+                                other.type_name()
+                            ),
+                        ));
+                    }
+                };
+                for item in items {
+                    if crate::link::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
+                        return Err(live_error(live::LiveError::Interrupted, stmt.pos));
+                    }
+                    self.assign(var, &[], item, stmt.pos)?;
+                    for s in body {
+                        self.exec(s)?;
+                    }
+                }
+            }
+            StmtKind::If { cond, then, els } => {
+                let branch = if self.eval(cond)?.truthy() { then } else { els };
+                for s in branch {
+                    self.exec(s)?;
+                }
+            }
             StmtKind::Include(file) => {
                 let base = self
                     .files
@@ -368,18 +411,24 @@ impl Engine {
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::None => Value::None,
             ExprKind::Var(name) => self.lookup(name, e.pos)?,
-            ExprKind::List(items) => Value::List(
-                items
-                    .iter()
-                    .map(|i| self.eval(i))
-                    .collect::<EvalResult<_>>()?,
-            ),
-            ExprKind::Tuple(items) => Value::Tuple(
-                items
-                    .iter()
-                    .map(|i| self.eval(i))
-                    .collect::<EvalResult<_>>()?,
-            ),
+            ExprKind::List(items) => check_nesting(
+                Value::List(
+                    items
+                        .iter()
+                        .map(|i| self.eval(i))
+                        .collect::<EvalResult<_>>()?,
+                ),
+                e.pos,
+            )?,
+            ExprKind::Tuple(items) => check_nesting(
+                Value::Tuple(
+                    items
+                        .iter()
+                        .map(|i| self.eval(i))
+                        .collect::<EvalResult<_>>()?,
+                ),
+                e.pos,
+            )?,
             ExprKind::Attr(base, name) => {
                 let b = self.eval(base)?;
                 self.attr(b, name, e.pos)?
@@ -825,4 +874,26 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// Lists and tuples nest at most this deep: printing, comparing and dropping a
+/// value recurse once per level (`x = [x]` on 100k lines overflowed the stack).
+const MAX_NESTING: usize = 100;
+
+fn check_nesting(v: Value, pos: Pos) -> EvalResult<Value> {
+    fn depth(v: &Value) -> usize {
+        match v {
+            Value::List(items) | Value::Tuple(items) => {
+                1 + items.iter().map(depth).max().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+    if depth(&v) > MAX_NESTING {
+        return Err(Error::eval(
+            pos,
+            format!("value nested too deeply (lists and tuples more than {MAX_NESTING} levels)"),
+        ));
+    }
+    Ok(v)
 }

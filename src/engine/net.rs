@@ -83,6 +83,7 @@ pub(super) fn call(eng: &mut Engine, name: &'static str, mut a: Args) -> EvalRes
                 }
             })
         }
+        "expect_packet" => expect_packet(eng, a),
         "sniff" => {
             let count = match a.opt(0, "count") {
                 None | Some(Value::None) => None,
@@ -137,4 +138,110 @@ pub(super) fn call(eng: &mut Engine, name: &'static str, mut a: Args) -> EvalRes
         }
         _ => unreachable!("only live builtins come here"),
     }
+}
+
+/// `expect_packet(pattern, timeout=1, after=0, session=none)`: waits for a
+/// received packet whose fields match those the pattern sets. With a session,
+/// only its segments count and seq/ack in the pattern are relative to it.
+fn expect_packet(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
+    use crate::session::pattern::{describe, mismatch};
+    let pos = a.pos();
+    let pat = packet_arg("expect_packet", a.req(0, "pattern")?, pos)?.to_packet();
+    let timeout = a.secs(1, "timeout")?.unwrap_or(1.0);
+    let after = a.secs(2, "after")?.unwrap_or(0.0);
+    let session = match a.opt(3, "session") {
+        None | Some(Value::None) => None,
+        Some(Value::Session(s)) => Some(s),
+        Some(v) => {
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "expect_packet(): session is a session from connect(), not {}",
+                    v.type_name()
+                ),
+            ));
+        }
+    };
+    a.finish()?;
+    let mut pat = pat;
+    let mut shown = describe(&pat);
+    if let Some(s) = &session {
+        let c = s.0.borrow();
+        let rel = c.relative(crate::session::conn::Dir::In);
+        if let Some(t) = pat.tcp_mut() {
+            t.seq = t.seq.map(|v| v.wrapping_add(rel.seq_base));
+            t.ack = t.ack.map(|v| v.wrapping_add(rel.ack_base));
+        }
+        shown = format!("{shown} (seq/ack relative to the session)");
+    }
+    let start = std::time::SystemTime::now();
+    let deadline = std::time::Instant::now() + Duration::from_secs_f64(timeout.min(86400.0));
+    let mut near: Vec<(crate::wire::Packet, crate::session::pattern::Diff)> = Vec::new();
+    let sess = session.clone();
+    let got = eng
+        .live(pos)?
+        .recv_matching(deadline, |p| {
+            if let Some(s) = &sess
+                && !s.0.borrow().is_from_peer(p)
+            {
+                return false;
+            }
+            match mismatch(&pat, p) {
+                None => true,
+                Some(d) => {
+                    if d.iter().all(|(_, f, _, _)| !f.is_empty()) {
+                        near.push((p.clone(), d));
+                        if near.len() > 3 {
+                            near.remove(0);
+                        }
+                    }
+                    false
+                }
+            }
+        })
+        .map_err(|e| live_error(e, pos))?;
+    eng.flush_notes();
+    let fail = |msg: String| Error {
+        kind: super::ErrorKind::Expect,
+        file: String::new(),
+        pos,
+        msg,
+    };
+    let Some(r) = got else {
+        let mut msg = format!("expect_packet failed: no packet like {shown} within {timeout} s");
+        for (p, d) in &near {
+            msg.push_str(&format!("\n  seen:     {}", render::summary(p)));
+            for (layer, field, want, got) in d {
+                msg.push_str(&format!(
+                    "\n    {layer}.{field:<8} expected {want:<12} got {got}"
+                ));
+            }
+        }
+        return Err(fail(msg));
+    };
+    let at = r
+        .frame
+        .ts
+        .duration_since(start)
+        .unwrap_or_default()
+        .as_secs_f64();
+    if at < after {
+        return Err(fail(format!(
+            "expect_packet failed: {} arrived at {at:.6} s, before the window opened at {after} s",
+            render::summary(&r.pkt)
+        )));
+    }
+    if let Some(s) = &session {
+        let _ = s.0.borrow_mut().absorb(&r.pkt, r.frame.ts);
+        let _ = s.0.borrow_mut().take_lines();
+    } else {
+        eng.observe_received(&r.pkt, r.frame.ts);
+    }
+    if eng.echo {
+        eng.print(&format!(
+            "<- {}  (matched {shown} at {at:.6} s)",
+            render::summary(&r.pkt)
+        ));
+    }
+    Ok(Value::Packet(PacketView::whole(r.pkt)))
 }

@@ -147,4 +147,22 @@ pub enum StmtKind {
     Expect(Expr),
     /// `include "file"`.
     Include(String),
+    /// `for name in iterable { ... }`.
+    For {
+        /// The loop variable.
+        var: String,
+        /// What is iterated: a list, a tuple or a string.
+        iter: Expr,
+        /// The body.
+        body: Vec<Stmt>,
+    },
+    /// `if cond { ... } else { ... }`.
+    If {
+        /// The condition.
+        cond: Expr,
+        /// When it holds.
+        then: Vec<Stmt>,
+        /// Otherwise (empty when there is no else).
+        els: Vec<Stmt>,
+    },
 }

@@ -9,17 +9,25 @@ use super::{Pos, SyntaxError};
 
 /// Words that cannot be variable names.
 pub const KEYWORDS: &[&str] = &[
-    "expect", "include", "and", "or", "not", "in", "none", "true", "false",
+    "expect", "include", "for", "if", "else", "and", "or", "not", "in", "none", "true", "false",
 ];
 
 /// Parses a whole program (a recipe, a REPL line, piped input).
 pub fn parse_program(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, i: 0, src };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        src,
+        depth: 0,
+    };
     let mut out = Vec::new();
     while !p.at_eof() {
         if p.eat_newline() {
             continue;
+        }
+        if p.is_punct("}") {
+            return Err(p.unexpected("a statement ('}' closes nothing here)"));
         }
         out.push(p.statement()?);
     }
@@ -29,7 +37,12 @@ pub fn parse_program(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
 /// Parses one expression (a CLI argument such as `craft show EXPR`).
 pub fn parse_expr(src: &str) -> Result<Expr, SyntaxError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, i: 0, src };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        src,
+        depth: 0,
+    };
     while p.eat_newline() {}
     let e = p.expr()?;
     while p.eat_newline() {}
@@ -39,10 +52,16 @@ pub fn parse_expr(src: &str) -> Result<Expr, SyntaxError> {
     Ok(e)
 }
 
+/// Deeper than this, expressions and blocks are refused: evaluating and
+/// dropping a syntax tree recurse once per level.
+const MAX_DEPTH: usize = 100;
+
 struct Parser<'a> {
     toks: Vec<Token>,
     i: usize,
     src: &'a str,
+    /// How deep the tree being parsed is (see `MAX_DEPTH`).
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -60,6 +79,19 @@ impl Parser<'_> {
 
     fn at_eof(&self) -> bool {
         self.peek().tok == Tok::Eof
+    }
+
+    /// One level deeper; an error beyond `MAX_DEPTH`. Callers put `depth` back.
+    fn enter(&mut self) -> Result<(), SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(SyntaxError {
+                pos: self.peek().pos,
+                msg: format!("expression nested too deeply (more than {MAX_DEPTH} levels)"),
+                incomplete: false,
+            });
+        }
+        Ok(())
     }
 
     fn eat_newline(&mut self) -> bool {
@@ -107,7 +139,32 @@ impl Parser<'_> {
 
     fn statement(&mut self) -> Result<Stmt, SyntaxError> {
         let start = self.peek().clone();
-        let kind = if self.is_word("expect") {
+        let kind = if self.is_word("for") {
+            self.next();
+            let t = self.next();
+            let Tok::Ident(var) = t.tok else {
+                self.i -= 1;
+                return Err(self.unexpected("a loop variable name after for"));
+            };
+            if KEYWORDS.contains(&var.as_str()) {
+                return Err(SyntaxError {
+                    pos: t.pos,
+                    msg: format!("'{var}' is a reserved name"),
+                    incomplete: false,
+                });
+            }
+            if !self.is_word("in") {
+                return Err(
+                    self.unexpected("'in' after the loop variable (for x in range(1, 10) { ... })")
+                );
+            }
+            self.next();
+            let iter = self.expr()?;
+            let body = self.block()?;
+            StmtKind::For { var, iter, body }
+        } else if self.is_word("if") {
+            self.if_rest()?
+        } else if self.is_word("expect") {
             self.next();
             StmtKind::Expect(self.expr()?)
         } else if self.is_word("include") {
@@ -143,7 +200,7 @@ impl Parser<'_> {
             }
         };
         let end = self.peek().offset;
-        if !self.eat_newline() && !self.at_eof() {
+        if !self.eat_newline() && !self.at_eof() && !self.is_punct("}") {
             return Err(self.unexpected("the end of the statement"));
         }
         let text = self
@@ -159,34 +216,101 @@ impl Parser<'_> {
         })
     }
 
+    /// `if cond { ... } [else { ... } | else if ...]`, the `if` not yet taken.
+    fn if_rest(&mut self) -> Result<StmtKind, SyntaxError> {
+        self.next();
+        let cond = self.expr()?;
+        let then = self.block()?;
+        // `else` may follow on the same line or the next.
+        let save = self.i;
+        while self.eat_newline() {}
+        let els = if self.is_word("else") {
+            self.next();
+            if self.is_word("if") {
+                let start = self.peek().clone();
+                let kind = self.if_rest()?;
+                vec![Stmt {
+                    kind,
+                    pos: start.pos,
+                    text: String::new(),
+                }]
+            } else {
+                self.block()?
+            }
+        } else {
+            self.i = save;
+            Vec::new()
+        };
+        Ok(StmtKind::If { cond, then, els })
+    }
+
+    /// `{ statements }`.
+    fn block(&mut self) -> Result<Vec<Stmt>, SyntaxError> {
+        if !self.is_punct("{") {
+            return Err(self.unexpected("'{' to open the block"));
+        }
+        let depth = self.depth;
+        self.enter()?;
+        let open = self.next().pos;
+        let mut body = Vec::new();
+        loop {
+            while self.eat_newline() {}
+            if self.eat_punct("}") {
+                self.depth = depth;
+                return Ok(body);
+            }
+            if self.at_eof() {
+                return Err(SyntaxError {
+                    pos: open,
+                    msg: "'{' is never closed (expected '}')".into(),
+                    incomplete: true,
+                });
+            }
+            body.push(self.statement()?);
+        }
+    }
+
     fn expr(&mut self) -> Result<Expr, SyntaxError> {
-        self.or_expr()
+        let depth = self.depth;
+        self.enter()?;
+        let e = self.or_expr()?;
+        self.depth = depth;
+        Ok(e)
     }
 
     fn or_expr(&mut self) -> Result<Expr, SyntaxError> {
+        let depth = self.depth;
         let mut l = self.and_expr()?;
         while self.is_word("or") {
+            self.enter()?;
             self.next();
             let r = self.and_expr()?;
             l = bin(BinOp::Or, l, r);
         }
+        self.depth = depth;
         Ok(l)
     }
 
     fn and_expr(&mut self) -> Result<Expr, SyntaxError> {
+        let depth = self.depth;
         let mut l = self.not_expr()?;
         while self.is_word("and") {
+            self.enter()?;
             self.next();
             let r = self.not_expr()?;
             l = bin(BinOp::And, l, r);
         }
+        self.depth = depth;
         Ok(l)
     }
 
     fn not_expr(&mut self) -> Result<Expr, SyntaxError> {
         if self.is_word("not") {
+            let depth = self.depth;
+            self.enter()?;
             let pos = self.next().pos;
             let e = self.not_expr()?;
+            self.depth = depth;
             return Ok(Expr {
                 kind: ExprKind::Unary(UnOp::Not, Box::new(e)),
                 pos,
@@ -213,13 +337,18 @@ impl Parser<'_> {
     }
 
     fn additive(&mut self) -> Result<Expr, SyntaxError> {
+        let depth = self.depth;
         let mut l = self.multiplicative()?;
         loop {
             let op = match self.peek().tok {
                 Tok::Punct("+") => BinOp::Add,
                 Tok::Punct("-") => BinOp::Sub,
-                _ => return Ok(l),
+                _ => {
+                    self.depth = depth;
+                    return Ok(l);
+                }
             };
+            self.enter()?;
             self.next();
             let r = self.multiplicative()?;
             l = bin(op, l, r);
@@ -227,14 +356,19 @@ impl Parser<'_> {
     }
 
     fn multiplicative(&mut self) -> Result<Expr, SyntaxError> {
+        let depth = self.depth;
         let mut l = self.unary()?;
         loop {
             let op = match self.peek().tok {
                 Tok::Punct("*") => BinOp::Mul,
                 Tok::Punct("/") => BinOp::Div,
                 Tok::Punct("%") => BinOp::Rem,
-                _ => return Ok(l),
+                _ => {
+                    self.depth = depth;
+                    return Ok(l);
+                }
             };
+            self.enter()?;
             self.next();
             let r = self.unary()?;
             l = bin(op, l, r);
@@ -243,8 +377,11 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Expr, SyntaxError> {
         if self.is_punct("-") {
+            let depth = self.depth;
+            self.enter()?;
             let pos = self.next().pos;
             let e = self.unary()?;
+            self.depth = depth;
             return Ok(Expr {
                 kind: ExprKind::Unary(UnOp::Neg, Box::new(e)),
                 pos,
@@ -254,8 +391,12 @@ impl Parser<'_> {
     }
 
     fn postfix(&mut self) -> Result<Expr, SyntaxError> {
+        let depth = self.depth;
         let mut e = self.primary()?;
         loop {
+            if self.is_punct(".") || self.is_punct("(") || self.is_punct("[") {
+                self.enter()?;
+            }
             if self.eat_punct(".") {
                 let t = self.next();
                 match t.tok {
@@ -290,6 +431,7 @@ impl Parser<'_> {
                     pos,
                 };
             } else {
+                self.depth = depth;
                 return Ok(e);
             }
         }
@@ -340,6 +482,8 @@ impl Parser<'_> {
     }
 
     fn primary(&mut self) -> Result<Expr, SyntaxError> {
+        // next() stays put at the end of input, so step back to here, not by one.
+        let at = self.i;
         let t = self.next();
         let pos = t.pos;
         let kind = match t.tok {
@@ -352,8 +496,8 @@ impl Parser<'_> {
                 "none" | "None" => ExprKind::None,
                 "true" | "True" => ExprKind::Bool(true),
                 "false" | "False" => ExprKind::Bool(false),
-                "expect" | "include" | "and" | "or" | "not" | "in" => {
-                    self.i -= 1;
+                "expect" | "include" | "for" | "if" | "else" | "and" | "or" | "not" | "in" => {
+                    self.i = at;
                     return Err(self.unexpected("a value"));
                 }
                 _ => ExprKind::Var(s),
@@ -388,7 +532,7 @@ impl Parser<'_> {
                 ExprKind::List(items)
             }
             _ => {
-                self.i -= 1;
+                self.i = at;
                 return Err(self.unexpected(
                     "a value (a number, \"string\", address, name or layer like TCP())",
                 ));

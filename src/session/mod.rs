@@ -3,3 +3,4 @@
 pub mod conn;
 pub mod filter;
 pub mod matcher;
+pub mod pattern;

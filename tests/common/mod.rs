@@ -41,13 +41,15 @@ pub fn need(tool: &str) {
     );
 }
 
+/// Shell: kill every process in the script's network namespace but the shell.
+const KILL_NETNS: &str = "me=$(readlink /proc/$$/ns/net); for p in /proc/[0-9]*; do n=${p#/proc/}; [ \"$n\" != $$ ] && [ \"$(readlink $p/ns/net 2>/dev/null)\" = \"$me\" ] && kill $n 2>/dev/null; done; wait 2>/dev/null";
+
 /// Runs `script` with bash in a new network namespace with lo up.
 pub fn netns(script: &str) -> Output {
-    // Background jobs (nc -k, tcpdump) must not outlive the script: they would
-    // hold the output pipes open and the test would wait forever.
-    let full = format!(
-        "set -u\ntrap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null' EXIT\nip link set lo up\n{script}"
-    );
+    // Nothing started in the namespace (nc, tcpdump, servers, pipelines) may
+    // outlive the script: it would hold the output pipes open and the test
+    // would wait forever. So on exit, kill every process in this namespace.
+    let full = format!("set -u\ntrap '{KILL_NETNS}' EXIT\nip link set lo up\n{script}");
     Command::new("unshare")
         .args(["-n", "bash", "-c", &full])
         .env("CRAFT", env!("CARGO_BIN_EXE_craft"))

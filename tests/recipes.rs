@@ -1,0 +1,203 @@
+//! The shipped recipes, each run against the real server it needs, as root in
+//! a private network namespace; and a broken copy of each (its last expect
+//! negated) that must fail with exit 1 naming that line.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// (recipe, shell that starts its server, extra arguments to craft run).
+const CASES: &[(&str, &str, &str)] = &[
+    ("handshake", "nc -l 127.0.0.1 1234 > /dev/null &", ""),
+    (
+        "hello",
+        "(sleep 0.5; echo 'hi from the server'; sleep 2) | nc -l 127.0.0.1 1234 > /dev/null &",
+        "",
+    ),
+    (
+        "segments",
+        "python3 \"$RECIPES/servers/small_server.py\" 1234 --mss 1000 > /dev/null &",
+        "",
+    ),
+    (
+        "close",
+        "nc -l 127.0.0.1 1234 > /dev/null < /dev/null &",
+        "",
+    ),
+    ("reset", "nc -l 127.0.0.1 1234 > /dev/null &", ""),
+    ("bad-checksum", "nc -l 127.0.0.1 1234 > /dev/null &", ""),
+    (
+        "http-get",
+        "python3 -m http.server 8000 --bind 127.0.0.1 --directory \"$RECIPES\" > /dev/null 2>&1 &",
+        "--var port=8000",
+    ),
+    (
+        "port-scan",
+        "nc -l 127.0.0.1 1234 > /dev/null & nc -l 127.0.0.1 1237 > /dev/null &",
+        "",
+    ),
+];
+
+fn wait_port(case: &str) -> &'static str {
+    if case == "http-get" { "8000" } else { "1234" }
+}
+
+/// Runs `recipe` (a path) with its server; returns (exit code, output).
+fn run_case(name: &str, recipe: &Path, recipes_dir: &Path) -> (Option<String>, String) {
+    let (_, server, args) = CASES.iter().find(|c| c.0 == name).unwrap();
+    let script = format!(
+        "RECIPES={dir}\n{server}\nfor i in $(seq 100); do ss -ltn | grep -q ':{port} ' && break; sleep 0.05; done\n\
+         \"$CRAFT\" run {args} {recipe} > /tmp/out.$$ 2>&1\necho EXIT=$?\ncat /tmp/out.$$\n",
+        dir = recipes_dir.display(),
+        port = wait_port(name),
+        recipe = recipe.display()
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    (var(&out, "EXIT"), format!("{out}\n{err}"))
+}
+
+/// The broken copy: the recipe's last `expect` negated. Returns (path, its line).
+fn broken_copy(name: &str, dir: &Path) -> (std::path::PathBuf, usize) {
+    let src = std::fs::read_to_string(format!("recipes/{name}.craft")).unwrap();
+    let mut lines: Vec<String> = src.lines().map(str::to_string).collect();
+    let idx = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("expect "))
+        .expect("an expect to break");
+    let cond = lines[idx]
+        .trim_start()
+        .trim_start_matches("expect ")
+        .split(" #")
+        .next()
+        .unwrap()
+        .to_string();
+    lines[idx] = format!("expect not ({cond})");
+    let path = dir.join(format!("{name}.craft"));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    (path, idx + 1)
+}
+
+fn check(name: &str) {
+    if !privileged(name) {
+        return;
+    }
+    need("nc");
+    need("python3");
+    let recipes = std::fs::canonicalize("recipes").unwrap();
+    let (code, out) = run_case(name, &recipes.join(format!("{name}.craft")), &recipes);
+    assert_eq!(code.as_deref(), Some("0"), "{name} should pass:\n{out}");
+    assert!(out.contains(&format!("{name}.craft: passed")), "{out}");
+    // A broken copy, next to a copy of the includes, fails at the right line.
+    let dir = std::env::temp_dir().join(format!("craft-broken-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(dir.join("include")).unwrap();
+    std::fs::create_dir_all(dir.join("servers")).unwrap();
+    for f in ["include/connect.craft", "servers/small_server.py"] {
+        std::fs::copy(recipes.join(f), dir.join(f)).unwrap();
+    }
+    let (path, line) = broken_copy(name, &dir);
+    let (code, out) = run_case(name, &path, &recipes);
+    assert_eq!(
+        code.as_deref(),
+        Some("1"),
+        "broken {name} should fail:\n{out}"
+    );
+    assert!(
+        out.contains(&format!("failed at {}:{line}", path.display())),
+        "line {line}:\n{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{}:{line}:1: expect failed: not (",
+            path.display()
+        )),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn recipe_handshake() {
+    check("handshake");
+}
+
+#[test]
+fn recipe_hello() {
+    check("hello");
+}
+
+#[test]
+fn recipe_segments() {
+    check("segments");
+}
+
+#[test]
+fn recipe_close() {
+    check("close");
+}
+
+#[test]
+fn recipe_reset() {
+    check("reset");
+}
+
+#[test]
+fn recipe_bad_checksum() {
+    check("bad-checksum");
+}
+
+#[test]
+fn recipe_http_get() {
+    check("http-get");
+}
+
+#[test]
+fn recipe_port_scan() {
+    check("port-scan");
+}
+
+#[test]
+fn every_shipped_recipe_passes_check_and_a_syntax_error_names_line_and_column() {
+    for entry in std::fs::read_dir("recipes").unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "craft") {
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
+                .args(["run", "--check"])
+                .arg(&p)
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "{}: {}",
+                p.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    let bad = std::env::temp_dir().join(format!("craft-syntax-{}.craft", std::process::id()));
+    std::fs::write(&bad, "x = 1\nfor p in range(3) {\n  y = p +\n}\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
+        .args(["run", "--check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("{}:3:10: syntax error", bad.display())),
+        "{err}"
+    );
+    // --check also catches unknown names.
+    std::fs::write(&bad, "x = 1\nexpect y == 1\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
+        .args(["run", "--check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(":2:8: unknown name 'y'"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
