@@ -116,6 +116,10 @@ pub struct Live {
     /// Frames received while waiting for something else, kept for sniff().
     backlog: VecDeque<Received>,
     announced: bool,
+    /// Guard TCP source ports against the kernel's RSTs (sessions need it;
+    /// a SYN probe does not: the kernel's RST tears the half-open connection down).
+    pub guard_rst: bool,
+    raw_fd: Option<std::os::fd::RawFd>,
     /// Host notes go here (stderr by default).
     pub notes: Vec<String>,
 }
@@ -140,6 +144,8 @@ impl Live {
             echoes: VecDeque::new(),
             backlog: VecDeque::new(),
             announced: false,
+            guard_rst: true,
+            raw_fd: None,
             notes: Vec::new(),
         }
     }
@@ -174,6 +180,7 @@ impl Live {
             );
         }
         let sock = PacketSocket::open(&self.opts.iface)?;
+        self.raw_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&sock));
         let ifc = sock.interface();
         self.loopback = ifc.is_loopback;
         if !ifc.is_loopback {
@@ -237,6 +244,11 @@ impl Live {
     /// sysctls for other frames), printing one line the first time.
     fn prepare(&mut self, pkt: &Packet) -> Result<(), LiveError> {
         let mut notes = Vec::new();
+        if !self.guard_rst {
+            notes.extend(self.host.prepare_sysctls()?);
+            self.announce(notes);
+            return Ok(());
+        }
         match pkt.tcp().and_then(|t| t.sport) {
             Some(port) if !self.host.is_guarded(port) => {
                 if Some(port) == self.sport {
@@ -444,5 +456,85 @@ impl Live {
     /// Undoes the host preparation now (also done on drop).
     pub fn release(&mut self) -> Vec<String> {
         self.host.release()
+    }
+}
+
+impl Live {
+    /// Ends the run without waiting for the AF_PACKET socket's close: the
+    /// kernel makes the last close of one wait for an RCU grace period (about
+    /// 16 ms here), which a one-shot command would otherwise add to its run
+    /// time. A child process inherits the socket, waits for this process to
+    /// exit, and closes it then. Host preparation is undone first, here.
+    pub fn finish_fast(mut self) -> Vec<String> {
+        let warnings = self.release();
+        let Some(fd) = self.raw_fd.take() else {
+            return warnings;
+        };
+        let mut pipe = [0; 2];
+        // SAFETY: plain syscalls; the child only calls async-signal-safe ones.
+        unsafe {
+            if libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                return warnings;
+            }
+            match libc::fork() {
+                0 => {
+                    // Child: keep only the socket and the pipe's read end.
+                    for i in 0..1024 {
+                        if i != fd && i != pipe[0] {
+                            libc::close(i);
+                        }
+                    }
+                    let mut b = [0u8; 1];
+                    // EOF when the parent has exited.
+                    while libc::read(pipe[0], b.as_mut_ptr().cast(), 1) < 0 {}
+                    libc::close(fd);
+                    libc::_exit(0);
+                }
+                pid if pid > 0 => {
+                    libc::close(pipe[0]);
+                    // Not the last reference now: this close is quick. The
+                    // write end closes when we exit, waking the child.
+                    std::mem::forget(self.link.take());
+                    libc::close(fd);
+                }
+                _ => {
+                    libc::close(pipe[0]);
+                    libc::close(pipe[1]);
+                }
+            }
+        }
+        warnings
+    }
+}
+
+impl Live {
+    /// Readies link and host for sending `pkt` (many times): defaults filled,
+    /// ports guarded. Returns the packet as it will be sent.
+    pub fn ready(&mut self, pkt: &Packet) -> Result<Packet, LiveError> {
+        self.ensure_link()?;
+        let mut pkt = pkt.clone();
+        self.fill_defaults(&mut pkt)?;
+        self.prepare(&pkt)?;
+        Ok(pkt)
+    }
+
+    /// The open link (after [`Live::ready`]).
+    pub fn link_mut(&mut self) -> Result<&mut dyn Link, LiveError> {
+        self.ensure_link()?;
+        Ok(self.link.as_deref_mut().expect("ensured"))
+    }
+
+    /// Writes a sent frame to the pcap tap, if there is one.
+    pub fn tap(&mut self, ts: SystemTime, bytes: &[u8]) -> Result<(), LiveError> {
+        if let Some(w) = &mut self.pcap {
+            w.write_frame(ts, bytes, bytes.len())
+                .map_err(|e| LiveError::Other(format!("writing the pcap: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// True when frames are written to a pcap.
+    pub fn tapping(&self) -> bool {
+        self.opts.pcap.is_some()
     }
 }

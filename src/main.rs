@@ -97,6 +97,12 @@ enum Cmd {
         /// One JSON object per probe, then a summary object.
         #[arg(long)]
         json: bool,
+        /// Send --count SYNs as fast as possible (or at --rate), each with its own seq; no replies read.
+        #[arg(long)]
+        flood: bool,
+        /// With --flood: frames per second.
+        #[arg(long, requires = "flood")]
+        rate: Option<f64>,
     },
     /// A TCP conversation, printed as a ladder as it happens. Without --dport,
     /// craft starts its own echo listener on a free lo port and talks to it.
@@ -123,13 +129,22 @@ enum Cmd {
         #[arg(long, default_value_t = 2.0)]
         timeout: f64,
     },
-    /// Send a packet built from an expression.
+    /// Send a packet built from an expression; with --count N, in batches, each frame built anew.
     Send {
         /// A packet expression.
         expr: String,
-        /// How many times.
+        /// How many frames.
         #[arg(long, short = 'c', default_value_t = 1)]
         count: u64,
+        /// Frames per second (default: as fast as the kernel takes them).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Vary a field per frame: tcp.seq=1-100000 (repeatable).
+        #[arg(long, value_name = "LAYER.FIELD=LO-HI")]
+        vary: Vec<String>,
+        /// A JSON summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Print packets seen on the interface.
     Sniff {
@@ -188,9 +203,36 @@ fn main() -> ExitCode {
             dst,
             sport,
             count,
+            flood: true,
+            rate,
+            json,
+            ..
+        }) => {
+            let mut pkt = commands::syn::syn_packet(dst, 0, dport, 0);
+            if let Some(t) = pkt.tcp_mut() {
+                t.sport = sport;
+            }
+            let seq = craft::wire::LayerKind::Tcp.field_index("seq").unwrap_or(2);
+            let o = commands::flood::FloodOptions {
+                count: u64::from(count),
+                rate,
+                vary: vec![commands::flood::Vary::scattered(2, seq, 32)],
+                json,
+            };
+            with_live(&c, |live| {
+                live.guard_rst = false;
+                commands::flood::run(live, &pkt, &o)
+            })
+        }
+        Some(Cmd::Syn {
+            dport,
+            dst,
+            sport,
+            count,
             interval,
             timeout,
             json,
+            ..
         }) => {
             let o = commands::syn::SynOptions {
                 dst,
@@ -201,7 +243,11 @@ fn main() -> ExitCode {
                 timeout: secs(timeout),
                 json,
             };
-            with_live(&c, |live| commands::syn::run(live, &o))
+            with_live(&c, |live| {
+                // A probe wants the kernel's RST to end the half-open connection: no guard.
+                live.guard_rst = false;
+                commands::syn::run(live, &o)
+            })
         }
         Some(Cmd::Handshake {
             dport,
@@ -232,10 +278,52 @@ fn main() -> ExitCode {
             };
             with_live(&c, |live| commands::handshake::run(live, &o))
         }
-        Some(Cmd::Send { expr, count }) => {
-            let src = format!("send({expr}, count={count})");
-            eval_live(&c, &src)
+        Some(Cmd::Send {
+            expr,
+            count,
+            rate,
+            vary,
+            json,
+        }) if count > 1 || rate.is_some() || !vary.is_empty() || json => {
+            let mut eng = new_engine(None);
+            let pkt = match eng
+                .eval_str(&expr)
+                .and_then(|v| craft::engine::builtins::packet_arg("send", v, Default::default()))
+            {
+                Ok(p) => p.to_packet(),
+                Err(e) => return ExitCode::from(report(&e) as u8),
+            };
+            if let Some(r) = rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+                eprintln!("craft: --rate {r}: give frames per second, more than 0");
+                return ExitCode::from(2);
+            }
+            with_live(&c, |live| {
+                // Defaults (Ether layer, source port) first, so --vary can name every layer.
+                let full = live.ready(&pkt)?;
+                let vary = match vary
+                    .iter()
+                    .map(|v| commands::flood::Vary::parse(v, &full))
+                    .collect::<Result<Vec<_>, _>>()
+                {
+                    Ok(v) => v,
+                    Err(m) => {
+                        eprintln!("craft: {m}");
+                        return Ok(2);
+                    }
+                };
+                commands::flood::run(
+                    live,
+                    &full,
+                    &commands::flood::FloodOptions {
+                        count,
+                        rate,
+                        vary,
+                        json,
+                    },
+                )
+            })
         }
+        Some(Cmd::Send { expr, .. }) => eval_live(&c, &format!("send({expr})")),
         Some(Cmd::Sniff {
             count,
             timeout,
@@ -321,7 +409,7 @@ fn with_live(c: &Common, f: impl FnOnce(&mut Live) -> Result<i32, craft::live::L
         Ok(code) => code,
         Err(e) => live_exit(e),
     };
-    for w in live.release() {
+    for w in live.finish_fast() {
         eprintln!("craft: {w}");
     }
     code

@@ -1,6 +1,7 @@
 //! One-shot commands: small programs over the same engine and live link.
 
 pub mod doctor;
+pub mod flood;
 pub mod handshake;
 pub mod read;
 pub mod syn;

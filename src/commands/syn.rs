@@ -53,6 +53,12 @@ pub fn run(live: &mut Live, o: &SynOptions) -> Result<i32, LiveError> {
                 rtts.push(rtt);
                 if fl & flags::RST != 0 {
                     rsts += 1;
+                } else if fl & (flags::SYN | flags::ACK) == flags::SYN | flags::ACK
+                    && !live.guard_rst
+                {
+                    // The kernel answers the SYN-ACK with a RST (nothing listens
+                    // on our port), which ends the half-open connection.
+                    synacks += 1;
                 } else if fl & (flags::SYN | flags::ACK) == flags::SYN | flags::ACK {
                     synacks += 1;
                     // Tear the half-open connection down: the kernel's RST is dropped for us.

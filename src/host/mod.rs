@@ -320,6 +320,18 @@ impl HostGuard {
         Ok(())
     }
 
+    /// Only the sysctls (no RST guard): for probes such as `craft syn` that
+    /// want the kernel's RST to tear the half-open connection down.
+    pub fn prepare_sysctls(&mut self) -> Result<Vec<String>, HostError> {
+        let mut notes = Vec::new();
+        if self.wants_setup() && self.lease.is_none() {
+            let l = SysctlLease::acquire(&self.iface)?;
+            notes.push(l.report());
+            self.lease = Some(l);
+        }
+        Ok(notes)
+    }
+
     /// Prepares the host without guarding a port (sysctls and the RST table),
     /// for frames that are not TCP. Does nothing with `setup == false` or on
     /// other interfaces.

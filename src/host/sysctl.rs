@@ -378,8 +378,9 @@ fn store(path: &Path, state: &State) -> Result<(), HostError> {
             .mode(0o600)
             .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
             .open(&tmp)?;
+        // No fsync: the file must survive a killed process (the rename is
+        // atomic), not a power loss (/run is a tmpfs and sysctls reset on boot).
         f.write_all(state.render().as_bytes())?;
-        f.sync_all()?;
         fs::rename(&tmp, path)
     })();
     r.map_err(|e| HostError::io(format!("writing {}", path.display()), e))

@@ -337,6 +337,44 @@ impl PacketSocket {
 }
 
 impl Link for PacketSocket {
+    fn send_batch(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+        PacketSocket::send_batch(self, frames)
+    }
+
+    fn stop_receiving(&mut self) -> io::Result<()> {
+        // A classic BPF filter of one instruction, "return 0": the kernel
+        // drops every frame before copying it for this socket.
+        let code = [libc::sock_filter {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }];
+        let prog = libc::sock_fprog {
+            len: 1,
+            filter: code.as_ptr() as *mut libc::sock_filter,
+        };
+        // SAFETY: prog points at a valid one-instruction program for the call.
+        let r = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                (&prog as *const libc::sock_fprog).cast(),
+                std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let _ = self.drain();
+        Ok(())
+    }
+
+    fn stats(&mut self) -> io::Result<(u32, u32)> {
+        PacketSocket::stats(self)
+    }
+
     fn send(&mut self, frame: &[u8]) -> io::Result<SystemTime> {
         let mut nobufs = 0;
         loop {

@@ -128,6 +128,22 @@ pub trait Link {
     fn send(&mut self, frame: &[u8]) -> io::Result<SystemTime>;
     /// Next received frame before `deadline` (None = wait forever), or Ok(None) on timeout.
     fn recv(&mut self, deadline: Option<Instant>) -> io::Result<Option<Frame>>;
+    /// Sends several frames at once; returns how many went. One by one unless
+    /// the link can batch (AF_PACKET: sendmmsg).
+    fn send_batch(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+        for f in frames {
+            self.send(f)?;
+        }
+        Ok(frames.len())
+    }
+    /// Stops receiving (a pure sender need not pay for copies of every frame).
+    fn stop_receiving(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Kernel counters since the last call: (frames queued to us, frames dropped).
+    fn stats(&mut self) -> io::Result<(u32, u32)> {
+        Ok((0, 0))
+    }
 }
 
 impl<L: Link + ?Sized> Link for &mut L {
@@ -145,6 +161,15 @@ impl<L: Link + ?Sized> Link for Box<L> {
     }
     fn recv(&mut self, deadline: Option<Instant>) -> io::Result<Option<Frame>> {
         (**self).recv(deadline)
+    }
+    fn send_batch(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+        (**self).send_batch(frames)
+    }
+    fn stop_receiving(&mut self) -> io::Result<()> {
+        (**self).stop_receiving()
+    }
+    fn stats(&mut self) -> io::Result<(u32, u32)> {
+        (**self).stats()
     }
 }
 

@@ -82,6 +82,6 @@ pub fn nc_listen(port: u16, extra: &str) -> String {
 /// Shell snippet: start tcpdump on lo writing to `file`, and wait until it captures.
 pub fn tcpdump_start(file: &str) -> String {
     format!(
-        "tcpdump -i lo --immediate-mode -U -s 0 -w {file} tcp 2>/tmp/td.$$ &\nTD=$!\nfor i in $(seq 100); do grep -q listening /tmp/td.$$ && break; sleep 0.05; done\n"
+        "tcpdump -i lo --immediate-mode -B 65536 -U -s 0 -w {file} tcp 2>/tmp/td.$$ &\nTD=$!\nfor i in $(seq 100); do grep -q listening /tmp/td.$$ && break; sleep 0.05; done\n"
     )
 }
