@@ -411,24 +411,35 @@ impl Live {
         }
     }
 
-    /// Frames that pass `keep`, until `count` are in or `timeout` passes.
+    /// Frames that pass `want`, until `count` have passed or `timeout` ends
+    /// (or Ctrl-C). Each goes to `each`; with `keep` they are also returned
+    /// (the language's `sniff()`), without it nothing accumulates (`craft
+    /// sniff` on a long flood stays flat).
     pub fn sniff(
         &mut self,
         count: Option<usize>,
         timeout: Option<Duration>,
+        keep: bool,
         mut want: impl FnMut(&Packet) -> bool,
         mut each: impl FnMut(&Received),
     ) -> Result<Vec<Received>, LiveError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut out = Vec::new();
+        let mut seen = 0usize;
         let full = |n: usize| count.is_some_and(|c| n >= c);
-        while let Some(r) = self.backlog.pop_front() {
-            if want(&r.pkt) && !full(out.len()) {
-                each(&r);
+        let mut take = |r: Received, out: &mut Vec<Received>, seen: &mut usize| {
+            each(&r);
+            *seen += 1;
+            if keep {
                 out.push(r);
             }
+        };
+        while let Some(r) = self.backlog.pop_front() {
+            if !full(seen) && want(&r.pkt) {
+                take(r, &mut out, &mut seen);
+            }
         }
-        while !full(out.len()) {
+        while !full(seen) {
             if interrupted().load(Ordering::SeqCst) {
                 break;
             }
@@ -437,8 +448,7 @@ impl Live {
                 Ok(Some(Incoming::Echo(..))) => {}
                 Ok(Some(Incoming::Frame(r))) => {
                     if want(&r.pkt) {
-                        each(&r);
-                        out.push(r);
+                        take(r, &mut out, &mut seen);
                     }
                 }
                 Err(LiveError::Interrupted) => break,

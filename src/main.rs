@@ -329,20 +329,29 @@ fn main() -> ExitCode {
             timeout,
             filter,
         }) => {
-            let mut args = vec![];
-            if let Some(n) = count {
-                args.push(format!("count={n}"));
-            }
-            if let Some(t) = timeout {
-                args.push(format!("timeout={t}"));
-            }
-            if let Some(f) = filter {
-                args.push(format!(
-                    "filter=\"{}\"",
-                    craft::lang::escape_bytes(f.as_bytes())
-                ));
-            }
-            eval_live(&c, &format!("_ = sniff({})", args.join(", ")))
+            let filter =
+                match craft::session::filter::Filter::parse(filter.as_deref().unwrap_or("")) {
+                    Ok(f) => f,
+                    Err(m) => {
+                        eprintln!("craft: --filter: {m}");
+                        return ExitCode::from(2);
+                    }
+                };
+            with_live(&c, |live| {
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                // Nothing is kept: a long capture stays flat in memory.
+                live.sniff(
+                    count,
+                    timeout.map(secs),
+                    false,
+                    |p| filter.matches(p),
+                    |r| {
+                        let _ = writeln!(out, "{}", craft::render::summary(&r.pkt));
+                    },
+                )?;
+                Ok(0)
+            })
         }
         Some(Cmd::Read {
             file,

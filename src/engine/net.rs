@@ -120,6 +120,7 @@ pub(super) fn call(eng: &mut Engine, name: &'static str, mut a: Args) -> EvalRes
             let got = live.sniff(
                 count,
                 timeout.map(Duration::from_secs_f64),
+                true,
                 |p| filter.matches(p),
                 |r| {
                     if eng.echo {
