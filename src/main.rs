@@ -434,8 +434,8 @@ fn new_engine(c: Option<&Common>) -> Engine {
 }
 
 fn finish(mut eng: Engine, code: i32) -> i32 {
-    if let Some(mut live) = eng.live.take() {
-        for w in live.release() {
+    if let Some(live) = eng.live.take() {
+        for w in live.finish_fast() {
             eprintln!("craft: {w}");
         }
     }
