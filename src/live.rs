@@ -73,6 +73,14 @@ fn io_err(what: &str, e: std::io::Error) -> LiveError {
     }
 }
 
+/// A failed pcap write: the file is cut back to its last whole frame.
+fn pcap_failed(w: &mut PcapWriter<File>, e: std::io::Error) -> LiveError {
+    let _ = w.truncate_to_whole();
+    LiveError::Other(format!(
+        "writing the pcap: {e} (the file keeps every whole frame before that)"
+    ))
+}
+
 /// A frame craft sent.
 #[derive(Clone, Debug)]
 pub struct Sent {
@@ -311,7 +319,7 @@ impl Live {
             .map_err(|e| io_err(&format!("sending on {}", self.opts.iface), e))?;
         if let Some(w) = &mut self.pcap {
             w.write_frame(ts, &bytes, bytes.len())
-                .map_err(|e| LiveError::Other(format!("writing the pcap: {e}")))?;
+                .map_err(|e| pcap_failed(w, e))?;
         }
         if self.loopback {
             self.echoes.push_back(bytes.clone());
@@ -338,7 +346,7 @@ impl Live {
         }
         if let Some(w) = &mut self.pcap {
             w.write_frame(frame.ts, &frame.data, frame.orig_len)
-                .map_err(|e| LiveError::Other(format!("writing the pcap: {e}")))?;
+                .map_err(|e| pcap_failed(w, e))?;
         }
         let (pkt, _) = Packet::decode(&frame.data);
         Ok(Some(Incoming::Frame(Received { pkt, frame })))
@@ -374,7 +382,9 @@ impl Live {
                     }
                 }
                 Some(Incoming::Frame(r)) => {
-                    if matcher::answers(&sent.pkt, &r.pkt) {
+                    // A frame with a wrong checksum answers nothing: the kernel would drop it.
+                    if matcher::answers(&sent.pkt, &r.pkt) && matcher::transport_checksum_ok(&r.pkt)
+                    {
                         let rtt = r.frame.ts.duration_since(t0).unwrap_or_default();
                         return Ok((sent, Some((r, rtt))));
                     }
@@ -538,7 +548,7 @@ impl Live {
     pub fn tap(&mut self, ts: SystemTime, bytes: &[u8]) -> Result<(), LiveError> {
         if let Some(w) = &mut self.pcap {
             w.write_frame(ts, bytes, bytes.len())
-                .map_err(|e| LiveError::Other(format!("writing the pcap: {e}")))?;
+                .map_err(|e| pcap_failed(w, e))?;
         }
         Ok(())
     }

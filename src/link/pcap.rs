@@ -54,12 +54,19 @@ pub struct PcapWriter<W: Write> {
     buf: Vec<u8>,
     flush_each: bool,
     failed: bool,
+    whole: u64,
 }
 
 impl PcapWriter<File> {
     /// Creates (or truncates) the file at `path` and writes the header.
     pub fn create(path: impl AsRef<Path>) -> io::Result<PcapWriter<File>> {
         PcapWriter::new(File::create(path)?)
+    }
+
+    /// Cuts the file back to its last whole record (after a failed write,
+    /// e.g. a full disk), so every reader can read all of it.
+    pub fn truncate_to_whole(&mut self) -> io::Result<()> {
+        self.w.set_len(self.whole)
     }
 }
 
@@ -81,7 +88,13 @@ impl<W: Write> PcapWriter<W> {
             buf: Vec::new(),
             flush_each: true,
             failed: false,
+            whole: 24,
         })
+    }
+
+    /// Bytes of the header and the records written whole.
+    pub fn whole_len(&self) -> u64 {
+        self.whole
     }
 
     /// Whether to flush after every frame (default: true).
@@ -119,8 +132,9 @@ impl<W: Write> PcapWriter<W> {
                 Ok(())
             }
         });
-        if res.is_err() {
-            self.failed = true;
+        match res {
+            Ok(()) => self.whole += self.buf.len() as u64,
+            Err(_) => self.failed = true,
         }
         res
     }

@@ -335,7 +335,11 @@ impl Conn {
             let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
                 return false;
             };
-            ip.src == Some(me.0) && t.sport == Some(me.1) && t.dport == Some(me.2)
+            // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
+            ip.src == Some(me.0)
+                && t.sport == Some(me.1)
+                && t.dport == Some(me.2)
+                && crate::session::matcher::transport_checksum_ok(p)
         })?;
         let Some(r) = got else { return Ok(None) };
         let need_ack = self.absorb(&r.pkt, r.frame.ts);

@@ -22,6 +22,43 @@ fn addrs(p: &Packet) -> Option<(Ipv4Addr, Ipv4Addr)> {
     ))
 }
 
+/// True unless the frame's TCP or UDP checksum is wrong. A partial
+/// (offloaded) checksum, as the kernel leaves on `lo`, counts as right: the
+/// kernel would accept such a segment, and drop one with a wrong checksum.
+pub fn transport_checksum_ok(p: &Packet) -> bool {
+    use crate::wire::checksum::{ChecksumStatus, verify_transport};
+    let Some(ipi) = p.find(crate::wire::LayerKind::Ip) else {
+        return true;
+    };
+    // The transport header right after the (outer) IP header; a header quoted
+    // inside an ICMP error is not checked.
+    let ti = ipi + 1;
+    let (proto, field) = match p.layers.get(ti) {
+        Some(Layer::Tcp(_)) => (6u8, 16usize),
+        Some(Layer::Udp(u)) if u.chksum != Some(0) => (17, 6),
+        _ => return true,
+    };
+    let mut bytes = Vec::new();
+    let spans = p.emit_with_spans(&mut bytes);
+    let (Some(ip_span), Some(t_span)) = (spans.get(ipi), spans.get(ti)) else {
+        return false;
+    };
+    let Some(a) = bytes.get(ip_span.start + 12..ip_span.start + 20) else {
+        return false;
+    };
+    let (src, dst) = (
+        Ipv4Addr::new(a[0], a[1], a[2], a[3]),
+        Ipv4Addr::new(a[4], a[5], a[6], a[7]),
+    );
+    let Some(seg) = bytes.get(t_span.start..t_span.end) else {
+        return false;
+    };
+    !matches!(
+        verify_transport(src, dst, proto, seg, field),
+        ChecksumStatus::Bad(_)
+    )
+}
+
 /// True when `reply` answers `sent` (both fully resolved: every field set).
 pub fn answers(sent: &Packet, reply: &Packet) -> bool {
     let (Some((ss, sd)), Some((rs, rd))) = (addrs(sent), addrs(reply)) else {
@@ -157,6 +194,30 @@ mod tests {
             &syn,
             &tcp(A, A, 1234, 40000, flags::RST | flags::ACK, 0, 1001)
         ));
+    }
+
+    #[test]
+    fn wrong_checksums_are_told_apart_from_partial_ones() {
+        let good = tcp(A, A, 1234, 40000, flags::ACK, 5, 1001);
+        assert!(transport_checksum_ok(&good));
+        let mut bad = good.clone();
+        if let Some(t) = bad.tcp_mut() {
+            t.chksum = Some(t.chksum.unwrap_or(0) ^ 0x5555);
+        }
+        assert!(!transport_checksum_ok(&bad));
+        // The pseudo-header sum alone (offloaded), as the kernel sends on lo.
+        let mut partial = good.clone();
+        let len = 20u32;
+        let pseudo = crate::wire::checksum::fold(crate::wire::checksum::pseudo_header_sum(
+            A.into(),
+            A.into(),
+            6,
+            len as usize,
+        ));
+        if let Some(t) = partial.tcp_mut() {
+            t.chksum = Some(pseudo);
+        }
+        assert!(transport_checksum_ok(&partial));
     }
 
     #[test]
