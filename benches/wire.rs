@@ -97,6 +97,12 @@ fn parse(c: &mut Criterion) {
             black_box((err, ip.src, ip.dst, t.sport, t.dport, t.seq, t.flags));
         })
     });
+    g.bench_function("checked view + 6 fields", |b| {
+        b.iter(|| {
+            let v = craft::wire::view::TcpView::new_checked(black_box(&frame)).unwrap();
+            black_box((v.src(), v.dst(), v.sport(), v.dport(), v.seq(), v.flags()));
+        })
+    });
     g.finish();
 
     let (p, _) = Packet::decode(&frame);

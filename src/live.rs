@@ -73,6 +73,22 @@ fn io_err(what: &str, e: std::io::Error) -> LiveError {
     }
 }
 
+/// A received frame, decoded.
+fn decoded(frame: Frame) -> Received {
+    let (pkt, _) = Packet::decode(&frame.data);
+    Received { pkt, frame }
+}
+
+/// For a TCP probe, whether the frame could answer it judging by its ports
+/// alone (read in place, not decoded). Frames that are not plain Ether/IP/TCP
+/// (ICMP errors, say) are left to the full check.
+fn quick_ports(sent: &Packet, frame: &[u8]) -> bool {
+    let (Some(t), Ok(v)) = (sent.tcp(), crate::wire::view::TcpView::new_checked(frame)) else {
+        return true;
+    };
+    Some(v.sport()) == t.dport && Some(v.dport()) == t.sport
+}
+
 /// A failed pcap write: the file is cut back to its last whole frame.
 fn pcap_failed(w: &mut PcapWriter<File>, e: std::io::Error) -> LiveError {
     let _ = w.truncate_to_whole();
@@ -105,8 +121,8 @@ pub struct Received {
 enum Incoming {
     /// The looped-back copy of a frame we sent, with its kernel timestamp.
     Echo(Vec<u8>, SystemTime),
-    /// Anything else.
-    Frame(Received),
+    /// Anything else, not decoded yet.
+    Frame(Frame),
 }
 
 /// The live context: link, host guard, pcap tap.
@@ -122,7 +138,7 @@ pub struct Live {
     sport_reservation: Option<PortReservation>,
     echoes: VecDeque<Vec<u8>>,
     /// Frames received while waiting for something else, kept for sniff().
-    backlog: VecDeque<Received>,
+    backlog: VecDeque<Frame>,
     announced: bool,
     /// Guard TCP source ports against the kernel's RSTs (sessions need it;
     /// a SYN probe does not: the kernel's RST tears the half-open connection down).
@@ -348,12 +364,11 @@ impl Live {
             w.write_frame(frame.ts, &frame.data, frame.orig_len)
                 .map_err(|e| pcap_failed(w, e))?;
         }
-        let (pkt, _) = Packet::decode(&frame.data);
-        Ok(Some(Incoming::Frame(Received { pkt, frame })))
+        Ok(Some(Incoming::Frame(frame)))
     }
 
-    fn keep(&mut self, r: Received) {
-        self.backlog.push_back(r);
+    fn keep(&mut self, f: Frame) {
+        self.backlog.push_back(f);
         if self.backlog.len() > BACKLOG_MAX {
             self.backlog.pop_front();
         }
@@ -381,28 +396,43 @@ impl Live {
                         t0 = ts;
                     }
                 }
-                Some(Incoming::Frame(r)) => {
+                Some(Incoming::Frame(f)) => {
+                    // Most frames are not the answer: ports first, without decoding.
+                    if !quick_ports(&sent.pkt, &f.data) {
+                        self.keep(f);
+                        continue;
+                    }
+                    let r = decoded(f);
                     // A frame with a wrong checksum answers nothing: the kernel would drop it.
                     if matcher::answers(&sent.pkt, &r.pkt) && matcher::transport_checksum_ok(&r.pkt)
                     {
                         let rtt = r.frame.ts.duration_since(t0).unwrap_or_default();
                         return Ok((sent, Some((r, rtt))));
                     }
-                    self.keep(r);
+                    self.keep(r.frame);
                 }
             }
         }
     }
 
-    /// The first frame for which `want` holds, before `deadline`; frames that
-    /// do not pass are kept for `sniff`. Craft's own looped-back frames are skipped.
+    /// The first frame for which `quick` (on the bytes) and then `want` (on
+    /// the decoded packet) hold, before `deadline`; frames that do not pass are
+    /// kept for `sniff`. Craft's own looped-back frames are skipped.
     pub fn recv_matching(
         &mut self,
         deadline: Instant,
+        mut quick: impl FnMut(&[u8]) -> bool,
         mut want: impl FnMut(&Packet) -> bool,
     ) -> Result<Option<Received>, LiveError> {
-        if let Some(i) = self.backlog.iter().position(|r| want(&r.pkt)) {
-            return Ok(self.backlog.remove(i));
+        let mut found = None;
+        for (i, f) in self.backlog.iter().enumerate() {
+            if quick(&f.data) && want(&Packet::parse(&f.data)) {
+                found = Some(i);
+                break;
+            }
+        }
+        if let Some(f) = found.and_then(|i| self.backlog.remove(i)) {
+            return Ok(Some(decoded(f)));
         }
         loop {
             if interrupted().load(Ordering::SeqCst) {
@@ -411,11 +441,16 @@ impl Live {
             match self.recv_any(Some(deadline))? {
                 None => return Ok(None),
                 Some(Incoming::Echo(..)) => {}
-                Some(Incoming::Frame(r)) => {
+                Some(Incoming::Frame(f)) => {
+                    if !quick(&f.data) {
+                        self.keep(f);
+                        continue;
+                    }
+                    let r = decoded(f);
                     if want(&r.pkt) {
                         return Ok(Some(r));
                     }
-                    self.keep(r);
+                    self.keep(r.frame);
                 }
             }
         }
@@ -444,7 +479,8 @@ impl Live {
                 out.push(r);
             }
         };
-        while let Some(r) = self.backlog.pop_front() {
+        while let Some(f) = self.backlog.pop_front() {
+            let r = decoded(f);
             if !full(seen) && want(&r.pkt) {
                 take(r, &mut out, &mut seen);
             }
@@ -456,7 +492,8 @@ impl Live {
             match self.recv_any(deadline) {
                 Ok(None) => break,
                 Ok(Some(Incoming::Echo(..))) => {}
-                Ok(Some(Incoming::Frame(r))) => {
+                Ok(Some(Incoming::Frame(f))) => {
+                    let r = decoded(f);
                     if want(&r.pkt) {
                         take(r, &mut out, &mut seen);
                     }

@@ -117,7 +117,7 @@ fn handshake_by_hand_makes_nc_print_hello_without_rst() {
     need("nc");
     need("tcpdump");
     let script = format!(
-        "cat > /tmp/hs.$$ <<'EOF'\n{HANDSHAKE}EOF\n{}{}\"$CRAFT\" < /tmp/hs.$$\necho EXIT=$?\nsleep 0.3\nkill $NC 2>/dev/null\nkill $TD; wait $TD 2>/dev/null\necho NC=$(cat /tmp/nc.$$)\ntcpdump -nn -r /tmp/cap.$$ 2>/dev/null\n",
+        "cat > /tmp/hs.$$ <<'EOF'\n{HANDSHAKE}EOF\n{}{}\"$CRAFT\" < /tmp/hs.$$\necho EXIT=$?\nsleep 0.3\n# Stop the capture before nc: its FIN to a port craft no longer guards (craft has exited) draws a RST.\nkill $TD; wait $TD 2>/dev/null\nkill $NC 2>/dev/null\necho NC=$(cat /tmp/nc.$$)\ntcpdump -nn -r /tmp/cap.$$ 2>/dev/null\n",
         tcpdump_start("/tmp/cap.$$"),
         nc_listen(1234, "> /tmp/nc.$$")
     );

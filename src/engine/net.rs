@@ -181,25 +181,29 @@ fn expect_packet(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
     let sess = session.clone();
     let got = eng
         .live(pos)?
-        .recv_matching(deadline, |p| {
-            if let Some(s) = &sess
-                && !s.0.borrow().is_from_peer(p)
-            {
-                return false;
-            }
-            match mismatch(&pat, p) {
-                None => true,
-                Some(d) => {
-                    if d.iter().all(|(_, f, _, _)| !f.is_empty()) {
-                        near.push((p.clone(), d));
-                        if near.len() > 3 {
-                            near.remove(0);
-                        }
-                    }
-                    false
+        .recv_matching(
+            deadline,
+            |_| true,
+            |p| {
+                if let Some(s) = &sess
+                    && !s.0.borrow().is_from_peer(p)
+                {
+                    return false;
                 }
-            }
-        })
+                match mismatch(&pat, p) {
+                    None => true,
+                    Some(d) => {
+                        if d.iter().all(|(_, f, _, _)| !f.is_empty()) {
+                            near.push((p.clone(), d));
+                            if near.len() > 3 {
+                                near.remove(0);
+                            }
+                        }
+                        false
+                    }
+                }
+            },
+        )
         .map_err(|e| live_error(e, pos))?;
     eng.flush_notes();
     let fail = |msg: String| Error {

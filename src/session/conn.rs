@@ -331,7 +331,11 @@ impl Conn {
         deadline: Instant,
     ) -> Result<Option<Packet>, ConnError> {
         let me = (self.cfg.dst, self.cfg.dport, self.cfg.sport);
-        let got = live.recv_matching(deadline, |p| {
+        let quick = |b: &[u8]| {
+            crate::wire::view::TcpView::new_checked(b)
+                .is_ok_and(|v| v.src() == me.0 && v.sport() == me.1 && v.dport() == me.2)
+        };
+        let got = live.recv_matching(deadline, quick, |p| {
             let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
                 return false;
             };
@@ -585,6 +589,8 @@ impl Conn {
         let mut last_ack = None;
         let mut rto = self.cfg.rto;
         let mut retries = 0;
+        // When the oldest unacknowledged segment is due again (set once it is sent).
+        let mut rexmit_at: Option<Instant> = None;
         let mut sent_upto = 0usize; // offset of the highest byte sent
         loop {
             if self.reset {
@@ -627,9 +633,10 @@ impl Conn {
                 sent_upto = sent_upto.max(next);
                 self.snd_nxt = base.wrapping_add(next as u32);
             }
-            // Wait for ACKs (or a window update).
+            // Wait for ACKs (or a window update) until the oldest unacknowledged
+            // segment is due for retransmission.
             let before = self.snd_una;
-            let deadline = Instant::now() + rto;
+            let deadline = *rexmit_at.get_or_insert_with(|| Instant::now() + rto);
             while let Some(p) = self.wait_segment(live, deadline)? {
                 if p.tcp().is_some_and(|t| t.flag_bits() & flags::ACK != 0) {
                     last_ack = Some(p);
@@ -659,9 +666,11 @@ impl Conn {
                     self.peer_window = 1; // zero-window probe
                 }
                 rto *= 2;
+                rexmit_at = None;
             } else if self.snd_una != before {
                 rto = self.cfg.rto;
                 retries = 0;
+                rexmit_at = None;
             }
         }
     }

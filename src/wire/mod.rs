@@ -16,6 +16,7 @@ pub mod raw;
 pub mod stack;
 pub mod tcp;
 pub mod udp;
+pub mod view;
 
 pub use ethernet::Ether;
 pub use icmp::Icmp;
