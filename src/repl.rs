@@ -51,8 +51,21 @@ fn attr_candidates(engine: &Engine, base: &str) -> Vec<String> {
     let Some(var) = parts.next() else {
         return Vec::new();
     };
-    let Some(crate::engine::Value::Packet(view)) = engine.var(var) else {
-        return Vec::new();
+    let view = match engine.var(var) {
+        Some(crate::engine::Value::Packet(view)) => view,
+        Some(crate::engine::Value::Session(_)) => {
+            let mut out: Vec<String> = crate::engine::session::ATTRS
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+            out.extend(
+                crate::engine::session::METHODS
+                    .iter()
+                    .map(|m| format!("{m}(")),
+            );
+            return out;
+        }
+        _ => return Vec::new(),
     };
     let mut start = view.start;
     for p in parts {
@@ -198,4 +211,34 @@ pub fn run_interactive(engine: Engine) -> i32 {
         let _ = rl.save_history(h);
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine_with(src: &str) -> Engine {
+        let mut e = Engine::new(Box::new(std::io::sink()));
+        e.run_source("", src).unwrap();
+        e
+    }
+
+    #[test]
+    fn completes_builtins_layers_variables_and_fields() {
+        let e = engine_with("pkt = Ether()/IP()/TCP(dport=80)\nport = 1234");
+        assert_eq!(complete(&e, "sh", 2), (0, vec!["show".to_string()]));
+        assert_eq!(complete(&e, "x = TC", 6).1, vec!["TCP".to_string()]);
+        assert_eq!(complete(&e, "po", 2).1, vec!["port".to_string()]);
+        let (start, c) = complete(&e, "pkt.tcp.s", 9);
+        assert_eq!(start, 8);
+        assert_eq!(c, vec!["seq".to_string(), "sport".to_string()]);
+        let (_, c) = complete(&e, "pkt.", 4);
+        assert!(
+            c.contains(&"ip".to_string())
+                && c.contains(&"tcp".to_string())
+                && c.contains(&"dst".to_string()),
+            "{c:?}"
+        );
+        assert!(complete(&e, "nothing.", 8).1.is_empty());
+    }
 }

@@ -201,3 +201,84 @@ fn every_shipped_recipe_passes_check_and_a_syntax_error_names_line_and_column() 
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn expect_packet_keep_going_and_json() {
+    if !privileged("expect_packet_keep_going_and_json") {
+        return;
+    }
+    need("nc");
+    let recipe = r#"
+c = connect("127.0.0.1", 1234)
+send(Ether()/IP()/TCP(sport=c.sport, dport=1234, flags="S", seq=c.iss))
+r = expect_packet(TCP(flags="SA", ack=1), timeout=1, session=c)
+expect r.tcp.sport == 1234
+expect c.state == "SYN-SENT"
+expect c.irs == r.tcp.seq
+c.ack()
+expect c.state == "ESTABLISHED"
+expect 1 == 2
+x = expect_packet(TCP(flags="F"), timeout=0.2, session=c)
+expect 2 == 3
+"#;
+    let script = format!(
+        "cat > /tmp/r.$$ <<'EOF'\n{recipe}EOF\n{}\"$CRAFT\" run --keep-going --json /tmp/r.$$ > /tmp/out.$$ 2>/tmp/err.$$\necho EXIT=$?\ncat /tmp/out.$$\necho =====\ncat /tmp/err.$$\n",
+        nc_listen(1234, "> /dev/null")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("1"), "{out}\n{err}");
+    // The pattern matched the SYN-ACK with ack relative to the session.
+    assert!(
+        out.contains("(matched TCP(ack=1, flags=\"SA\") (seq/ack relative to the session)"),
+        "{out}"
+    );
+    // --keep-going: all three failures reported, the file fails at the first.
+    let stderr_part = out.split("=====").nth(1).unwrap();
+    assert!(
+        stderr_part.contains(":10:1: expect failed: 1 == 2"),
+        "{out}"
+    );
+    assert!(
+        stderr_part.contains(":11:18: expect_packet failed: no packet like TCP(flags=\"F\")"),
+        "{out}"
+    );
+    assert!(
+        stderr_part.contains(":12:1: expect failed: 2 == 3"),
+        "{out}"
+    );
+    let json = out
+        .lines()
+        .find(|l| l.starts_with("{\"file\":"))
+        .expect("json line");
+    assert!(
+        json.contains("\"result\":\"failed\",\"exit\":1,\"failures\":3"),
+        "{json}"
+    );
+    assert!(json.contains(":10:1\""), "{json}");
+}
+
+#[test]
+fn doctor_says_what_is_wrong_and_how_to_fix_it() {
+    if !privileged("doctor_says_what_is_wrong_and_how_to_fix_it") {
+        return;
+    }
+    let o = netns(
+        "\"$CRAFT\" doctor > /tmp/d.$$; echo OK_EXIT=$?; cat /tmp/d.$$\n\
+         ip link set lo down\n\"$CRAFT\" doctor > /tmp/d2.$$; echo DOWN_EXIT=$?; cat /tmp/d2.$$\n\
+         setpriv --inh-caps=-all --bounding-set=-net_raw,-net_admin -- \"$CRAFT\" doctor > /tmp/d3.$$; echo NOCAP_EXIT=$?; cat /tmp/d3.$$\n",
+    );
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "OK_EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("checks passed: craft can send on lo"), "{out}");
+    assert_eq!(var(&out, "DOWN_EXIT").as_deref(), Some("1"), "{out}");
+    assert!(
+        out.contains("ip link set lo up"),
+        "the fix for a down interface: {out}"
+    );
+    assert_eq!(var(&out, "NOCAP_EXIT").as_deref(), Some("1"), "{out}");
+    assert!(
+        out.contains("FAIL CAP_NET_RAW") && out.contains("setcap cap_net_raw,cap_net_admin+ep"),
+        "{out}"
+    );
+}

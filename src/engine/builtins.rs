@@ -316,6 +316,7 @@ pub fn call(
     let r = match name {
         "show" | "hexdump" | "summary" => {
             let p = packet_arg(name, a.req(0, "packet")?, pos)?;
+            let p = eng.as_sent(p, pos)?;
             a.finish()?;
             let pkt = p.to_packet();
             let text = match name {
@@ -394,6 +395,7 @@ pub fn call(
         }
         "bytes" => {
             let p = packet_arg(name, a.req(0, "packet")?, pos)?;
+            let p = eng.as_sent(p, pos)?;
             a.finish()?;
             Value::Str(p.bytes())
         }

@@ -212,6 +212,10 @@ impl Engine {
             StmtKind::Expr(e) => {
                 self.shown = false;
                 let v = self.eval(e)?;
+                let v = match v {
+                    Value::Packet(p) => Value::Packet(self.as_sent(p, stmt.pos)?),
+                    other => other,
+                };
                 if self.echo && v != Value::None && !std::mem::take(&mut self.shown) {
                     self.print(&v.repr());
                 }
@@ -536,6 +540,12 @@ impl Engine {
                 if LayerKind::from_name(name).is_some_and(|k| k.attr() == name) {
                     return Err(no_layer(&view, view.start, name, pos));
                 }
+                if LayerKind::ALL.iter().any(|k| k.field_index(name).is_some()) {
+                    let view = self.as_sent(view.clone(), pos)?;
+                    if let Some(v) = fields::read_field(&view, name) {
+                        return Ok(v);
+                    }
+                }
                 if let Some(v) = fields::read_field(&view, name) {
                     return Ok(v);
                 }
@@ -570,10 +580,7 @@ impl Engine {
         pos: Pos,
     ) -> EvalResult<Value> {
         match f {
-            Value::Layer(kind) => {
-                let v = builtins::construct(kind, args, kwargs, pos)?;
-                self.live_defaults(v, pos)
-            }
+            Value::Layer(kind) => builtins::construct(kind, args, kwargs, pos),
             Value::Builtin(name) => builtins::call(self, name, args, kwargs, pos),
             other => Err(Error::eval(
                 pos,
@@ -582,21 +589,25 @@ impl Engine {
         }
     }
 
-    /// In a live run, a TCP layer built without a source port gets the free
-    /// port craft reserved, so `show` displays what will be sent.
-    fn live_defaults(&mut self, v: Value, pos: Pos) -> EvalResult<Value> {
-        let Value::Packet(mut view) = v else {
-            return Ok(v);
-        };
+    /// The packet as it will be sent: in a live run, a TCP layer without a
+    /// source port shows the free port craft reserved for it. The value itself
+    /// keeps the field unset (a pattern for `expect_packet` stays a pattern).
+    pub fn as_sent(&mut self, mut view: PacketView, pos: Pos) -> EvalResult<PacketView> {
         if let Some(live) = self.live.as_mut()
-            && view.pkt.tcp().is_some_and(|t| t.sport.is_none())
+            && view
+                .pkt
+                .layers
+                .iter()
+                .any(|l| matches!(l, Layer::Tcp(t) if t.sport.is_none()))
         {
             let p = live.default_sport().map_err(|e| live_error(e, pos))?;
-            if let Some(t) = view.pkt.tcp_mut() {
-                t.sport = Some(p);
+            for l in &mut view.pkt.layers {
+                if let Layer::Tcp(t) = l {
+                    t.sport.get_or_insert(p);
+                }
             }
         }
-        Ok(Value::Packet(view))
+        Ok(view)
     }
 
     /// The live link, or an error saying this run is offline.

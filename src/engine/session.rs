@@ -105,7 +105,7 @@ pub(super) fn method(
     kwargs: Vec<(String, Value, Pos)>,
     pos: Pos,
 ) -> EvalResult<Value> {
-    let known: &[&'static str] = &["syn", "ack", "send", "recv", "close", "rst"];
+    let known = METHODS;
     let Some(&mname) = known.iter().find(|m| **m == name) else {
         return Err(Error::eval(
             pos,
@@ -179,6 +179,9 @@ fn packet(p: crate::wire::Packet) -> Value {
 fn opt_packet(p: Option<crate::wire::Packet>) -> Value {
     p.map_or(Value::None, packet)
 }
+
+/// A session's methods, for errors and completion.
+pub const METHODS: &[&str] = &["syn", "ack", "send", "recv", "close", "rst"];
 
 /// Names readable on a session, for errors and completion.
 pub const ATTRS: &[&str] = &[
