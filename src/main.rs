@@ -350,6 +350,13 @@ fn main() -> ExitCode {
                         let _ = writeln!(out, "{}", craft::render::summary(&r.pkt));
                     },
                 )?;
+                if let Ok((_, drops)) = live.link_mut()?.stats()
+                    && drops > 0
+                {
+                    eprintln!(
+                        "craft: the kernel dropped {drops} frames: the receive queue overflowed"
+                    );
+                }
                 Ok(0)
             })
         }

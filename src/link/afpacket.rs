@@ -32,6 +32,8 @@ use crate::link::{Direction, Frame, Interface, Link, LinkError, interrupted};
 
 /// `ETH_P_ALL`: every protocol.
 const ETH_P_ALL: u16 = 0x0003;
+/// Frames read per recvmmsg call.
+pub const RX_BATCH: usize = 8;
 /// `SOL_PACKET` socket option level.
 const SOL_PACKET: libc::c_int = 263;
 /// `PACKET_STATISTICS` (struct tpacket_stats).
@@ -59,7 +61,10 @@ struct TpacketStats {
 pub struct PacketSocket {
     fd: OwnedFd,
     iface: Interface,
-    buf: Vec<u8>,
+    /// One read buffer per slot of a batched receive (recvmmsg).
+    bufs: Vec<Vec<u8>>,
+    /// Frames read in the last batch, not yet handed out.
+    rxq: std::collections::VecDeque<Frame>,
     /// True when the kernel lacks `PACKET_IGNORE_OUTGOING`: drop those here.
     filter_outgoing: bool,
 }
@@ -146,7 +151,9 @@ impl PacketSocket {
         Ok(PacketSocket {
             fd,
             iface,
-            buf: vec![0; len],
+            // Zeroed allocations: pages the kernel never writes stay unmapped.
+            bufs: (0..RX_BATCH).map(|_| vec![0; len]).collect(),
+            rxq: std::collections::VecDeque::with_capacity(RX_BATCH),
             filter_outgoing,
         })
     }
@@ -158,12 +165,14 @@ impl PacketSocket {
 
     /// Size of the read buffer: longer frames come back truncated (`orig_len` tells).
     pub fn read_buffer_len(&self) -> usize {
-        self.buf.len()
+        self.bufs[0].len()
     }
 
     /// Sets the read buffer size (at least 64 bytes).
     pub fn set_read_buffer_len(&mut self, len: usize) {
-        self.buf.resize(len.max(64), 0);
+        for b in &mut self.bufs {
+            b.resize(len.max(64), 0);
+        }
     }
 
     /// Discards every frame already queued; returns how many.
@@ -248,25 +257,51 @@ impl PacketSocket {
     }
 
     /// Reads one frame if one is queued; never blocks.
+    /// The next queued frame, reading up to [`RX_BATCH`] at once with
+    /// recvmmsg when none is left from the last batch (a flood of replies
+    /// costs one syscall per batch, not per frame).
     fn try_recv(&mut self) -> io::Result<Option<Frame>> {
         loop {
+            if let Some(f) = self.rxq.pop_front() {
+                return Ok(Some(f));
+            }
+            let n = self.bufs.len();
             // SAFETY: all-zero is valid for these plain C structs.
-            let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
-            let mut cmsg = [0u64; 16];
-            let mut iov = libc::iovec {
-                iov_base: self.buf.as_mut_ptr() as *mut libc::c_void,
-                iov_len: self.buf.len(),
+            let mut addrs: Vec<libc::sockaddr_ll> = (0..n).map(|_| unsafe { zeroed() }).collect();
+            let mut cmsgs = vec![[0u64; 16]; n];
+            let mut iovs: Vec<libc::iovec> = self
+                .bufs
+                .iter_mut()
+                .map(|b| libc::iovec {
+                    iov_base: b.as_mut_ptr() as *mut libc::c_void,
+                    iov_len: b.len(),
+                })
+                .collect();
+            let mut msgs: Vec<libc::mmsghdr> = (0..n)
+                .map(|k| {
+                    // SAFETY: all-zero is a valid mmsghdr; fields set below.
+                    let mut m: libc::mmsghdr = unsafe { zeroed() };
+                    m.msg_hdr.msg_name =
+                        &mut addrs[k] as *mut libc::sockaddr_ll as *mut libc::c_void;
+                    m.msg_hdr.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+                    m.msg_hdr.msg_iov = &mut iovs[k];
+                    m.msg_hdr.msg_iovlen = 1;
+                    m.msg_hdr.msg_control = cmsgs[k].as_mut_ptr() as *mut libc::c_void;
+                    m.msg_hdr.msg_controllen = size_of_val(&cmsgs[k]) as _;
+                    m
+                })
+                .collect();
+            // SAFETY: msgs points at n live headers whose buffers outlive the call.
+            let got = unsafe {
+                libc::recvmmsg(
+                    self.fd.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    n as libc::c_uint,
+                    libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
             };
-            let mut msg: libc::msghdr = unsafe { zeroed() };
-            msg.msg_name = &mut addr as *mut libc::sockaddr_ll as *mut libc::c_void;
-            msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = cmsg.as_mut_ptr() as *mut libc::c_void;
-            msg.msg_controllen = size_of_val(&cmsg) as _;
-            // SAFETY: msg points at live buffers of the stated sizes.
-            let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, libc::MSG_TRUNC) };
-            if n < 0 {
+            if got < 0 {
                 let err = io::Error::last_os_error();
                 return match err.raw_os_error() {
                     Some(libc::EINTR) => continue,
@@ -274,18 +309,21 @@ impl PacketSocket {
                     _ => Err(err),
                 };
             }
-            let direction = Direction::from_pkttype(addr.sll_pkttype);
-            if self.filter_outgoing && direction == Direction::Outgoing {
-                continue;
+            for (k, m) in msgs.iter().enumerate().take(got as usize) {
+                let direction = Direction::from_pkttype(addrs[k].sll_pkttype);
+                if self.filter_outgoing && direction == Direction::Outgoing {
+                    continue;
+                }
+                let orig_len = m.msg_len as usize;
+                let ts = timestamp(&m.msg_hdr).unwrap_or_else(SystemTime::now);
+                let buf = &self.bufs[k];
+                self.rxq.push_back(Frame {
+                    data: buf[..orig_len.min(buf.len())].to_vec(),
+                    direction,
+                    ts,
+                    orig_len,
+                });
             }
-            let orig_len = n as usize;
-            let ts = timestamp(&msg).unwrap_or_else(SystemTime::now);
-            return Ok(Some(Frame {
-                data: self.buf[..orig_len.min(self.buf.len())].to_vec(),
-                direction,
-                ts,
-                orig_len,
-            }));
         }
     }
 
