@@ -38,7 +38,7 @@ pub fn run(live: &mut Live, o: &SynOptions) -> Result<i32, LiveError> {
     let iss_base = initial_seq();
     for i in 0..o.count {
         if i > 0 {
-            sleep_interruptible(o.interval)?;
+            crate::link::sleep_interruptible(o.interval).map_err(|_| LiveError::Interrupted)?;
         }
         let seq = iss_base.wrapping_add(i.wrapping_mul(0x0100_0000));
         let probe = syn_packet(o.dst, sport, o.dport, seq);
@@ -210,15 +210,4 @@ pub fn initial_seq() -> u32 {
     let x = (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32);
     let x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     (x >> 32) as u32
-}
-
-fn sleep_interruptible(d: Duration) -> Result<(), LiveError> {
-    let until = std::time::Instant::now() + d;
-    while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
-        if crate::link::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(LiveError::Interrupted);
-        }
-        std::thread::sleep(left.min(Duration::from_millis(50)));
-    }
-    Ok(())
 }

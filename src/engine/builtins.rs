@@ -504,14 +504,8 @@ pub fn call(
         "sleep" => {
             let s = a.secs(0, "seconds")?.unwrap_or(0.0);
             a.finish()?;
-            let until =
-                std::time::Instant::now() + std::time::Duration::from_secs_f64(s.min(86400.0));
-            while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
-                if crate::link::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
-                    return Err(super::live_error(super::live::LiveError::Interrupted, pos));
-                }
-                std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
-            }
+            crate::link::sleep_interruptible(std::time::Duration::from_secs_f64(s.min(86400.0)))
+                .map_err(|_| super::live_error(super::live::LiveError::Interrupted, pos))?;
             Value::None
         }
         "send" | "sendp" | "sr1" | "sniff" | "expect_packet" => {

@@ -415,24 +415,18 @@ impl Engine {
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::None => Value::None,
             ExprKind::Var(name) => self.lookup(name, e.pos)?,
-            ExprKind::List(items) => check_nesting(
-                Value::List(
-                    items
-                        .iter()
-                        .map(|i| self.eval(i))
-                        .collect::<EvalResult<_>>()?,
-                ),
-                e.pos,
-            )?,
-            ExprKind::Tuple(items) => check_nesting(
-                Value::Tuple(
-                    items
-                        .iter()
-                        .map(|i| self.eval(i))
-                        .collect::<EvalResult<_>>()?,
-                ),
-                e.pos,
-            )?,
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                let vals = items
+                    .iter()
+                    .map(|i| self.eval(i))
+                    .collect::<EvalResult<Vec<_>>>()?;
+                let v = if matches!(e.kind, ExprKind::List(_)) {
+                    Value::List(vals)
+                } else {
+                    Value::Tuple(vals)
+                };
+                check_nesting(v, e.pos)?
+            }
             ExprKind::Attr(base, name) => {
                 let b = self.eval(base)?;
                 self.attr(b, name, e.pos)?

@@ -181,6 +181,19 @@ pub fn interrupted() -> &'static AtomicBool {
     &INTERRUPTED
 }
 
+/// Sleeps for `d`, waking every 50 ms to watch the interrupt flag; returns
+/// `Err(Interrupted)` when it is set.
+pub fn sleep_interruptible(d: std::time::Duration) -> io::Result<()> {
+    let until = Instant::now() + d;
+    while let Some(left) = until.checked_duration_since(Instant::now()) {
+        if interrupted().load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+    }
+    Ok(())
+}
+
 /// The hint printed when `CAP_NET_RAW` is missing.
 pub const CAP_HINT: &str = "craft needs CAP_NET_RAW: run as root (sudo craft ...) or grant it once: \
      sudo setcap cap_net_raw,cap_net_admin+ep $(which craft)";
