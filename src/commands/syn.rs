@@ -4,7 +4,7 @@ use crate::engine::net::ms;
 use crate::live::{Live, LiveError};
 use crate::render::json::{J, object};
 use crate::wire::tcp::{Tcp, flags};
-use crate::wire::{Ether, Ipv4, Layer, Packet};
+use crate::wire::{Ipv4, Packet};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -193,13 +193,7 @@ pub fn syn_packet(dst: Ipv4Addr, sport: u16, dport: u16, seq: u32) -> Packet {
         options: crate::wire::tcp::encode_options(&[crate::wire::TcpOption::Mss(1460)]),
         ..Tcp::default()
     };
-    Packet {
-        layers: vec![
-            Layer::Ether(Ether::default()),
-            Layer::Ip(ip),
-            Layer::Tcp(tcp),
-        ],
-    }
+    Packet::ether_ip_tcp(ip, tcp, &[])
 }
 
 /// A hard-to-guess initial sequence number (clock and pid mixed).

@@ -13,7 +13,7 @@
 use crate::live::{Live, LiveError};
 use crate::render::{Relative, summary_rel};
 use crate::wire::tcp::{TcpOption, encode_options, flags};
-use crate::wire::{Ether, Ipv4, Layer, Packet, Tcp};
+use crate::wire::{Ipv4, Packet, Tcp};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant, SystemTime};
@@ -280,15 +280,7 @@ impl Conn {
             options,
             ..Tcp::default()
         };
-        let mut layers = vec![
-            Layer::Ether(Ether::default()),
-            Layer::Ip(ip),
-            Layer::Tcp(tcp),
-        ];
-        if !payload.is_empty() {
-            layers.push(Layer::raw(payload.to_vec()));
-        }
-        Packet { layers }
+        Packet::ether_ip_tcp(ip, tcp, payload)
     }
 
     fn record(&mut self, dir: Dir, ts: SystemTime, pkt: Packet, note: Option<&'static str>) {
@@ -808,15 +800,7 @@ mod tests {
                     options: opts,
                     ..Tcp::default()
                 };
-                let mut layers = vec![
-                    Layer::Ether(Ether::default()),
-                    Layer::Ip(ip),
-                    Layer::Tcp(tcp),
-                ];
-                if !data.is_empty() {
-                    layers.push(Layer::raw(data.to_vec()));
-                }
-                Packet { layers }.emit()
+                Packet::ether_ip_tcp(ip, tcp, data).emit()
             };
             if fl & flags::SYN != 0 {
                 rcv_nxt = seq.wrapping_add(1);
@@ -970,23 +954,21 @@ mod tests {
         let mut c = conn();
         let (mut live, _) = peer(1460, 65535, 0, b"");
         c.syn(&mut live).unwrap();
-        let rst = Packet {
-            layers: vec![
-                Layer::Ether(Ether::default()),
-                Layer::Ip(Ipv4 {
-                    src: Some(Ipv4Addr::LOCALHOST),
-                    dst: Some(Ipv4Addr::LOCALHOST),
-                    ..Ipv4::default()
-                }),
-                Layer::Tcp(Tcp {
-                    sport: Some(1234),
-                    dport: Some(40000),
-                    seq: Some(c.rcv_nxt),
-                    flags: Some(flags::RST),
-                    ..Tcp::default()
-                }),
-            ],
-        }
+        let rst = Packet::ether_ip_tcp(
+            Ipv4 {
+                src: Some(Ipv4Addr::LOCALHOST),
+                dst: Some(Ipv4Addr::LOCALHOST),
+                ..Ipv4::default()
+            },
+            Tcp {
+                sport: Some(1234),
+                dport: Some(40000),
+                seq: Some(c.rcv_nxt),
+                flags: Some(flags::RST),
+                ..Tcp::default()
+            },
+            &[],
+        )
         .resolved();
         c.absorb(&rst, SystemTime::now());
         assert!(c.reset);

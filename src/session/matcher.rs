@@ -153,14 +153,7 @@ mod tests {
             ack: Some(ack),
             ..Tcp::default()
         };
-        Packet {
-            layers: vec![
-                Layer::Ether(Default::default()),
-                Layer::Ip(ip),
-                Layer::Tcp(t),
-            ],
-        }
-        .resolved()
+        Packet::ether_ip_tcp(ip, t, &[]).resolved()
     }
 
     const A: [u8; 4] = [127, 0, 0, 1];

@@ -225,6 +225,20 @@ impl Packet {
         }
     }
 
+    /// Ether (defaults) / `ip` / `tcp`, with `payload` as a Raw layer when not empty.
+    pub fn ether_ip_tcp(ip: Ipv4, tcp: Tcp, payload: &[u8]) -> Packet {
+        let mut layers = Vec::with_capacity(4);
+        layers.extend([
+            Layer::Ether(Ether::default()),
+            Layer::Ip(ip),
+            Layer::Tcp(tcp),
+        ]);
+        if !payload.is_empty() {
+            layers.push(Layer::raw(payload.to_vec()));
+        }
+        Packet { layers }
+    }
+
     /// The frame's bytes.
     pub fn emit(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
