@@ -21,7 +21,7 @@ use std::time::Duration;
     long_about = "Build packets layer by layer, send them on lo, match the replies, answer them.\n\n\
         With no command, craft starts its interactive shell; with input piped in, it runs it like a recipe.\n\n\
         Exit codes: 0 ok, 1 a check failed (an expect, a RST to syn), 2 usage/syntax/evaluation error, \
-        3 no reply in time, 4 not permitted (needs CAP_NET_RAW)."
+        3 no reply in time, 4 not permitted (needs CAP_NET_RAW), 130 interrupted."
 )]
 struct Cli {
     #[command(flatten)]
@@ -174,6 +174,11 @@ enum Cmd {
     },
     /// Check what stands between you and a working raw socket on lo.
     Doctor,
+    /// Print a shell completion script: craft completions bash > /etc/bash_completion.d/craft
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -378,6 +383,11 @@ fn main() -> ExitCode {
             commands::read::run(&file, style, color())
         }
         Some(Cmd::Doctor) => commands::doctor::run(&c.iface),
+        Some(Cmd::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "craft", &mut std::io::stdout());
+            0
+        }
     };
     ExitCode::from(code.clamp(0, 255) as u8)
 }

@@ -171,7 +171,14 @@ fn help_lists_the_commands() {
         "sniff",
         "read",
         "doctor",
+        "completions",
     ] {
         assert!(out.contains(c), "{c}: {out}");
     }
+    let (code, out, _) = craft(&["completions", "bash"], "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("_craft()") && out.contains("handshake"),
+        "{out}"
+    );
 }
