@@ -280,12 +280,7 @@ pub fn hexdump(p: &Packet, color: bool) -> String {
     // Which layer owns each byte: the innermost layer whose header covers it.
     let mut owner = vec![0usize; bytes.len()];
     for (i, sp) in spans.iter().enumerate() {
-        let own_end = if matches!(p.layers[i].kind(), LayerKind::Raw | LayerKind::Padding) {
-            sp.start + (sp.header_end - sp.start)
-        } else {
-            sp.header_end
-        };
-        for o in owner.iter_mut().take(own_end).skip(sp.start) {
+        for o in owner.iter_mut().take(sp.header_end).skip(sp.start) {
             *o = i;
         }
     }
