@@ -261,6 +261,25 @@ impl Live {
                 }
             }
         }
+        // Off lo, the Ethernet destination is the neighbour's MAC (the
+        // destination's, or the gateway's), as the kernel's ARP table has it.
+        let dst = pkt
+            .ip()
+            .map(|h| h.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));
+        if let (false, Some(dst), Some(Layer::Ether(e))) =
+            (self.loopback, dst, pkt.layers.first_mut())
+            && e.dst.is_none()
+        {
+            match crate::link::neigh::neighbour_mac(&self.opts.iface, dst) {
+                Some(mac) => e.dst = Some(mac),
+                None => {
+                    return Err(LiveError::Other(format!(
+                        "no neighbour MAC for {dst} on {} in the ARP table: ping it once, or set Ether(dst=...)",
+                        self.opts.iface
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 

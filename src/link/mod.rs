@@ -34,6 +34,7 @@ use std::time::{Instant, SystemTime};
 pub mod afpacket;
 pub mod iface;
 pub mod mem;
+pub mod neigh;
 pub mod pcap;
 
 pub use afpacket::PacketSocket;
