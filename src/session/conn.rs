@@ -327,15 +327,9 @@ impl Conn {
             crate::wire::view::TcpView::new_checked(b)
                 .is_ok_and(|v| v.src() == me.0 && v.sport() == me.1 && v.dport() == me.2)
         };
+        // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
         let got = live.recv_matching(deadline, quick, |p| {
-            let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
-                return false;
-            };
-            // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
-            ip.src == Some(me.0)
-                && t.sport == Some(me.1)
-                && t.dport == Some(me.2)
-                && crate::session::matcher::transport_checksum_ok(p)
+            self.is_from_peer(p) && crate::session::matcher::transport_checksum_ok(p)
         })?;
         let Some(r) = got else { return Ok(None) };
         let need_ack = self.absorb(&r.pkt, r.frame.ts);
