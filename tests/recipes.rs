@@ -156,16 +156,21 @@ fn recipe_port_scan() {
     check("port-scan");
 }
 
+/// `craft run --check FILE`.
+fn check_only(path: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
+        .args(["run", "--check"])
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn every_shipped_recipe_passes_check_and_a_syntax_error_names_line_and_column() {
     for entry in std::fs::read_dir("recipes").unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "craft") {
-            let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
-                .args(["run", "--check"])
-                .arg(&p)
-                .output()
-                .unwrap();
+            let o = check_only(&p);
             assert!(
                 o.status.success(),
                 "{}: {}",
@@ -176,11 +181,7 @@ fn every_shipped_recipe_passes_check_and_a_syntax_error_names_line_and_column() 
     }
     let bad = std::env::temp_dir().join(format!("craft-syntax-{}.craft", std::process::id()));
     std::fs::write(&bad, "x = 1\nfor p in range(3) {\n  y = p +\n}\n").unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
-        .args(["run", "--check"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let o = check_only(&bad);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -189,11 +190,7 @@ fn every_shipped_recipe_passes_check_and_a_syntax_error_names_line_and_column() 
     );
     // --check also catches unknown names.
     std::fs::write(&bad, "x = 1\nexpect y == 1\n").unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
-        .args(["run", "--check"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let o = check_only(&bad);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains(":2:8: unknown name 'y'"),
