@@ -8,6 +8,8 @@ pub mod host;
 pub mod lang;
 pub mod link;
 pub mod live;
+pub mod outcome;
+pub mod output;
 pub mod render;
 pub mod repl;
 pub mod session;

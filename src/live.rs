@@ -136,7 +136,9 @@ pub struct Live {
     pcap: Option<PcapWriter<File>>,
     sport: Option<u16>,
     sport_reservation: Option<PortReservation>,
-    echoes: VecDeque<Vec<u8>>,
+    /// Frames sent on a loopback, whose looped-back copies are still to come
+    /// (with how many copies: a burst sends one frame many times).
+    echoes: VecDeque<(Vec<u8>, u64)>,
     /// Frames received while waiting for something else, kept for sniff().
     backlog: VecDeque<Frame>,
     announced: bool,
@@ -356,17 +358,28 @@ impl Live {
             w.write_frame(ts, &bytes, bytes.len())
                 .map_err(|e| pcap_failed(w, e))?;
         }
-        if self.loopback {
-            self.echoes.push_back(bytes.clone());
-            if self.echoes.len() > ECHO_MEMORY {
-                self.echoes.pop_front();
-            }
-        }
+        self.expect_echo(&bytes, 1);
         Ok(Sent {
             pkt: pkt.resolved(),
             bytes,
             ts,
         })
+    }
+
+    /// Notes that `copies` copies of `bytes` were sent (by a burst): their
+    /// looped-back copies are craft's own, not frames to show or match.
+    pub fn expect_echo(&mut self, bytes: &[u8], copies: u64) {
+        if !self.loopback || copies == 0 {
+            return;
+        }
+        if let Some(e) = self.echoes.iter_mut().find(|(b, _)| b == bytes) {
+            e.1 += copies;
+            return;
+        }
+        self.echoes.push_back((bytes.to_vec(), copies));
+        if self.echoes.len() > ECHO_MEMORY {
+            self.echoes.pop_front();
+        }
     }
 
     fn recv_any(&mut self, deadline: Option<Instant>) -> Result<Option<Incoming>, LiveError> {
@@ -375,8 +388,14 @@ impl Live {
         let Some(frame) = link.recv(deadline).map_err(|e| io_err("receiving", e))? else {
             return Ok(None);
         };
-        if let Some(i) = self.echoes.iter().position(|e| *e == frame.data) {
-            let bytes = self.echoes.remove(i).unwrap_or_default();
+        if let Some(i) = self.echoes.iter().position(|(e, _)| *e == frame.data) {
+            let e = &mut self.echoes[i];
+            e.1 -= 1;
+            let bytes = if e.1 == 0 {
+                self.echoes.remove(i).map(|(b, _)| b).unwrap_or_default()
+            } else {
+                e.0.clone()
+            };
             return Ok(Some(Incoming::Echo(bytes, frame.ts)));
         }
         if let Some(w) = &mut self.pcap {
@@ -476,7 +495,7 @@ impl Live {
     }
 
     /// Frames that pass `want`, until `count` have passed or `timeout` ends
-    /// (or Ctrl-C). Each goes to `each`; with `keep` they are also returned
+    /// (or Ctrl-C, or `each` returning false). Each goes to `each`; with `keep` they are also returned
     /// (the language's `sniff()`), without it nothing accumulates (`craft
     /// sniff` on a long flood stays flat).
     pub fn sniff(
@@ -485,26 +504,28 @@ impl Live {
         timeout: Option<Duration>,
         keep: bool,
         mut want: impl FnMut(&Packet) -> bool,
-        mut each: impl FnMut(&Received),
+        mut each: impl FnMut(&Received) -> bool,
     ) -> Result<Vec<Received>, LiveError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut out = Vec::new();
         let mut seen = 0usize;
+        let mut stopped = false;
         let full = |n: usize| count.is_some_and(|c| n >= c);
         let mut take = |r: Received, out: &mut Vec<Received>, seen: &mut usize| {
-            each(&r);
+            let go_on = each(&r);
             *seen += 1;
             if keep {
                 out.push(r);
             }
+            go_on
         };
         while let Some(f) = self.backlog.pop_front() {
             let r = decoded(f);
-            if !full(seen) && want(&r.pkt) {
-                take(r, &mut out, &mut seen);
+            if !stopped && !full(seen) && want(&r.pkt) {
+                stopped = !take(r, &mut out, &mut seen);
             }
         }
-        while !full(seen) {
+        while !stopped && !full(seen) {
             if interrupted().load(Ordering::SeqCst) {
                 break;
             }
@@ -514,7 +535,7 @@ impl Live {
                 Ok(Some(Incoming::Frame(f))) => {
                     let r = decoded(f);
                     if want(&r.pkt) {
-                        take(r, &mut out, &mut seen);
+                        stopped = !take(r, &mut out, &mut seen);
                     }
                 }
                 Err(LiveError::Interrupted) => break,

@@ -1,12 +1,13 @@
-//! craft: the command line. Parses arguments, runs the engine, maps outcomes
-//! to exit codes: 0 ok, 1 a check failed, 2 usage/syntax/evaluation error,
-//! 3 no reply in time, 4 not permitted, 130 interrupted.
+//! craft: the command line. Flags become a plan; the plan runs on the engine
+//! and runtime the language uses; its outcome becomes the exit code in one
+//! place (`Outcome::exit_code`), and an error is printed once, here.
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use craft::commands::{self, live_exit, report};
-use craft::engine::{Engine, ErrorKind, Value};
-use craft::live::{Live, LiveOptions};
-use craft::render::json::{J, object};
+use craft::commands::{self, handshake, read, run, send, show, sniff, syn};
+use craft::engine::{Engine, Error, EvalResult, Runtime};
+use craft::live::LiveOptions;
+use craft::outcome::Outcome;
+use craft::output::Output;
 use std::io::{IsTerminal, Read};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -183,26 +184,53 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let c = cli.common.clone();
-    let code = match cli.cmd {
-        None => repl_or_stdin(&c),
-        Some(Cmd::Show { expr, hex, dump }) => show(&expr, hex, dump),
+    let outcome = match dispatch(cli) {
+        Ok(o) => o,
+        Err(e) => {
+            e.report();
+            e.outcome()
+        }
+    };
+    ExitCode::from(outcome.exit_code())
+}
+
+/// Runs the command the flags name.
+fn dispatch(cli: Cli) -> EvalResult<Outcome> {
+    let c = cli.common;
+    match cli.cmd {
+        None => shell_or_stdin(&c),
+        Some(Cmd::Show { expr, hex, dump }) => {
+            let style = if hex {
+                show::ShowStyle::Hex
+            } else if dump {
+                show::ShowStyle::Dump
+            } else {
+                show::ShowStyle::Fields
+            };
+            show::run(&mut Engine::on(offline()), &expr, style)
+        }
         Some(Cmd::Run {
             files,
             check,
             vars,
             keep_going,
             json,
-        }) => run(
-            &c,
-            &files,
-            &RunOptions {
-                check,
-                vars,
-                keep_going,
+        }) => {
+            let plan = run::RunPlan {
+                files,
+                vars: vars
+                    .iter()
+                    .map(|v| run::parse_var(v))
+                    .collect::<Result<_, _>>()?,
                 json,
-            },
-        ),
+            };
+            if check {
+                return run::check(&mut Engine::on(offline()), &plan);
+            }
+            let mut eng = Engine::on(live(&c));
+            eng.rt.opts.keep_going = keep_going;
+            run::run(&mut eng, &plan)
+        }
         Some(Cmd::Syn {
             dport,
             dst,
@@ -213,21 +241,15 @@ fn main() -> ExitCode {
             json,
             ..
         }) => {
-            let mut pkt = commands::syn::syn_packet(dst, 0, dport, 0);
-            if let Some(t) = pkt.tcp_mut() {
-                t.sport = sport;
-            }
-            let seq = craft::wire::LayerKind::Tcp.field_index("seq").unwrap_or(2);
-            let o = commands::flood::FloodOptions {
+            let o = syn::FloodOptions {
+                dst,
+                dport,
+                sport,
                 count: u64::from(count),
                 rate,
-                vary: vec![commands::flood::Vary::scattered(2, seq, 32)],
                 json,
             };
-            with_live(&c, |live| {
-                live.guard_rst = false;
-                commands::flood::run(live, &pkt, &o)
-            })
+            syn::flood(&mut live(&c), &o)
         }
         Some(Cmd::Syn {
             dport,
@@ -239,7 +261,7 @@ fn main() -> ExitCode {
             json,
             ..
         }) => {
-            let o = commands::syn::SynOptions {
+            let o = syn::SynOptions {
                 dst,
                 dport,
                 sport,
@@ -248,11 +270,7 @@ fn main() -> ExitCode {
                 timeout: secs(timeout),
                 json,
             };
-            with_live(&c, |live| {
-                // A probe wants the kernel's RST to end the half-open connection: no guard.
-                live.guard_rst = false;
-                commands::syn::run(live, &o)
-            })
+            syn::run(&mut live(&c), &o)
         }
         Some(Cmd::Handshake {
             dport,
@@ -263,15 +281,12 @@ fn main() -> ExitCode {
             json,
             timeout,
         }) => {
-            let data = match data.map(|d| craft::lang::unescape(&d)).transpose() {
-                Ok(d) => d,
-                Err(e) => {
-                    eprintln!("craft: --data: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+            let data = data
+                .map(|d| craft::lang::unescape(&d))
+                .transpose()
+                .map_err(|e| Error::usage(format!("--data: {e}")))?;
             let own = dport.is_none();
-            let o = commands::handshake::HandshakeOptions {
+            let o = handshake::HandshakeOptions {
                 dst,
                 dport,
                 // craft's own listener echoes: say something and read it back.
@@ -281,7 +296,7 @@ fn main() -> ExitCode {
                 json,
                 timeout: secs(timeout),
             };
-            with_live(&c, |live| commands::handshake::run(live, &o))
+            handshake::run(&mut live(&c), &o)
         }
         Some(Cmd::Send {
             expr,
@@ -289,81 +304,27 @@ fn main() -> ExitCode {
             rate,
             vary,
             json,
-        }) if count > 1 || rate.is_some() || !vary.is_empty() || json => {
-            let mut eng = new_engine(None);
-            let pkt = match eng
-                .eval_str(&expr)
-                .and_then(|v| craft::engine::builtins::packet_arg("send", v, Default::default()))
-            {
-                Ok(p) => p.to_packet(),
-                Err(e) => return ExitCode::from(report(&e) as u8),
+        }) => {
+            let o = send::SendOptions {
+                expr,
+                count,
+                rate,
+                vary,
+                json,
             };
-            if let Some(r) = rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
-                eprintln!("craft: --rate {r}: give frames per second, more than 0");
-                return ExitCode::from(2);
-            }
-            with_live(&c, |live| {
-                // Defaults (Ether layer, source port) first, so --vary can name every layer.
-                let full = live.ready(&pkt)?;
-                let vary = match vary
-                    .iter()
-                    .map(|v| commands::flood::Vary::parse(v, &full))
-                    .collect::<Result<Vec<_>, _>>()
-                {
-                    Ok(v) => v,
-                    Err(m) => {
-                        eprintln!("craft: {m}");
-                        return Ok(2);
-                    }
-                };
-                commands::flood::run(
-                    live,
-                    &full,
-                    &commands::flood::FloodOptions {
-                        count,
-                        rate,
-                        vary,
-                        json,
-                    },
-                )
-            })
+            send::run(&mut Engine::on(live(&c)), &o)
         }
-        Some(Cmd::Send { expr, .. }) => eval_live(&c, &format!("send({expr})")),
         Some(Cmd::Sniff {
             count,
             timeout,
             filter,
         }) => {
-            let filter =
-                match craft::session::filter::Filter::parse(filter.as_deref().unwrap_or("")) {
-                    Ok(f) => f,
-                    Err(m) => {
-                        eprintln!("craft: --filter: {m}");
-                        return ExitCode::from(2);
-                    }
-                };
-            with_live(&c, |live| {
-                use std::io::Write as _;
-                let mut out = std::io::stdout().lock();
-                // Nothing is kept: a long capture stays flat in memory.
-                live.sniff(
-                    count,
-                    timeout.map(secs),
-                    false,
-                    |p| filter.matches(p),
-                    |r| {
-                        let _ = writeln!(out, "{}", craft::render::summary(&r.pkt));
-                    },
-                )?;
-                if let Ok((_, drops)) = live.link_mut()?.stats()
-                    && drops > 0
-                {
-                    eprintln!(
-                        "craft: the kernel dropped {drops} frames: the receive queue overflowed"
-                    );
-                }
-                Ok(0)
-            })
+            let o = sniff::SniffOptions {
+                count,
+                timeout: timeout.map(secs),
+                filter: filter.unwrap_or_default(),
+            };
+            sniff::run(&mut live(&c), &o)
         }
         Some(Cmd::Read {
             file,
@@ -372,24 +333,25 @@ fn main() -> ExitCode {
             flow,
         }) => {
             let style = if flow {
-                commands::read::ReadStyle::Flow
+                read::ReadStyle::Flow
             } else if show {
-                commands::read::ReadStyle::Show
+                read::ReadStyle::Show
             } else if hex {
-                commands::read::ReadStyle::Hex
+                read::ReadStyle::Hex
             } else {
-                commands::read::ReadStyle::Summary
+                read::ReadStyle::Summary
             };
-            commands::read::run(&file, style, color())
+            read::run(&mut offline(), &file, style)
         }
-        Some(Cmd::Doctor) => commands::doctor::run(&c.iface),
+        Some(Cmd::Doctor) => commands::doctor::run(&mut offline(), &c.iface),
         Some(Cmd::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "craft", &mut std::io::stdout());
-            0
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "craft", &mut script);
+            offline().print_raw(&String::from_utf8_lossy(&script))?;
+            Ok(Outcome::Success)
         }
-    };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    }
 }
 
 fn secs(s: f64) -> Duration {
@@ -404,221 +366,36 @@ fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-fn live_options(c: &Common) -> LiveOptions {
-    LiveOptions {
-        iface: c.iface.clone(),
-        setup: !c.no_setup,
-        pcap: c.pcap.clone(),
-    }
+/// A runtime that sends nothing, printing to stdout.
+fn offline() -> Runtime {
+    let mut rt = Runtime::offline(Output::stdout());
+    rt.opts.color = color();
+    rt
 }
 
-/// SIGINT and SIGTERM set the interrupt flag: waits end, the run unwinds, and
-/// the host preparation is undone on the way out.
-fn install_signal_handlers() {
-    extern "C" fn on_signal(_: libc::c_int) {
-        craft::link::interrupted().store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_signal as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
-        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
-    }
+/// A runtime that may send on the interface the common flags name.
+fn live(c: &Common) -> Runtime {
+    let mut rt = Runtime::on_interface(
+        Output::stdout(),
+        LiveOptions {
+            iface: c.iface.clone(),
+            setup: !c.no_setup,
+            pcap: c.pcap.clone(),
+        },
+    );
+    rt.opts.color = color();
+    rt
 }
 
-fn with_live(c: &Common, f: impl FnOnce(&mut Live) -> Result<i32, craft::live::LiveError>) -> i32 {
-    install_signal_handlers();
-    let mut live = Live::new(live_options(c));
-    let code = match f(&mut live) {
-        Ok(code) => code,
-        Err(e) => live_exit(e),
-    };
-    for w in live.finish_fast() {
-        eprintln!("craft: {w}");
-    }
-    code
-}
-
-fn new_engine(c: Option<&Common>) -> Engine {
-    let mut e = Engine::new(Box::new(std::io::stdout()));
-    e.color = color();
-    if let Some(c) = c {
-        e.live = Some(Live::new(live_options(c)));
-    }
-    e
-}
-
-fn finish(mut eng: Engine, code: i32) -> i32 {
-    if let Some(live) = eng.live.take() {
-        for w in live.finish_fast() {
-            eprintln!("craft: {w}");
-        }
-    }
-    code
-}
-
-fn eval_live(c: &Common, src: &str) -> i32 {
-    install_signal_handlers();
-    let mut eng = new_engine(Some(c));
-    eng.report_expects = false;
-    let code = match eng.run_source("", src) {
-        Ok(()) => 0,
-        Err(e) if e.kind == ErrorKind::Interrupted => 130,
-        Err(e) => report(&e),
-    };
-    finish(eng, code)
-}
-
-fn show(expr: &str, hex: bool, dump: bool) -> i32 {
-    let mut eng = new_engine(None);
-    let v = match eng.eval_str(expr) {
-        Ok(v) => v,
-        Err(e) => return report(&e),
-    };
-    let pkt = match craft::engine::builtins::packet_arg("show", v, Default::default()) {
-        Ok(p) => p.to_packet(),
-        Err(e) => return report(&e),
-    };
-    let text = if hex {
-        craft::render::hex_line(&pkt)
-    } else if dump {
-        craft::render::hexdump(&pkt, eng.color)
-    } else {
-        craft::render::show(&pkt)
-    };
-    eng.print(&text);
-    0
-}
-
-struct RunOptions {
-    check: bool,
-    vars: Vec<String>,
-    keep_going: bool,
-    json: bool,
-}
-
-fn run(c: &Common, files: &[PathBuf], o: &RunOptions) -> i32 {
-    let names: Vec<String> = o
-        .vars
-        .iter()
-        .filter_map(|v| v.split_once('=').map(|(n, _)| n.trim().to_string()))
-        .collect();
-    if o.check {
-        return commands_check(files, &names);
-    }
-    install_signal_handlers();
-    let mut worst = 0;
-    for f in files {
-        let mut eng = new_engine(Some(c));
-        eng.keep_going = o.keep_going;
-        for v in &o.vars {
-            let Some((name, value)) = v.split_once('=') else {
-                eprintln!("craft: --var {v}: write it as name=value");
-                return 2;
-            };
-            let val = eng
-                .eval_str(value)
-                .unwrap_or_else(|_| Value::Str(value.as_bytes().to_vec()));
-            eng.set_var(name.trim(), val);
-        }
-        let r = eng.run_file(f);
-        let first_failure = eng.failures.first().cloned();
-        let failures = eng.failures.len();
-        let (code, err) = match (r, first_failure) {
-            (Ok(()), None) => (0, None),
-            (Ok(()), Some(e)) => (1, Some(e)),
-            (Err(e), _) => {
-                let code = report(&e);
-                (code, Some(e))
-            }
-        };
-        let file = f.display().to_string();
-        if o.json {
-            let mut fields = vec![
-                ("file", J::Str(file.clone())),
-                (
-                    "result",
-                    J::Str(
-                        match code {
-                            0 => "passed",
-                            1 => "failed",
-                            130 => "interrupted",
-                            _ => "error",
-                        }
-                        .into(),
-                    ),
-                ),
-                ("exit", J::Int(code.into())),
-                (
-                    "failures",
-                    J::Int((failures.max(usize::from(code == 1))) as i64),
-                ),
-            ];
-            if let Some(e) = &err {
-                fields.push((
-                    "at",
-                    J::Str(format!(
-                        "{}:{}:{}",
-                        if e.file.is_empty() { &file } else { &e.file },
-                        e.pos.line,
-                        e.pos.col
-                    )),
-                ));
-                fields.push(("message", J::Str(e.msg.clone())));
-            }
-            println!("{}", object(&fields));
-        } else {
-            match &err {
-                None => println!("{file}: passed"),
-                Some(e) => println!(
-                    "{file}: failed at {}:{}",
-                    if e.file.is_empty() { &file } else { &e.file },
-                    e.pos.line
-                ),
-            }
-        }
-        finish(eng, 0);
-        if code == 130 {
-            return 130;
-        }
-        if worst == 0 || code == 2 || code == 4 {
-            worst = code;
-        }
-    }
-    worst
-}
-
-fn commands_check(files: &[PathBuf], given: &[String]) -> i32 {
-    let mut worst = 0;
-    for f in files {
-        match craft::engine::check::check_file(f, given) {
-            Ok(()) => println!("{}: ok", f.display()),
-            Err(e) => {
-                eprintln!("craft: {e}");
-                worst = 2;
-            }
-        }
-    }
-    worst
-}
-
-fn repl_or_stdin(c: &Common) -> i32 {
-    install_signal_handlers();
-    let mut eng = new_engine(Some(c));
+/// The shell on a terminal; piped input runs like a recipe.
+fn shell_or_stdin(c: &Common) -> EvalResult<Outcome> {
+    let mut eng = Engine::on(live(c));
     if std::io::stdin().is_terminal() {
-        let code = craft::repl::run_interactive(eng);
-        return code;
+        return Ok(craft::repl::run_interactive(eng));
     }
     let mut src = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut src) {
-        eprintln!("craft: cannot read standard input: {e}");
-        return 2;
-    }
-    let code = match eng.run_source("<stdin>", &src) {
-        Ok(()) => 0,
-        Err(e) => report(&e),
-    };
-    finish(eng, code)
+    std::io::stdin()
+        .read_to_string(&mut src)
+        .map_err(|e| Error::usage(format!("cannot read standard input: {e}")))?;
+    run::stdin(&mut eng, &src)
 }

@@ -2,7 +2,11 @@
 //! as it happens. With no `--dport` it starts its own listener on a free `lo`
 //! port inside the process (an echo server), so it works on a fresh machine.
 
+use crate::engine::{EvalResult, Runtime, live_error};
+use crate::lang::Pos;
 use crate::live::{Live, LiveError};
+use crate::outcome::Outcome;
+use crate::output::{Output, OutputError};
 use crate::render::flow::{Ends, FlowEntry, header, row};
 use crate::render::json::{J, object};
 use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
@@ -59,7 +63,8 @@ struct Printer {
 }
 
 impl Printer {
-    fn flush(&mut self, c: &mut Conn) {
+    /// Prints the segments not shown yet.
+    fn flush(&mut self, c: &mut Conn, out: &mut Output) -> Result<(), OutputError> {
         let _ = c.take_lines();
         self.ends.server_isn = c.irs.unwrap_or(0);
         for e in &c.log[self.shown..] {
@@ -71,31 +76,28 @@ impl Printer {
                 } else {
                     (self.ends.server_isn, self.ends.client_isn)
                 };
-                println!(
-                    "{}",
-                    object(&[
-                        (
-                            "t_us",
-                            J::Num(e.ts.duration_since(t0).unwrap_or_default().as_secs_f64() * 1e6)
-                        ),
-                        (
-                            "dir",
-                            J::Str(if e.dir == Dir::Out { "out" } else { "in" }.into())
-                        ),
-                        ("flags", J::Str(tcp_flags_str(t.flag_bits()))),
-                        ("seq", J::Int(t.seq.unwrap_or(0).wrapping_sub(sb).into())),
-                        (
-                            "ack",
-                            if t.flag_bits() & crate::wire::tcp::flags::ACK != 0 {
-                                J::Int(t.ack.unwrap_or(0).wrapping_sub(ab).into())
-                            } else {
-                                J::Null
-                            },
-                        ),
-                        ("win", J::Int(t.window.unwrap_or(0).into())),
-                        ("len", J::Int(e.pkt.payload().len() as i64)),
-                    ])
-                );
+                out.line(&object(&[
+                    (
+                        "t_us",
+                        J::Num(e.ts.duration_since(t0).unwrap_or_default().as_secs_f64() * 1e6),
+                    ),
+                    (
+                        "dir",
+                        J::Str(if e.dir == Dir::Out { "out" } else { "in" }.into()),
+                    ),
+                    ("flags", J::Str(tcp_flags_str(t.flag_bits()))),
+                    ("seq", J::Int(t.seq.unwrap_or(0).wrapping_sub(sb).into())),
+                    (
+                        "ack",
+                        if t.flag_bits() & crate::wire::tcp::flags::ACK != 0 {
+                            J::Int(t.ack.unwrap_or(0).wrapping_sub(ab).into())
+                        } else {
+                            J::Null
+                        },
+                    ),
+                    ("win", J::Int(t.window.unwrap_or(0).into())),
+                    ("len", J::Int(e.pkt.payload().len() as i64)),
+                ]))?;
             } else {
                 let fe = FlowEntry {
                     ts: e.ts,
@@ -103,35 +105,34 @@ impl Printer {
                     pkt: &e.pkt,
                     note: e.note,
                 };
-                print!("{}", row(&self.ends, &fe, Some(t0)));
+                out.text(&row(&self.ends, &fe, Some(t0)))?;
             }
         }
         self.shown = c.log.len();
+        Ok(())
     }
 }
 
-/// Runs the conversation; exit code 0 when it went as asked, 1 on RST, 3 when
-/// the SYN got no answer.
-pub fn run(live: &mut Live, o: &HandshakeOptions) -> Result<i32, LiveError> {
+/// Runs the conversation: success when it went as asked, a failed check on
+/// RST, no reply when the SYN got no answer.
+pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
+    let pos = Pos::default();
     let own = o.dport.is_none();
     let dport = match o.dport {
         Some(p) => p,
-        None => start_listener()?,
+        None => start_listener().map_err(|e| live_error(e, pos))?,
     };
-    let sport = live.session_port(None)?;
-    for n in live.take_notes() {
-        eprintln!("{n}");
-    }
+    let sport = rt.with_link(pos, |live| live.session_port(None))?;
     if own && !o.json {
-        println!(
+        rt.print(&format!(
             "craft: no --dport given: listening on 127.0.0.1:{dport} (an echo server inside craft)"
-        );
+        ))?;
     }
     let cfg = ConnConfig {
         dst: o.dst,
         dport,
         sport,
-        iss: super::syn::initial_seq(),
+        iss: crate::session::initial_seq(),
         window: 65535,
         mss: 65495,
         wscale: None,
@@ -151,71 +152,93 @@ pub fn run(live: &mut Live, o: &HandshakeOptions) -> Result<i32, LiveError> {
         t0: None,
         json: o.json,
     };
+    let (live, out) = rt.link_and_output(pos)?;
     if !o.json {
-        print!("{}", header(&p.ends));
+        out.text(&header(&p.ends))?;
     }
-    let code = conversation(live, &mut c, &mut p, o);
-    p.flush(&mut c);
-    let code = match code {
-        Ok(code) => code,
-        Err(ConnError::Live(e)) => return Err(e),
-        Err(ConnError::State(m)) => {
-            eprintln!("craft: {m}");
-            if c.reset { 1 } else { 2 }
+    let r = conversation(live, out, &mut c, &mut p, o);
+    p.flush(&mut c, out)?;
+    let outcome = match r {
+        Ok(outcome) => outcome,
+        Err(Step::Output(e)) => return Err(e.into()),
+        Err(Step::Conn(ConnError::Live(e))) => return Err(live_error(e, pos)),
+        Err(Step::Conn(ConnError::State(m))) => {
+            crate::output::warn(&format!("craft: {m}"));
+            if c.reset {
+                Outcome::CheckFailed
+            } else {
+                Outcome::Error
+            }
         }
     };
     let received = String::from_utf8_lossy(&c.received).into_owned();
     if o.json {
-        println!(
-            "{}",
-            object(&[
-                ("summary", J::Bool(true)),
-                ("state", J::Str(c.state_name())),
-                (
-                    "sent_bytes",
-                    J::Int(
-                        c.stream
-                            .iter()
-                            .filter(|(d, _)| *d == Dir::Out)
-                            .map(|(_, b)| b.len() as i64)
-                            .sum()
-                    )
+        out.line(&object(&[
+            ("summary", J::Bool(true)),
+            ("state", J::Str(c.state_name())),
+            (
+                "sent_bytes",
+                J::Int(
+                    c.stream
+                        .iter()
+                        .filter(|(d, _)| *d == Dir::Out)
+                        .map(|(_, b)| b.len() as i64)
+                        .sum(),
                 ),
-                ("received_bytes", J::Int(c.received.len() as i64)),
-                ("received", J::Str(received)),
-            ])
-        );
+            ),
+            ("received_bytes", J::Int(c.received.len() as i64)),
+            ("received", J::Str(received)),
+        ]))?;
     } else {
         if o.recv {
-            println!(
+            out.line(&format!(
                 "received {} bytes: {}",
                 c.received.len(),
                 crate::lang::escape_bytes(&c.received)
-            );
+            ))?;
         }
-        println!("state {}", c.state_name());
+        out.line(&format!("state {}", c.state_name()))?;
     }
-    Ok(code)
+    Ok(outcome)
+}
+
+/// Why the conversation stopped early.
+enum Step {
+    Conn(ConnError),
+    Output(OutputError),
+}
+
+impl From<ConnError> for Step {
+    fn from(e: ConnError) -> Self {
+        Step::Conn(e)
+    }
+}
+
+impl From<OutputError> for Step {
+    fn from(e: OutputError) -> Self {
+        Step::Output(e)
+    }
 }
 
 fn conversation(
     live: &mut Live,
+    out: &mut Output,
     c: &mut Conn,
     p: &mut Printer,
     o: &HandshakeOptions,
-) -> Result<i32, ConnError> {
+) -> Result<Outcome, Step> {
     let answer = c.syn(live)?;
-    p.flush(c);
+    p.flush(c, out)?;
     match answer {
-        None => return Ok(3),
-        Some(_) if c.reset => return Ok(1),
+        None => return Ok(Outcome::NoReply),
+        Some(_) if c.reset => return Ok(Outcome::CheckFailed),
         Some(_) => {}
     }
     c.ack(live)?;
-    p.flush(c);
+    p.flush(c, out)?;
     if let Some(d) = &o.data {
         c.send(live, d)?;
-        p.flush(c);
+        p.flush(c, out)?;
     }
     if o.recv {
         // craft's own echo listener answers at once: no need to wait long.
@@ -225,19 +248,23 @@ fn conversation(
             o.timeout
         };
         c.recv(live, idle)?;
-        p.flush(c);
+        p.flush(c, out)?;
     }
     if o.close {
         c.close(live, o.timeout)?;
     } else if !c.reset {
         c.rst(live)?;
         if !o.json {
-            p.flush(c);
-            println!(
-                "(aborted with RST so the peer is not left waiting; --close closes gracefully)"
-            );
+            p.flush(c, out)?;
+            out.line(
+                "(aborted with RST so the peer is not left waiting; --close closes gracefully)",
+            )?;
         }
     }
-    p.flush(c);
-    Ok(if c.reset { 1 } else { 0 })
+    p.flush(c, out)?;
+    Ok(if c.reset {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    })
 }

@@ -1,35 +1,46 @@
-//! One-shot commands: small programs over the same engine and live link.
+//! One-shot commands: each takes a plan (its flags, parsed and checked by
+//! main) and runs it on the same runtime and engine the language uses,
+//! printing through the runtime's one output and ending in an [`Outcome`].
 
 pub mod doctor;
-pub mod flood;
 pub mod handshake;
 pub mod read;
+pub mod run;
+pub mod send;
+pub mod show;
+pub mod sniff;
 pub mod syn;
 
-use crate::engine::{Error, ErrorKind};
-use crate::live::LiveError;
+use crate::engine::burst::BurstReport;
+use crate::engine::{EvalResult, Runtime};
+use crate::outcome::Outcome;
+use crate::render::json::{J, object};
 
-/// Exit code and message for a live failure at the top of a command.
-pub fn live_exit(e: LiveError) -> i32 {
-    match e {
-        LiveError::NotPermitted(m) => {
-            eprintln!("craft: {m}");
-            4
-        }
-        LiveError::Interrupted => 130,
-        LiveError::Other(m) => {
-            eprintln!("craft: {m}");
-            2
-        }
-    }
-}
-
-/// Exit code for an engine error, printing it once.
-pub fn report(e: &Error) -> i32 {
-    match e.kind {
-        ErrorKind::Expect => eprintln!("{e}"),
-        ErrorKind::Interrupted => eprintln!("craft: interrupted"),
-        _ => eprintln!("craft: {e}"),
-    }
-    e.kind.exit_code()
+/// Prints what a burst did (a line, or a JSON object); interrupted, the
+/// outcome says so after the numbers.
+pub fn report_burst(rt: &mut Runtime, r: &BurstReport, json: bool) -> EvalResult<Outcome> {
+    let line = if json {
+        object(&[
+            ("sent", J::Int(r.sent as i64)),
+            ("seconds", J::Num(r.secs)),
+            ("pps", J::Num(r.pps())),
+            ("kernel_queued", J::Int(r.kernel_queued.into())),
+            ("kernel_drops", J::Int(r.kernel_drops.into())),
+        ])
+    } else {
+        format!(
+            "sent {} frames in {:.3} s: {:.0} pps ({}); kernel drops: {}",
+            r.sent,
+            r.secs,
+            r.pps(),
+            crate::render::summary(&r.first),
+            r.kernel_drops
+        )
+    };
+    rt.print(&line)?;
+    Ok(if r.interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Success
+    })
 }

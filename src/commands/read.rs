@@ -1,8 +1,11 @@
 //! `craft read FILE.pcap`: decode a capture (tcpdump's or craft's own).
 
+use crate::engine::{Error, EvalResult, Runtime};
 use crate::link::pcap::PcapReader;
+use crate::outcome::Outcome;
 use crate::render;
 use crate::wire::Packet;
+use std::path::Path;
 
 /// How to print each frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,78 +20,71 @@ pub enum ReadStyle {
     Flow,
 }
 
-/// Prints every frame; returns the exit code (2 for an unreadable file).
-pub fn run(path: &std::path::Path, style: ReadStyle, color: bool) -> i32 {
-    let mut rd = match PcapReader::open(path) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("craft: {}: {e}", path.display());
-            return 2;
-        }
-    };
-    if style == ReadStyle::Flow {
-        return flow(path, &mut rd);
-    }
-    let mut n = 0u64;
-    let mut first: Option<std::time::SystemTime> = None;
-    loop {
-        match rd.next_frame() {
-            Ok(Some((ts, data, _))) => {
-                n += 1;
-                let t0 = *first.get_or_insert(ts);
-                let rel = ts.duration_since(t0).unwrap_or_default().as_secs_f64();
-                let (p, err) = Packet::decode(&data);
-                match style {
-                    ReadStyle::Summary => println!("{n:>5} {rel:>10.6}  {}", render::summary(&p)),
-                    ReadStyle::Show => {
-                        print!("--- frame {n} at {rel:.6} s ---\n{}", render::show(&p))
-                    }
-                    ReadStyle::Hex | ReadStyle::Flow => print!(
-                        "--- frame {n} at {rel:.6} s ---\n{}",
-                        render::hexdump(&p, color)
-                    ),
-                }
-                if let Some(e) = err {
-                    println!("      (decode stopped: {e})");
-                }
-            }
-            Ok(None) => return 0,
-            Err(e) => {
-                eprintln!("craft: {}: {e} (after {n} frames)", path.display());
-                return 2;
-            }
-        }
-    }
+fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::usage(format!("{}: {e}", path.display()))
 }
 
-fn flow<R: std::io::Read>(path: &std::path::Path, rd: &mut PcapReader<R>) -> i32 {
-    let mut frames = Vec::new();
-    loop {
-        match rd.next_frame() {
-            Ok(Some((ts, data, _))) => frames.push((ts, Packet::parse(&data))),
-            Ok(None) => break,
-            Err(e) => {
-                eprintln!(
-                    "craft: {}: {e} (after {} frames)",
-                    path.display(),
-                    frames.len()
-                );
-                return 2;
+/// Prints every frame; an unreadable file is an error.
+pub fn run(rt: &mut Runtime, path: &Path, style: ReadStyle) -> EvalResult<Outcome> {
+    let mut rd = PcapReader::open(path).map_err(|e| unreadable(path, e))?;
+    if style == ReadStyle::Flow {
+        return flow(rt, path, &mut rd);
+    }
+    let color = rt.opts.color;
+    let mut n = 0u64;
+    let mut first: Option<std::time::SystemTime> = None;
+    while let Some((ts, data, _)) = rd
+        .next_frame()
+        .map_err(|e| unreadable(path, format!("{e} (after {n} frames)")))?
+    {
+        n += 1;
+        let t0 = *first.get_or_insert(ts);
+        let rel = ts.duration_since(t0).unwrap_or_default().as_secs_f64();
+        let (p, err) = Packet::decode(&data);
+        match style {
+            ReadStyle::Summary => {
+                rt.print(&format!("{n:>5} {rel:>10.6}  {}", render::summary(&p)))?
             }
+            ReadStyle::Show => rt.print_raw(&format!(
+                "--- frame {n} at {rel:.6} s ---\n{}",
+                render::show(&p)
+            ))?,
+            ReadStyle::Hex | ReadStyle::Flow => rt.print_raw(&format!(
+                "--- frame {n} at {rel:.6} s ---\n{}",
+                render::hexdump(&p, color)
+            ))?,
         }
+        if let Some(e) = err {
+            rt.print(&format!("      (decode stopped: {e})"))?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn flow<R: std::io::Read>(
+    rt: &mut Runtime,
+    path: &Path,
+    rd: &mut PcapReader<R>,
+) -> EvalResult<Outcome> {
+    let mut frames = Vec::new();
+    while let Some((ts, data, _)) = rd
+        .next_frame()
+        .map_err(|e| unreadable(path, format!("{e} (after {} frames)", frames.len())))?
+    {
+        frames.push((ts, Packet::parse(&data)));
     }
     match render::flow::conversation(&frames) {
         Some((ends, entries)) => {
-            print!("{}", render::flow::ladder(&ends, &entries));
-            0
+            rt.print_raw(&render::flow::ladder(&ends, &entries))?;
+            Ok(Outcome::Success)
         }
         None => {
-            eprintln!(
+            crate::output::warn(&format!(
                 "craft: {}: no TCP conversation in {} frames",
                 path.display(),
                 frames.len()
-            );
-            1
+            ));
+            Ok(Outcome::CheckFailed)
         }
     }
 }

@@ -1,177 +1,134 @@
-//! The engine: evaluates statements of the language, holds variables, and runs
-//! builtins. The REPL, recipes and one-shot commands all go through it.
+//! The engine: evaluates the language. An [`Engine`] is one interpreter
+//! state ([`Interp`]: variables, the include stack, parameters; one per
+//! recipe file) on one [`Runtime`] (the live link, output and options; one
+//! per process). The REPL, recipes, piped input and the one-shot commands all
+//! run on it.
+//!
+//! Where things are: every builtin, method, attribute and keyword is a row of
+//! `table.rs`; their implementations are in `builtins.rs` (offline),
+//! `net.rs` (live) and `session.rs` (TCP sessions); `eval.rs` evaluates
+//! statements; `burst.rs` sends many frames; `complete.rs` answers the
+//! shell's completion and hints; `check.rs` is `craft run --check`.
 
+pub mod args;
 pub mod builtins;
+pub mod burst;
 pub mod check;
+pub mod complete;
+pub mod error;
+mod eval;
 pub mod fields;
 pub mod net;
+pub mod runtime;
 pub mod session;
+pub mod source;
+pub mod table;
 pub mod value;
 
-pub use crate::live;
-
-use crate::lang::{BinOp, Expr, ExprKind, Pos, Stmt, StmtKind, SyntaxError, UnOp, parse_program};
-use crate::wire::{Layer, LayerKind, Packet};
-use std::collections::BTreeMap;
-use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+pub use error::{Error, ErrorKind, EvalResult, live_error};
+pub use runtime::{RunOptions, Runtime};
 pub use value::{FlagSet, PacketView, Value};
 
-/// What kind of failure stopped a statement; decides the exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Bad syntax (exit 2).
-    Syntax,
-    /// Unknown name, wrong type, value out of range, ... (exit 2).
-    Eval,
-    /// An `expect` did not hold (exit 1).
-    Expect,
-    /// Not permitted: no CAP_NET_RAW (exit 4).
-    Permission,
-    /// Interrupted by Ctrl-C (exit 130).
-    Interrupted,
-}
+use crate::lang::{Pos, parse_program};
+use crate::output::{Output, warn};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-impl ErrorKind {
-    /// The process exit code for this failure.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ErrorKind::Syntax | ErrorKind::Eval => 2,
-            ErrorKind::Expect => 1,
-            ErrorKind::Permission => 4,
-            ErrorKind::Interrupted => 130,
-        }
-    }
-}
-
-/// A failure with where it happened.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Error {
-    /// What kind.
-    pub kind: ErrorKind,
-    /// File name, or "" for the REPL and CLI arguments.
-    pub file: String,
-    /// Line and column.
-    pub pos: Pos,
-    /// The message, possibly several lines.
-    pub msg: String,
-}
-
-impl Error {
-    /// An evaluation error at `pos`.
-    pub fn eval(pos: Pos, msg: impl Into<String>) -> Error {
-        Error {
-            kind: ErrorKind::Eval,
-            file: String::new(),
-            pos,
-            msg: msg.into(),
-        }
-    }
-
-    fn syntax(e: SyntaxError) -> Error {
-        Error {
-            kind: ErrorKind::Syntax,
-            file: String::new(),
-            pos: e.pos,
-            msg: format!("syntax error: {}", e.msg),
-        }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.file.is_empty() {
-            write!(f, "{}:", self.file)?;
-        }
-        write!(f, "{}: {}", self.pos, self.msg)
-    }
-}
-
-impl std::error::Error for Error {}
-
-/// Result of evaluation.
-pub type EvalResult<T> = Result<T, Error>;
-
-/// The evaluator and its state.
-pub struct Engine {
+/// The interpreter state of one recipe file (or of the shell's session):
+/// what `craft run a b c` starts afresh for each file.
+#[derive(Default)]
+pub struct Interp {
     vars: BTreeMap<String, Value>,
-    out: Box<dyn Write>,
-    /// Colour output (hexdump) when writing to a terminal without NO_COLOR.
-    pub color: bool,
-    /// Print the value of expression statements (REPL, recipes).
-    pub echo: bool,
-    /// Print a line for each `expect` that holds.
-    pub report_expects: bool,
+    /// The recipe files being run, innermost include last.
     files: Vec<PathBuf>,
-    /// The live link, when this run may send (REPL, recipes); None offline.
-    pub live: Option<live::Live>,
-    sessions: Vec<std::rc::Weak<std::cell::RefCell<crate::session::conn::Conn>>>,
+    /// Values given from outside (`--var name=value`), read by `param()`.
+    params: BTreeMap<String, Value>,
+    /// Parameter names `param()` asked for.
+    asked: std::collections::BTreeSet<String>,
+    /// Failed expects recorded while going on (--keep-going).
+    failures: Vec<Error>,
     /// Set by calls that showed their result already (session helpers).
     shown: bool,
-    /// Go on after a failed `expect` (recipes with --keep-going).
-    pub keep_going: bool,
-    /// Failed expects recorded while going on.
-    pub failures: Vec<Error>,
+}
+
+/// The evaluator: one interpreter state on one runtime.
+pub struct Engine {
+    /// The process's runtime: live link, output, options.
+    pub rt: Runtime,
+    interp: Interp,
 }
 
 impl Engine {
-    /// An engine writing its output to `out`.
+    /// An offline engine writing its output to `out` (tests, `craft show`).
     pub fn new(out: Box<dyn Write>) -> Engine {
+        Engine::on(Runtime::offline(Output::to(out)))
+    }
+
+    /// An engine on a given runtime.
+    pub fn on(rt: Runtime) -> Engine {
         Engine {
-            vars: BTreeMap::new(),
-            out,
-            color: false,
-            echo: true,
-            report_expects: true,
-            files: Vec::new(),
-            live: None,
-            sessions: Vec::new(),
-            shown: false,
-            keep_going: false,
-            failures: Vec::new(),
+            rt,
+            interp: Interp::default(),
         }
     }
 
-    /// Writes text to the engine's output.
-    pub fn print(&mut self, s: &str) {
-        let _ = self.out.write_all(s.as_bytes());
-        if !s.ends_with('\n') {
-            let _ = self.out.write_all(b"\n");
+    /// Starts a fresh interpreter state (the next recipe file of a run) on
+    /// the same runtime, with the same parameters.
+    pub fn fresh_file(&mut self) {
+        let params = std::mem::take(&mut self.interp.params);
+        self.interp = Interp::default();
+        for (k, v) in params {
+            self.set_param(&k, v);
         }
-        let _ = self.out.flush();
+    }
+
+    /// Writes text to the output.
+    pub fn print(&mut self, s: &str) -> EvalResult<()> {
+        self.rt.print(s)
     }
 
     /// Names of variables, for completion.
-    pub fn var_names(&self) -> Vec<String> {
-        self.vars.keys().cloned().collect()
+    pub fn var_names(&self) -> impl Iterator<Item = &str> {
+        self.interp.vars.keys().map(String::as_str)
     }
 
     /// A variable's value.
     pub fn var(&self, name: &str) -> Option<&Value> {
-        self.vars.get(name)
+        self.interp.vars.get(name)
     }
 
-    /// Sets a variable (e.g. from `--var name=value`).
-    pub fn set_var(&mut self, name: &str, v: Value) {
-        self.vars.insert(name.to_string(), v);
+    /// Sets a parameter from outside (`--var name=value`): `param(name, ...)`
+    /// returns it, and the variable is set too.
+    pub fn set_param(&mut self, name: &str, v: Value) {
+        self.interp.params.insert(name.to_string(), v.clone());
+        self.interp.vars.insert(name.to_string(), v);
+    }
+
+    /// The parameter `name` (`param()`): given with --var, or a variable of that name.
+    pub fn param(&mut self, name: &str) -> Option<Value> {
+        self.interp.asked.insert(name.to_string());
+        self.interp
+            .params
+            .get(name)
+            .or(self.interp.vars.get(name))
+            .cloned()
+    }
+
+    /// Failed expects recorded while going on (--keep-going).
+    pub fn failures(&self) -> &[Error] {
+        &self.interp.failures
     }
 
     /// Runs source text (a recipe, a REPL line, piped input). `file` names it in
     /// errors ("" for the REPL). Stops at the first failure.
     pub fn run_source(&mut self, file: &str, src: &str) -> EvalResult<()> {
-        let with_file = |mut e: Error| {
-            if e.file.is_empty() {
-                e.file = file.to_string();
-            }
-            e
-        };
-        let prog = parse_program(src).map_err(|e| with_file(Error::syntax(e)))?;
+        let prog = parse_program(src).map_err(|e| Error::syntax(e).in_file(file))?;
         for stmt in &prog {
-            match self.exec(stmt).map_err(with_file) {
-                Err(e) if e.kind == ErrorKind::Expect && self.keep_going => {
-                    eprintln!("{e}");
-                    self.failures.push(e);
+            match self.exec(stmt).map_err(|e| e.in_file(file)) {
+                Err(e) if e.kind == ErrorKind::Expect && self.rt.opts.keep_going => {
+                    warn(&e.to_string());
+                    self.interp.failures.push(e);
                 }
                 r => r?,
             }
@@ -181,23 +138,21 @@ impl Engine {
 
     /// Runs a recipe file (relative includes resolve against its folder).
     pub fn run_file(&mut self, path: &Path) -> EvalResult<()> {
-        let name = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|e| Error {
-            kind: ErrorKind::Eval,
-            file: name.clone(),
-            pos: Pos { line: 0, col: 0 },
-            msg: format!("cannot read {name}: {e}"),
-        })?;
-        if self.files.len() > 16 {
-            return Err(Error::eval(
-                Pos::default(),
-                format!("includes nested too deeply at {name} (an include loop?)"),
-            ));
+        if self.interp.files.len() > source::MAX_INCLUDE_DEPTH {
+            return Err(source::too_deep(path));
         }
-        self.files.push(path.to_path_buf());
-        let r = self.run_source(&name, &src);
-        self.files.pop();
+        let src = source::read(path)?;
+        self.interp.files.push(path.to_path_buf());
+        let r = self.run_source(&path.display().to_string(), &src);
+        self.interp.files.pop();
         r
+    }
+
+    /// Runs `include "file"` at `pos`.
+    fn include(&mut self, file: &str, pos: Pos) -> EvalResult<()> {
+        let path = source::resolve_include(self.interp.files.last().map(PathBuf::as_path), file)
+            .map_err(|m| Error::eval(pos, m))?;
+        self.run_file(&path)
     }
 
     /// Parses and evaluates one expression (CLI arguments).
@@ -205,700 +160,4 @@ impl Engine {
         let e = crate::lang::parse_expr(src).map_err(Error::syntax)?;
         self.eval(&e)
     }
-
-    /// Executes one statement.
-    pub fn exec(&mut self, stmt: &Stmt) -> EvalResult<()> {
-        match &stmt.kind {
-            StmtKind::Expr(e) => {
-                self.shown = false;
-                let v = self.eval(e)?;
-                let v = match v {
-                    Value::Packet(p) => Value::Packet(self.as_sent(p, stmt.pos)?),
-                    other => other,
-                };
-                if self.echo && v != Value::None && !std::mem::take(&mut self.shown) {
-                    self.print(&v.repr());
-                }
-            }
-            StmtKind::Assign { var, path, value } => {
-                let v = self.eval(value)?;
-                self.assign(var, path, v, stmt.pos)?;
-            }
-            StmtKind::Expect(cond) => self.expect(cond, &stmt.text, stmt.pos)?,
-            StmtKind::For { var, iter, body } => {
-                let items = match self.eval(iter)? {
-                    Value::List(v) | Value::Tuple(v) => v,
-                    Value::Str(s) => s.into_iter().map(|b| Value::Int(b.into())).collect(),
-                    other => {
-                        return Err(Error::eval(
-                            iter.pos,
-                            format!(
-                                "for: cannot iterate over {} (use a list, range(a, b) or a string)",
-                                other.type_name()
-                            ),
-                        ));
-                    }
-                };
-                for item in items {
-                    if crate::link::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
-                        return Err(live_error(live::LiveError::Interrupted, stmt.pos));
-                    }
-                    self.assign(var, &[], item, stmt.pos)?;
-                    for s in body {
-                        self.exec(s)?;
-                    }
-                }
-            }
-            StmtKind::If { cond, then, els } => {
-                let branch = if self.eval(cond)?.truthy() { then } else { els };
-                for s in branch {
-                    self.exec(s)?;
-                }
-            }
-            StmtKind::Include(file) => {
-                let base = self
-                    .files
-                    .last()
-                    .and_then(|f| f.parent())
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                let path = base.join(file);
-                if !path.exists() {
-                    return Err(Error::eval(
-                        stmt.pos,
-                        format!("include: no file {}", path.display()),
-                    ));
-                }
-                self.run_file(&path)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn expect(&mut self, cond: &Expr, text: &str, pos: Pos) -> EvalResult<()> {
-        let shown = text.strip_prefix("expect").map_or(text, str::trim);
-        // For a comparison, keep both sides to show them when it fails.
-        let (ok, detail) = match &cond.kind {
-            ExprKind::Binary(
-                op @ (BinOp::Eq
-                | BinOp::Ne
-                | BinOp::Lt
-                | BinOp::Le
-                | BinOp::Gt
-                | BinOp::Ge
-                | BinOp::In),
-                l,
-                r,
-            ) => {
-                let lv = self.eval(l)?;
-                let rv = self.eval(r)?;
-                let ok = self.binary(*op, lv.clone(), rv.clone(), cond.pos)?.truthy();
-                let mut d = format!("  left:  {}\n  right: {}", describe(&lv), describe(&rv));
-                if let (Value::Packet(a), Value::Packet(b)) = (&lv, &rv) {
-                    d = format!(
-                        "  expected: {}\n  actual:   {}",
-                        crate::render::summary(&b.to_packet()),
-                        crate::render::summary(&a.to_packet())
-                    );
-                }
-                (ok, d)
-            }
-            _ => {
-                let v = self.eval(cond)?;
-                (v.truthy(), format!("  value: {}", describe(&v)))
-            }
-        };
-        if ok {
-            if self.report_expects {
-                self.print(&format!("ok: {shown}"));
-            }
-            Ok(())
-        } else {
-            Err(Error {
-                kind: ErrorKind::Expect,
-                file: String::new(),
-                pos,
-                msg: format!("expect failed: {shown}\n{detail}"),
-            })
-        }
-    }
-
-    fn assign(&mut self, var: &str, path: &[(String, Pos)], v: Value, pos: Pos) -> EvalResult<()> {
-        if path.is_empty() {
-            if builtins::lookup(var).is_some()
-                || LayerKind::from_name(var).is_some_and(|k| k.name() == var)
-            {
-                return Err(Error::eval(
-                    pos,
-                    format!("'{var}' is a builtin name; choose another variable name"),
-                ));
-            }
-            self.vars.insert(var.to_string(), v);
-            return Ok(());
-        }
-        let Some(Value::Packet(mut view)) = self.vars.get(var).cloned() else {
-            return Err(match self.vars.get(var) {
-                None => Error::eval(pos, format!("unknown variable '{var}'")),
-                Some(other) => Error::eval(
-                    path[0].1,
-                    format!(
-                        "'{var}' is {}, not a packet: its fields cannot be set",
-                        other.type_name()
-                    ),
-                ),
-            });
-        };
-        let mut start = view.start;
-        let (last, lpos) = &path[path.len() - 1];
-        for (name, npos) in &path[..path.len() - 1] {
-            start = layer_index(&view, start, name)
-                .ok_or_else(|| no_layer(&view, start, name, *npos))?;
-        }
-        // `p.tcp = TCP(...)` replaces that layer and what follows it.
-        if let Some(kind) = LayerKind::from_name(last).filter(|k| k.attr() == last) {
-            let idx = view.pkt.layers[start..]
-                .iter()
-                .position(|l| l.kind() == kind)
-                .map(|i| i + start);
-            let Some(idx) = idx else {
-                return Err(no_layer(&view, start, last, *lpos));
-            };
-            let new_layers = match v {
-                Value::Packet(p) => p.to_packet().layers,
-                Value::Layer(k) => vec![Layer::new(k)],
-                other => {
-                    return Err(Error::eval(
-                        *lpos,
-                        format!(
-                            "p.{last} takes a layer such as {}(), not {}",
-                            kind.name(),
-                            other.type_name()
-                        ),
-                    ));
-                }
-            };
-            view.pkt.layers.truncate(idx);
-            view.pkt.layers.extend(new_layers);
-        } else {
-            let found = (start..view.pkt.layers.len()).find_map(|i| {
-                view.pkt.layers[i]
-                    .kind()
-                    .field_index(last)
-                    .map(|fi| (i, fi))
-            });
-            let Some((li, fi)) = found else {
-                return Err(Error::eval(*lpos, no_field_msg(&view, start, last)));
-            };
-            let kind = view.pkt.layers[li].kind();
-            let fv = if v == Value::None {
-                None
-            } else {
-                Some(
-                    fields::to_field(&v, &kind.fields()[fi], kind)
-                        .map_err(|m| Error::eval(*lpos, m))?,
-                )
-            };
-            view.pkt.layers[li].put(fi, fv);
-        }
-        self.vars.insert(var.to_string(), Value::Packet(view));
-        Ok(())
-    }
-
-    /// Evaluates an expression.
-    pub fn eval(&mut self, e: &Expr) -> EvalResult<Value> {
-        Ok(match &e.kind {
-            ExprKind::Int(n) => Value::Int(*n),
-            ExprKind::Float(f) => Value::Float(*f),
-            ExprKind::Str(s) => Value::Str(s.clone()),
-            ExprKind::Ip(a) => Value::Ip(*a),
-            ExprKind::Mac(m) => Value::Mac(*m),
-            ExprKind::Bool(b) => Value::Bool(*b),
-            ExprKind::None => Value::None,
-            ExprKind::Var(name) => self.lookup(name, e.pos)?,
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
-                let vals = items
-                    .iter()
-                    .map(|i| self.eval(i))
-                    .collect::<EvalResult<Vec<_>>>()?;
-                let v = if matches!(e.kind, ExprKind::List(_)) {
-                    Value::List(vals)
-                } else {
-                    Value::Tuple(vals)
-                };
-                check_nesting(v, e.pos)?
-            }
-            ExprKind::Attr(base, name) => {
-                let b = self.eval(base)?;
-                self.attr(b, name, e.pos)?
-            }
-            ExprKind::Index(base, idx) => {
-                let b = self.eval(base)?;
-                let i = self.eval(idx)?;
-                index(b, i, e.pos)?
-            }
-            ExprKind::Call { func, args, kwargs } => {
-                // `c.syn()`: a method of a session.
-                let mut session = None;
-                let f = match &func.kind {
-                    ExprKind::Attr(base, name) => match self.eval(base)? {
-                        Value::Session(s) => {
-                            session = Some((s, name.clone()));
-                            Value::None
-                        }
-                        b => self.attr(b, name, func.pos)?,
-                    },
-                    _ => self.eval(func)?,
-                };
-                let args = args
-                    .iter()
-                    .map(|a| self.eval(a))
-                    .collect::<EvalResult<Vec<_>>>()?;
-                let mut kw = Vec::with_capacity(kwargs.len());
-                for (k, v, p) in kwargs {
-                    kw.push((k.clone(), self.eval(v)?, *p));
-                }
-                match session {
-                    Some((s, name)) => session::method(self, &s, &name, args, kw, e.pos)?,
-                    None => self.call(f, args, kw, e.pos)?,
-                }
-            }
-            ExprKind::Unary(UnOp::Neg, x) => match self.eval(x)? {
-                Value::Int(n) => Value::Int(
-                    n.checked_neg()
-                        .ok_or_else(|| Error::eval(e.pos, "integer overflow"))?,
-                ),
-                Value::Float(f) => Value::Float(-f),
-                other => {
-                    return Err(Error::eval(
-                        e.pos,
-                        format!("cannot negate {}", other.type_name()),
-                    ));
-                }
-            },
-            ExprKind::Unary(UnOp::Not, x) => Value::Bool(!self.eval(x)?.truthy()),
-            ExprKind::Binary(BinOp::And, l, r) => {
-                let lv = self.eval(l)?;
-                if !lv.truthy() { lv } else { self.eval(r)? }
-            }
-            ExprKind::Binary(BinOp::Or, l, r) => {
-                let lv = self.eval(l)?;
-                if lv.truthy() { lv } else { self.eval(r)? }
-            }
-            ExprKind::Binary(op, l, r) => {
-                let lv = self.eval(l)?;
-                let rv = self.eval(r)?;
-                self.binary(*op, lv, rv, e.pos)?
-            }
-        })
-    }
-
-    fn lookup(&self, name: &str, pos: Pos) -> EvalResult<Value> {
-        if let Some(v) = self.vars.get(name) {
-            return Ok(v.clone());
-        }
-        if let Some(k) = LayerKind::from_name(name)
-            .filter(|k| k.name() == name || k.name().eq_ignore_ascii_case(name))
-        {
-            return Ok(Value::Layer(k));
-        }
-        if let Some(b) = builtins::lookup(name) {
-            return Ok(Value::Builtin(b.name));
-        }
-        let mut msg = format!("unknown name '{name}'");
-        if let Some(s) = self.suggest(name) {
-            msg.push_str(&format!(" (did you mean '{s}'?)"));
-        } else {
-            msg.push_str(" (type help() for the builtins and layers)");
-        }
-        Err(Error::eval(pos, msg))
-    }
-
-    fn suggest(&self, name: &str) -> Option<String> {
-        let mut names: Vec<String> = self.vars.keys().cloned().collect();
-        names.extend(builtins::BUILTINS.iter().map(|b| b.name.to_string()));
-        names.extend(LayerKind::ALL.iter().map(|k| k.name().to_string()));
-        names
-            .into_iter()
-            .find(|n| n.eq_ignore_ascii_case(name) || edit_distance(n, name) == 1)
-    }
-
-    fn attr(&mut self, b: Value, name: &str, pos: Pos) -> EvalResult<Value> {
-        match b {
-            Value::Packet(view) => {
-                if let Some(i) = layer_index(&view, view.start, name) {
-                    return Ok(Value::Packet(PacketView {
-                        pkt: view.pkt,
-                        start: i,
-                    }));
-                }
-                if LayerKind::from_name(name).is_some_and(|k| k.attr() == name) {
-                    return Err(no_layer(&view, view.start, name, pos));
-                }
-                if LayerKind::ALL.iter().any(|k| k.field_index(name).is_some()) {
-                    let view = self.as_sent(view.clone(), pos)?;
-                    if let Some(v) = fields::read_field(&view, name) {
-                        return Ok(v);
-                    }
-                }
-                if let Some(v) = fields::read_field(&view, name) {
-                    return Ok(v);
-                }
-                match name {
-                    "payload" => Ok(Value::Str(view.to_packet().payload().to_vec())),
-                    "layers" => Ok(Value::List(
-                        view.pkt.layers[view.start..]
-                            .iter()
-                            .map(|l| Value::Str(l.kind().name().as_bytes().to_vec()))
-                            .collect(),
-                    )),
-                    _ => Err(Error::eval(pos, no_field_msg(&view, view.start, name))),
-                }
-            }
-            Value::Session(s) => session::attr(&s, name, pos),
-            Value::None => Err(Error::eval(
-                pos,
-                format!("cannot read .{name} of none (nothing answered in time?)"),
-            )),
-            other => Err(Error::eval(
-                pos,
-                format!("{} has no attribute '{name}'", other.type_name()),
-            )),
-        }
-    }
-
-    fn call(
-        &mut self,
-        f: Value,
-        args: Vec<Value>,
-        kwargs: Vec<(String, Value, Pos)>,
-        pos: Pos,
-    ) -> EvalResult<Value> {
-        match f {
-            Value::Layer(kind) => builtins::construct(kind, args, kwargs, pos),
-            Value::Builtin(name) => builtins::call(self, name, args, kwargs, pos),
-            other => Err(Error::eval(
-                pos,
-                format!("{} is not callable", other.type_name()),
-            )),
-        }
-    }
-
-    /// The packet as it will be sent: in a live run, a TCP layer without a
-    /// source port shows the free port craft reserved for it. The value itself
-    /// keeps the field unset (a pattern for `expect_packet` stays a pattern).
-    pub fn as_sent(&mut self, mut view: PacketView, pos: Pos) -> EvalResult<PacketView> {
-        if let Some(live) = self.live.as_mut()
-            && view
-                .pkt
-                .layers
-                .iter()
-                .any(|l| matches!(l, Layer::Tcp(t) if t.sport.is_none()))
-        {
-            let p = live.default_sport().map_err(|e| live_error(e, pos))?;
-            for l in &mut view.pkt.layers {
-                if let Layer::Tcp(t) = l {
-                    t.sport.get_or_insert(p);
-                }
-            }
-        }
-        Ok(view)
-    }
-
-    /// The live link, or an error saying this run is offline.
-    pub fn live(&mut self, pos: Pos) -> EvalResult<&mut live::Live> {
-        self.live.as_mut().ok_or_else(|| {
-            Error::eval(pos, "this run is offline (craft show, craft run --check): sending needs `craft`, `craft run` or piped input")
-        })
-    }
-
-    /// Prints the host preparation notes the live link has collected (stderr).
-    pub fn flush_notes(&mut self) {
-        if let Some(live) = self.live.as_mut() {
-            for n in live.take_notes() {
-                eprintln!("{n}");
-            }
-        }
-    }
-
-    fn binary(&mut self, op: BinOp, l: Value, r: Value, pos: Pos) -> EvalResult<Value> {
-        use Value as V;
-        let err = |m: String| Error::eval(pos, m);
-        let mismatch = |l: &Value, r: &Value| {
-            err(format!(
-                "cannot apply '{}' to {} and {}",
-                op.symbol(),
-                l.type_name(),
-                r.type_name()
-            ))
-        };
-        Ok(match op {
-            BinOp::Eq => V::Bool(l.equals(&r).map_err(err)?),
-            BinOp::Ne => V::Bool(!l.equals(&r).map_err(err)?),
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let (a, b) = match (num(&l), num(&r)) {
-                    (Some(a), Some(b)) => (a, b),
-                    _ => return Err(mismatch(&l, &r)),
-                };
-                V::Bool(match op {
-                    BinOp::Lt => a < b,
-                    BinOp::Le => a <= b,
-                    BinOp::Gt => a > b,
-                    _ => a >= b,
-                })
-            }
-            BinOp::In => V::Bool(match (&l, &r) {
-                (V::Str(s), V::Flags(bits, set)) => {
-                    let want = value::parse_flags(s, *set).map_err(err)?;
-                    bits & want == want
-                }
-                (V::Str(a), V::Str(b)) => {
-                    a.is_empty() || b.windows(a.len()).any(|w| w == a.as_slice())
-                }
-                (V::Str(a), V::Packet(p)) => {
-                    let pl = p.to_packet().payload().to_vec();
-                    a.is_empty() || pl.windows(a.len()).any(|w| w == a.as_slice())
-                }
-                (x, V::List(items)) | (x, V::Tuple(items)) => {
-                    let mut found = false;
-                    for it in items {
-                        if x.equals(it).map_err(err)? {
-                            found = true;
-                            break;
-                        }
-                    }
-                    found
-                }
-                _ => return Err(mismatch(&l, &r)),
-            }),
-            BinOp::Div if is_stackable(&l) => stack(l, r).map_err(err)?,
-            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => match (&l, &r) {
-                (V::Int(a), V::Int(b)) => {
-                    let v = match op {
-                        BinOp::Add => a.checked_add(*b),
-                        BinOp::Sub => a.checked_sub(*b),
-                        BinOp::Mul => a.checked_mul(*b),
-                        BinOp::Div if *b == 0 => return Err(err("division by zero".into())),
-                        BinOp::Rem if *b == 0 => return Err(err("division by zero".into())),
-                        BinOp::Div => a.checked_div(*b),
-                        _ => a.checked_rem(*b),
-                    };
-                    V::Int(v.ok_or_else(|| err("integer overflow".into()))?)
-                }
-                (V::Str(a), V::Str(b)) if op == BinOp::Add => {
-                    V::Str([a.as_slice(), b.as_slice()].concat())
-                }
-                (V::Str(a), V::Int(n)) if op == BinOp::Mul => {
-                    if *n < 0 || (*n as u128) * (a.len() as u128) > 16 << 20 {
-                        return Err(err(format!(
-                            "string repetition of {n} is out of range (at most 16 MiB)"
-                        )));
-                    }
-                    V::Str(a.repeat(*n as usize))
-                }
-                (V::List(a), V::List(b)) if op == BinOp::Add => {
-                    V::List([a.clone(), b.clone()].concat())
-                }
-                _ => match (num(&l), num(&r)) {
-                    (Some(a), Some(b)) => {
-                        if matches!(op, BinOp::Div | BinOp::Rem) && b == 0.0 {
-                            return Err(err("division by zero".into()));
-                        }
-                        V::Float(match op {
-                            BinOp::Add => a + b,
-                            BinOp::Sub => a - b,
-                            BinOp::Mul => a * b,
-                            BinOp::Div => a / b,
-                            _ => a % b,
-                        })
-                    }
-                    _ => return Err(mismatch(&l, &r)),
-                },
-            },
-            BinOp::And | BinOp::Or => unreachable!("short-circuit operators are evaluated in eval"),
-        })
-    }
-}
-
-/// Turns a live failure into an error with the right exit code.
-pub fn live_error(e: live::LiveError, pos: Pos) -> Error {
-    match e {
-        live::LiveError::NotPermitted(m) => Error {
-            kind: ErrorKind::Permission,
-            file: String::new(),
-            pos,
-            msg: m,
-        },
-        live::LiveError::Interrupted => Error {
-            kind: ErrorKind::Interrupted,
-            file: String::new(),
-            pos,
-            msg: "interrupted".into(),
-        },
-        live::LiveError::Other(m) => Error::eval(pos, m),
-    }
-}
-
-fn num(v: &Value) -> Option<f64> {
-    match v {
-        Value::Int(n) => Some(*n as f64),
-        Value::Float(f) => Some(*f),
-        Value::Flags(b, _) => Some(f64::from(*b)),
-        _ => None,
-    }
-}
-
-fn is_stackable(v: &Value) -> bool {
-    matches!(v, Value::Packet(_) | Value::Layer(_))
-}
-
-/// `a / b`: stacks layers; a string on the right becomes the payload.
-fn stack(l: Value, r: Value) -> Result<Value, String> {
-    let mut pkt = match l {
-        Value::Packet(v) => v.to_packet(),
-        Value::Layer(k) => Packet::of(Layer::new(k)),
-        other => return Err(format!("cannot stack onto {}", other.type_name())),
-    };
-    match r {
-        Value::Packet(v) => pkt.layers.extend(v.to_packet().layers),
-        Value::Layer(k) => pkt.layers.push(Layer::new(k)),
-        Value::Str(s) => pkt.layers.push(Layer::raw(s)),
-        other => {
-            return Err(format!(
-                "cannot stack {} {} onto a packet (use a layer like TCP() or a \"string\" payload)",
-                other.type_name(),
-                other.repr()
-            ));
-        }
-    }
-    Ok(Value::Packet(PacketView::whole(pkt)))
-}
-
-fn index(b: Value, i: Value, pos: Pos) -> EvalResult<Value> {
-    match (&b, &i) {
-        (Value::List(v) | Value::Tuple(v), Value::Int(n)) => {
-            let idx = if *n < 0 { v.len() as i64 + n } else { *n };
-            v.get(usize::try_from(idx).unwrap_or(usize::MAX))
-                .cloned()
-                .ok_or_else(|| {
-                    Error::eval(
-                        pos,
-                        format!("index {n} is out of range (length {})", v.len()),
-                    )
-                })
-        }
-        (Value::Str(s), Value::Int(n)) => {
-            let idx = if *n < 0 { s.len() as i64 + n } else { *n };
-            s.get(usize::try_from(idx).unwrap_or(usize::MAX))
-                .map(|b| Value::Int(i64::from(*b)))
-                .ok_or_else(|| {
-                    Error::eval(
-                        pos,
-                        format!("index {n} is out of range (length {})", s.len()),
-                    )
-                })
-        }
-        (Value::Packet(view), Value::Layer(k)) => view.pkt.layers[view.start..]
-            .iter()
-            .position(|l| l.kind() == *k)
-            .map(|i| {
-                Value::Packet(PacketView {
-                    pkt: view.pkt.clone(),
-                    start: view.start + i,
-                })
-            })
-            .ok_or_else(|| no_layer(view, view.start, k.attr(), pos)),
-        _ => Err(Error::eval(
-            pos,
-            format!("cannot index {} with {}", b.type_name(), i.type_name()),
-        )),
-    }
-}
-
-/// Index of the first layer named `name` (an attribute name like `tcp`) at or after `start`.
-fn layer_index(view: &PacketView, start: usize, name: &str) -> Option<usize> {
-    let kind = LayerKind::from_name(name).filter(|k| k.attr() == name)?;
-    view.pkt
-        .layers
-        .iter()
-        .enumerate()
-        .skip(start)
-        .find(|(_, l)| l.kind() == kind)
-        .map(|(i, _)| i)
-}
-
-fn layer_names(view: &PacketView, start: usize) -> String {
-    view.pkt.layers[start.min(view.pkt.layers.len())..]
-        .iter()
-        .map(|l| l.kind().name())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn no_layer(view: &PacketView, start: usize, name: &str, pos: Pos) -> Error {
-    Error::eval(
-        pos,
-        format!(
-            "the packet has no {name} layer (it has {})",
-            layer_names(view, start)
-        ),
-    )
-}
-
-fn no_field_msg(view: &PacketView, start: usize, name: &str) -> String {
-    let mut known: Vec<&str> = Vec::new();
-    for l in &view.pkt.layers[start.min(view.pkt.layers.len())..] {
-        known.push(l.kind().attr());
-        known.extend(l.kind().fields().iter().map(|f| f.name));
-    }
-    known.dedup();
-    format!(
-        "no field or layer '{name}' in {} (known here: {})",
-        layer_names(view, start),
-        known.join(", ")
-    )
-}
-
-/// A value with its type, for expect failure messages.
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Packet(p) => crate::render::summary(&p.to_packet()),
-        other => other.repr(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let c = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + c);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// Lists and tuples nest at most this deep: printing, comparing and dropping a
-/// value recurse once per level (`x = [x]` on 100k lines overflowed the stack).
-const MAX_NESTING: usize = 100;
-
-fn check_nesting(v: Value, pos: Pos) -> EvalResult<Value> {
-    fn depth(v: &Value) -> usize {
-        match v {
-            Value::List(items) | Value::Tuple(items) => {
-                1 + items.iter().map(depth).max().unwrap_or(0)
-            }
-            _ => 0,
-        }
-    }
-    if depth(&v) > MAX_NESTING {
-        return Err(Error::eval(
-            pos,
-            format!("value nested too deeply (lists and tuples more than {MAX_NESTING} levels)"),
-        ));
-    }
-    Ok(v)
 }

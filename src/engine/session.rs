@@ -2,11 +2,12 @@
 //! `c.send()`, `c.recv()`, `c.close()`, `c.rst()`, their attributes, and
 //! `flow(c)` / `follow(c)`.
 
-use super::builtins::Args;
+use super::args::Args;
+use super::table;
 use super::value::{PacketView, SessionRef, Value};
 use super::{Engine, Error, EvalResult, live_error};
 use crate::lang::Pos;
-use crate::render::flow::{Ends, FlowEntry, follow, ladder};
+use crate::render::flow::{Ends, FlowEntry, ladder};
 use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
@@ -20,25 +21,11 @@ fn conn_error(e: ConnError, pos: Pos) -> Error {
     }
 }
 
-fn int_arg(a: &mut Args, i: usize, key: &str, max: i64) -> EvalResult<Option<i64>> {
-    match a.opt(i, key) {
-        None | Some(Value::None) => Ok(None),
-        Some(Value::Int(n)) if (0..=max).contains(&n) => Ok(Some(n)),
-        Some(v) => Err(Error::eval(
-            a.pos(),
-            format!(
-                "connect(): {key} must be an integer in 0..={max}, not {}",
-                v.repr()
-            ),
-        )),
-    }
-}
-
 /// `connect(dst, dport, sport=, iss=, window=, mss=, wscale=, rto=, retries=, verbose=)`:
 /// reserves and guards a source port; sends nothing.
-pub(super) fn connect(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
+pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
-    let dst = match a.req(0, "dst")? {
+    let dst = match a.req("dst")? {
         Value::Ip(ip) => ip,
         Value::Str(s) => {
             let t = String::from_utf8_lossy(&s).into_owned();
@@ -60,30 +47,29 @@ pub(super) fn connect(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
             ));
         }
     };
-    let dport = int_arg(&mut a, 1, "dport", 65535)?.ok_or_else(|| {
+    let dport = a.int("dport", 65535)?.ok_or_else(|| {
         Error::eval(
             pos,
             "connect() needs dport, e.g. connect(\"127.0.0.1\", 1234)",
         )
     })? as u16;
-    let sport = int_arg(&mut a, 2, "sport", 65535)?.map(|p| p as u16);
-    let iss = int_arg(&mut a, 3, "iss", u32::MAX.into())?.map(|v| v as u32);
-    let window = int_arg(&mut a, 4, "window", 1 << 30)?.map(|v| v as u32);
-    let mss = int_arg(&mut a, 5, "mss", 65535)?.map(|v| v as u16);
-    let wscale = int_arg(&mut a, 6, "wscale", 14)?.map(|v| v as u8);
-    let rto = a.secs(7, "rto")?;
-    let retries = int_arg(&mut a, 8, "retries", 100)?;
-    let verbose = a.opt(9, "verbose").is_none_or(|v| v.truthy());
-    a.finish()?;
-    let live = eng.live(pos)?;
-    let lo = live.iface() == "lo";
-    let sport = live.session_port(sport).map_err(|e| live_error(e, pos))?;
-    eng.flush_notes();
+    let sport = a.int("sport", 65535)?.map(|p| p as u16);
+    let iss = a.int("iss", u32::MAX.into())?.map(|v| v as u32);
+    let window = a.int("window", 1 << 30)?.map(|v| v as u32);
+    let mss = a.int("mss", 65535)?.map(|v| v as u16);
+    let wscale = a.int("wscale", 14)?.map(|v| v as u8);
+    let rto = a.secs("rto")?;
+    let retries = a.int("retries", 100)?;
+    let verbose = a.given("verbose").is_none_or(|v| v.truthy());
+    let (lo, sport) = eng.rt.with_link(pos, |live| {
+        let lo = live.iface() == "lo";
+        Ok((lo, live.session_port(sport)?))
+    })?;
     let cfg = ConnConfig {
         dst,
         dport,
         sport,
-        iss: iss.unwrap_or_else(crate::commands::syn::initial_seq),
+        iss: iss.unwrap_or_else(crate::session::initial_seq),
         window: window.unwrap_or(65535),
         mss: mss.unwrap_or(if lo { 65495 } else { 1460 }),
         wscale,
@@ -92,12 +78,12 @@ pub(super) fn connect(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
         verbose,
     };
     let r = SessionRef(Rc::new(RefCell::new(Conn::new(cfg))));
-    eng.sessions.push(Rc::downgrade(&r.0));
+    eng.rt.track(&r.0);
     Ok(Value::Session(r))
 }
 
-/// A method call on a session: `c.syn()`, ...
-pub(super) fn method(
+/// A method call on a session, `c.syn()`: bound against the method's row in the table.
+pub(super) fn call_method(
     eng: &mut Engine,
     s: &SessionRef,
     name: &str,
@@ -105,71 +91,125 @@ pub(super) fn method(
     kwargs: Vec<(String, Value, Pos)>,
     pos: Pos,
 ) -> EvalResult<Value> {
-    let known = METHODS;
-    let Some(&mname) = known.iter().find(|m| **m == name) else {
+    let Some(m) = table::method(name) else {
+        let names: Vec<&str> = table::METHODS.iter().map(|m| m.sig.name).collect();
+        let hint = table::closest(name, names.iter().copied())
+            .map(|s| format!(" (did you mean '{s}'?)"))
+            .unwrap_or_default();
         return Err(Error::eval(
             pos,
             format!(
-                "a session has no method '{name}' (methods: {})",
-                known.join(", ")
+                "a session has no method '{name}'{hint} (methods: {})",
+                names.join(", ")
             ),
         ));
     };
-    let mut a = Args::new(mname, pos, args, kwargs);
-    let data = if mname == "send" {
-        match a.req(0, "data")? {
-            Value::Str(b) => Some(b),
-            v => {
-                return Err(Error::eval(
-                    pos,
-                    format!("send() takes the data as a string, not {}", v.repr()),
-                ));
-            }
-        }
-    } else {
-        None
-    };
-    let timeout = if matches!(mname, "recv" | "close") {
-        a.secs(0, "timeout")?.unwrap_or(2.0)
-    } else {
-        0.0
-    };
-    a.finish()?;
-    let timeout = Duration::from_secs_f64(timeout.min(86400.0));
-    let live = eng.live(pos)?;
+    let mut a = Args::bind(&m.sig, pos, args, kwargs)?;
+    (m.run)(eng, s, &mut a)
+}
+
+/// What a helper did, shown after its segments.
+enum After {
+    Nothing,
+    /// The SYN got no answer after all retries.
+    NoAnswer,
+    /// The final state.
+    State,
+}
+
+/// Runs one helper on the session, shows the segments it sent and received,
+/// and returns its result.
+fn step(
+    eng: &mut Engine,
+    s: &SessionRef,
+    pos: Pos,
+    after: After,
+    shows_result: bool,
+    f: impl FnOnce(&mut Conn, &mut crate::live::Live) -> Result<Value, ConnError>,
+) -> EvalResult<Value> {
+    let live = eng.rt.live(pos)?;
     let mut c = s.0.borrow_mut();
-    let r = match mname {
-        "syn" => c.syn(live).map(opt_packet),
-        "ack" => c.ack(live).map(packet),
-        "send" => c.send(live, &data.unwrap_or_default()).map(opt_packet),
-        "recv" => c.recv(live, timeout).map(Value::Str),
-        "close" => c.close(live, timeout).map(opt_packet),
-        _ => c.rst(live).map(packet),
-    };
+    let r = f(&mut c, live);
     let lines = c.take_lines();
-    let extra = match (mname, &r) {
-        ("syn", Ok(Value::None)) => Some(format!(
+    let extra = match (after, &r) {
+        (After::NoAnswer, Ok(Value::None)) => Some(format!(
             "no answer to the SYN after {} tries",
             c.cfg.retries + 1
         )),
-        ("close", _) if !c.reset => Some(format!("state {}", c.state_name())),
+        (After::State, _) if !c.reset => Some(format!("state {}", c.state_name())),
         _ => None,
     };
+    let verbose = c.cfg.verbose;
     drop(c);
-    eng.flush_notes();
+    eng.rt.flush_notes();
     for l in lines {
-        eng.print(&l);
+        eng.print(&l)?;
     }
-    if let (Some(x), true) = (extra, eng.echo) {
-        eng.print(&x);
+    if let (Some(x), true) = (extra, eng.rt.opts.echo) {
+        eng.print(&x)?;
     }
     // The segments were shown as they went: the REPL need not echo the result.
-    eng.shown = mname != "recv" && c_verbose(s);
+    eng.interp.shown = shows_result && verbose;
     r.map_err(|e| conn_error(e, pos))
 }
 
-fn c_verbose(s: &SessionRef) -> bool {
-    s.0.borrow().cfg.verbose
+/// `c.syn()`.
+pub fn syn(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
+    step(eng, s, a.pos(), After::NoAnswer, true, |c, l| {
+        c.syn(l).map(opt_packet)
+    })
+}
+
+/// `c.ack()`.
+pub fn ack(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
+    step(eng, s, a.pos(), After::Nothing, true, |c, l| {
+        c.ack(l).map(packet)
+    })
+}
+
+/// `c.send(data)`.
+pub fn send(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
+    let data = match a.req("data")? {
+        Value::Str(b) => b,
+        v => {
+            return Err(Error::eval(
+                a.pos(),
+                format!("send() takes the data as a string, not {}", v.repr()),
+            ));
+        }
+    };
+    step(eng, s, a.pos(), After::Nothing, true, |c, l| {
+        c.send(l, &data).map(opt_packet)
+    })
+}
+
+fn timeout(a: &mut Args) -> EvalResult<Duration> {
+    Ok(Duration::from_secs_f64(
+        a.secs("timeout")?.unwrap_or(2.0).min(86400.0),
+    ))
+}
+
+/// `c.recv(timeout=2)`.
+pub fn recv(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
+    let t = timeout(a)?;
+    step(eng, s, a.pos(), After::Nothing, false, |c, l| {
+        c.recv(l, t).map(Value::Str)
+    })
+}
+
+/// `c.close(timeout=2)`.
+pub fn close(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
+    let t = timeout(a)?;
+    step(eng, s, a.pos(), After::State, true, |c, l| {
+        c.close(l, t).map(opt_packet)
+    })
+}
+
+/// `c.rst()`.
+pub fn rst(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
+    step(eng, s, a.pos(), After::Nothing, true, |c, l| {
+        c.rst(l).map(packet)
+    })
 }
 
 fn packet(p: crate::wire::Packet) -> Value {
@@ -179,28 +219,6 @@ fn packet(p: crate::wire::Packet) -> Value {
 fn opt_packet(p: Option<crate::wire::Packet>) -> Value {
     p.map_or(Value::None, packet)
 }
-
-/// A session's methods, for errors and completion.
-pub const METHODS: &[&str] = &["syn", "ack", "send", "recv", "close", "rst"];
-
-/// Names readable on a session, for errors and completion.
-pub const ATTRS: &[&str] = &[
-    "seq",
-    "ack_no",
-    "state",
-    "mss",
-    "peer_window",
-    "window",
-    "sport",
-    "dport",
-    "dst",
-    "iss",
-    "irs",
-    "last_sent",
-    "last_recv",
-    "received",
-    "packets",
-];
 
 /// Reads `c.name`.
 pub(super) fn attr(s: &SessionRef, name: &str, pos: Pos) -> EvalResult<Value> {
@@ -226,7 +244,11 @@ pub(super) fn attr(s: &SessionRef, name: &str, pos: Pos) -> EvalResult<Value> {
                 pos,
                 format!(
                     "a session has no attribute '{name}' (attributes: {})",
-                    ATTRS.join(", ")
+                    table::ATTRS
+                        .iter()
+                        .map(|a| a.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -274,37 +296,34 @@ pub fn follow_text(s: &SessionRef, color: bool) -> String {
         .iter()
         .map(|(d, b)| (*d == Dir::Out, b.as_slice()))
         .collect();
-    follow(&ends(&c), &stream, color)
+    crate::render::flow::follow(&ends(&c), &stream, color)
 }
 
-impl Engine {
-    /// Keeps sessions in step with a segment sent by hand (`send`, `sr1`).
-    pub(super) fn observe_sent(&mut self, pkt: &crate::wire::Packet, ts: std::time::SystemTime) {
-        self.sessions.retain(|w| w.strong_count() > 0);
-        for w in &self.sessions {
-            if let Some(c) = w.upgrade() {
-                let mut c = c.borrow_mut();
-                if c.is_to_peer(pkt) {
-                    c.observe_sent(pkt, ts);
-                }
-            }
-        }
+fn session_arg(a: &mut Args) -> EvalResult<SessionRef> {
+    match a.req("session")? {
+        Value::Session(s) => Ok(s),
+        v => Err(Error::eval(
+            a.pos(),
+            format!(
+                "{}() takes a session from connect(), not {}",
+                a.name(),
+                v.type_name()
+            ),
+        )),
     }
+}
 
-    /// Keeps sessions in step with a segment received by `sr1`.
-    pub(super) fn observe_received(
-        &mut self,
-        pkt: &crate::wire::Packet,
-        ts: std::time::SystemTime,
-    ) {
-        for w in &self.sessions {
-            if let Some(c) = w.upgrade() {
-                let mut c = c.borrow_mut();
-                if c.is_from_peer(pkt) {
-                    let _ = c.absorb(pkt, ts);
-                    let _ = c.take_lines();
-                }
-            }
-        }
-    }
+/// `flow(session)`.
+pub fn flow(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let s = session_arg(a)?;
+    eng.print(&flow_text(&s))?;
+    Ok(Value::None)
+}
+
+/// `follow(session)`.
+pub fn follow(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let s = session_arg(a)?;
+    let text = follow_text(&s, eng.rt.opts.color);
+    eng.print(&text)?;
+    Ok(Value::None)
 }

@@ -99,6 +99,8 @@ pub enum Value {
     Layer(LayerKind),
     /// A builtin function, callable.
     Builtin(&'static str),
+    /// A keyword named where a value goes (`help(expect)`).
+    Keyword(&'static str),
     /// A TCP session from `connect()`.
     Session(SessionRef),
     /// A list.
@@ -122,6 +124,7 @@ impl Value {
             Value::Packet(_) => "packet",
             Value::Layer(_) => "layer",
             Value::Builtin(_) => "function",
+            Value::Keyword(_) => "keyword",
             Value::Session(_) => "session",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
@@ -157,6 +160,7 @@ impl Value {
             Value::Packet(v) => crate::render::summary(&v.to_packet()),
             Value::Layer(k) => format!("<layer {}>", k.name()),
             Value::Builtin(n) => format!("<function {n}>"),
+            Value::Keyword(k) => format!("<keyword {k}>"),
             Value::Session(s) => {
                 let c = s.0.borrow();
                 format!(

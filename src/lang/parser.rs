@@ -496,6 +496,12 @@ impl Parser<'_> {
                 "none" | "None" => ExprKind::None,
                 "true" | "True" => ExprKind::Bool(true),
                 "false" | "False" => ExprKind::Bool(false),
+                // A keyword alone in brackets names itself: `help(expect)`.
+                "expect" | "include" | "for" | "if" | "else" | "and" | "or" | "not" | "in"
+                    if self.is_punct(")") && at > 0 && self.toks[at - 1].tok == Tok::Punct("(") =>
+                {
+                    ExprKind::Var(s)
+                }
                 "expect" | "include" | "for" | "if" | "else" | "and" | "or" | "not" | "in" => {
                     self.i = at;
                     return Err(self.unexpected("a value"));

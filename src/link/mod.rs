@@ -182,6 +182,24 @@ pub fn interrupted() -> &'static AtomicBool {
     &INTERRUPTED
 }
 
+/// Makes SIGINT and SIGTERM set the [`interrupted()`] flag instead of killing
+/// the process: waits end, the run unwinds, and what craft changed on the host
+/// is undone on the way out. Called once a run may go live.
+pub fn catch_interrupts() {
+    extern "C" fn on_signal(_: libc::c_int) {
+        interrupted().store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    // SAFETY: `sa` is zero-initialised and then filled as sigaction(2) wants;
+    // the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_signal as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+    }
+}
+
 /// Sleeps for `d`, waking every 50 ms to watch the interrupt flag; returns
 /// `Err(Interrupted)` when it is set.
 pub fn sleep_interruptible(d: std::time::Duration) -> io::Result<()> {

@@ -22,6 +22,11 @@ pub struct Relative {
     pub ack_base: u32,
 }
 
+/// A round-trip time in milliseconds with microsecond precision: `0.041 ms`.
+pub fn ms(d: std::time::Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
 /// One tcpdump-like line: `IP 127.0.0.1.40000 > 127.0.0.1.1234: Flags [S], seq 1000, win 8192, length 0`.
 pub fn summary(p: &Packet) -> String {
     summary_rel(p, None)

@@ -1,8 +1,10 @@
-//! Rate mode: many frames, each built (not copied) with the fields given by
-//! `--vary` changed, sent in batches with sendmmsg, at a steady `--rate` or as
-//! fast as the kernel takes them. Reports sent, rate and kernel drops.
+//! Sending many frames: each frame built (not copied) with the fields given
+//! by `--vary` changed, sent in sendmmsg batches, at a steady rate or as fast
+//! as the kernel takes them. The one "send many" of craft: `send(p, count=N)`
+//! in the language, `craft send --count`, and `craft syn --flood` all run it.
 
 use crate::live::{Live, LiveError};
+use crate::output::warn_partial;
 use crate::wire::{FieldValue, LayerKind, Packet};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant, SystemTime};
@@ -29,12 +31,8 @@ impl Vary {
             .ok_or_else(|| format!("--vary {spec}: name the layer and field, e.g. tcp.sport"))?;
         let kind = LayerKind::from_name(lname)
             .ok_or_else(|| format!("--vary {spec}: no layer '{lname}'"))?;
-        let layer = pkt
-            .find(kind)
-            .ok_or_else(|| format!("--vary {spec}: the packet has no {} layer", kind.name()))?;
-        let field = kind
-            .field_index(fname)
-            .ok_or_else(|| format!("--vary {spec}: {} has no field '{fname}'", kind.name()))?;
+        let (layer, field) =
+            Self::locate(pkt, kind, fname).map_err(|m| format!("--vary {spec}: {m}"))?;
         let max = kind.fields()[field]
             .kind
             .max()
@@ -62,15 +60,32 @@ impl Vary {
         })
     }
 
-    /// A field varied pseudo-randomly over its whole range (syn --flood's seq).
-    pub fn scattered(layer: usize, field: usize, bits: u32) -> Vary {
-        Vary {
+    /// A field varied pseudo-randomly over `bits` bits (syn --flood's seq).
+    pub fn scattered(
+        pkt: &Packet,
+        kind: LayerKind,
+        field: &str,
+        bits: u32,
+    ) -> Result<Vary, String> {
+        let (layer, field) = Self::locate(pkt, kind, field)?;
+        Ok(Vary {
             layer,
             field,
             lo: 0,
-            span: 1u64 << bits,
+            span: 1u64 << bits.min(63),
             stride: 2_654_435_761,
-        }
+        })
+    }
+
+    /// Which layer of `pkt` and which of its fields `kind.field` is.
+    fn locate(pkt: &Packet, kind: LayerKind, field: &str) -> Result<(usize, usize), String> {
+        let layer = pkt
+            .find(kind)
+            .ok_or_else(|| format!("the packet has no {} layer", kind.name()))?;
+        let field = kind
+            .field_index(field)
+            .ok_or_else(|| format!("{} has no field '{field}'", kind.name()))?;
+        Ok((layer, field))
     }
 
     fn apply(&self, pkt: &mut Packet, i: u64) {
@@ -81,56 +96,86 @@ impl Vary {
     }
 }
 
-/// How to send.
-#[derive(Clone, Debug)]
-pub struct FloodOptions {
+/// How to send many.
+#[derive(Clone, Debug, Default)]
+pub struct Burst {
     /// Frames to send.
     pub count: u64,
     /// Frames per second; None = as fast as possible.
     pub rate: Option<f64>,
     /// Fields to vary per frame.
     pub vary: Vec<Vary>,
-    /// Print a JSON summary.
-    pub json: bool,
+    /// Keep receiving while sending (the language: replies may be read
+    /// afterwards). Off, the socket drops every frame for itself (one-shots).
+    pub keep_receiving: bool,
+}
+
+/// What a burst did.
+#[derive(Clone, Debug)]
+pub struct BurstReport {
+    /// The first frame, as sent.
+    pub first: Packet,
+    /// When the first batch went.
+    pub ts: SystemTime,
+    /// Frames sent.
+    pub sent: u64,
+    /// Seconds it took.
+    pub secs: f64,
+    /// Frames the kernel queued for our socket meanwhile, and dropped.
+    pub kernel_queued: u32,
+    /// Frames the kernel dropped for our socket.
+    pub kernel_drops: u32,
+    /// Stopped by Ctrl-C before the count.
+    pub interrupted: bool,
+}
+
+impl BurstReport {
+    /// Frames per second.
+    pub fn pps(&self) -> f64 {
+        self.sent as f64 / self.secs.max(1e-9)
+    }
 }
 
 const BATCH: usize = 256;
 
-/// Sends; returns exit code 0, or the interruption as an error after the stats.
-pub fn run(live: &mut Live, pkt: &Packet, o: &FloodOptions) -> Result<i32, LiveError> {
-    // Defaults and host preparation once; the replies are not read.
+/// Sends `b.count` frames of `pkt` (defaults filled, host prepared once).
+pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport, LiveError> {
     let mut pkt = live.ready(pkt)?;
+    let first = pkt.clone();
     for n in live.take_notes() {
-        eprintln!("{n}");
+        crate::output::warn(&n);
     }
     let tap = live.tapping();
-    live.link_mut()?
-        .stop_receiving()
-        .map_err(|e| LiveError::Other(format!("stopping receive: {e}")))?;
+    if !b.keep_receiving {
+        live.link_mut()?
+            .stop_receiving()
+            .map_err(|e| LiveError::Other(format!("stopping receive: {e}")))?;
+    }
     let _ = live.link_mut()?.stats();
-    let progress = std::io::stderr().is_terminal();
-    let batch = match o.rate {
+    let progress = std::io::stderr().is_terminal() && b.count > 1000;
+    let batch = match b.rate {
         Some(r) => ((r / 1000.0) as usize).clamp(1, BATCH),
         None => BATCH,
     };
     let mut bufs: Vec<Vec<u8>> = (0..batch).map(|_| Vec::with_capacity(128)).collect();
     let start = Instant::now();
+    let ts = SystemTime::now();
     let mut sent: u64 = 0;
     let mut last_progress = start;
     let mut interrupted = false;
-    while sent < o.count {
+    while sent < b.count {
         if crate::link::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
             interrupted = true;
             break;
         }
-        let n = batch.min((o.count - sent) as usize);
+        let n = batch.min((b.count - sent) as usize);
         for (k, buf) in bufs.iter_mut().take(n).enumerate() {
-            for v in &o.vary {
+            for v in &b.vary {
                 v.apply(&mut pkt, sent + k as u64);
             }
             pkt.emit_into(buf);
         }
-        if let Some(r) = o.rate {
+        if let Some(r) = b.rate {
             // Hold the rate: this batch is due when the frames before it would have gone.
             let due = start + Duration::from_secs_f64(sent as f64 / r);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -148,42 +193,32 @@ pub fn run(live: &mut Live, pkt: &Packet, o: &FloodOptions) -> Result<i32, LiveE
                 live.tap(now, f)?;
             }
         }
+        if b.keep_receiving && b.vary.is_empty() {
+            live.expect_echo(&bufs[0], went as u64);
+        }
         sent += went as u64;
         if progress && last_progress.elapsed() >= Duration::from_millis(500) {
             last_progress = Instant::now();
             let secs = start.elapsed().as_secs_f64();
-            eprint!(
+            warn_partial(&format!(
                 "\rsent {sent} of {} ({:.0} pps)   ",
-                o.count,
+                b.count,
                 sent as f64 / secs
-            );
+            ));
         }
     }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
-    let (queued, drops) = live.link_mut()?.stats().unwrap_or((0, 0));
+    let (kernel_queued, kernel_drops) = live.link_mut()?.stats().unwrap_or((0, 0));
     if progress {
-        eprint!("\r");
+        warn_partial("\r");
     }
-    let pps = sent as f64 / secs;
-    if o.json {
-        println!(
-            "{}",
-            crate::render::json::object(&[
-                ("sent", crate::render::json::J::Int(sent as i64)),
-                ("seconds", crate::render::json::J::Num(secs)),
-                ("pps", crate::render::json::J::Num(pps)),
-                ("kernel_queued", crate::render::json::J::Int(queued.into())),
-                ("kernel_drops", crate::render::json::J::Int(drops.into())),
-            ])
-        );
-    } else {
-        println!(
-            "sent {sent} frames in {secs:.3} s: {pps:.0} pps ({}); kernel drops: {drops}",
-            crate::render::summary(&pkt)
-        );
-    }
-    if interrupted {
-        return Err(LiveError::Interrupted);
-    }
-    Ok(0)
+    Ok(BurstReport {
+        first: first.resolved(),
+        ts,
+        sent,
+        secs,
+        kernel_queued,
+        kernel_drops,
+        interrupted,
+    })
 }
