@@ -6,12 +6,10 @@ pub mod flow;
 pub mod json;
 
 use crate::wire::checksum::{self, ChecksumStatus};
-use crate::wire::stack::Span;
 use crate::wire::{
     FieldKind, FieldValue, Layer, LayerKind, Packet, ip_flags_str, mac_str, tcp_flags_str,
 };
 use std::fmt::Write as _;
-use std::net::Ipv4Addr;
 
 /// Sequence and acknowledgment bases for relative numbers (like Wireshark).
 #[derive(Clone, Copy, Debug, Default)]
@@ -179,7 +177,7 @@ pub fn show(p: &Packet) -> String {
     for (i, layer) in resolved.layers.iter().enumerate() {
         let kind = layer.kind();
         let _ = writeln!(s, "###[ {} ]###", kind.name());
-        let status = checksum_status(&resolved.layers, &spans, &bytes, i);
+        let status = checksum::layer_status(&resolved.layers, &spans, &bytes, i);
         for (fi, spec) in kind.fields().iter().enumerate() {
             let Some(v) = layer.slot(fi) else { continue };
             // Empty options are left out; an empty payload is still shown.
@@ -217,54 +215,6 @@ pub fn show(p: &Packet) -> String {
         }
     }
     s
-}
-
-/// Checks layer `i`'s checksum against the emitted bytes.
-pub fn checksum_status(
-    layers: &[Layer],
-    spans: &[Span],
-    bytes: &[u8],
-    i: usize,
-) -> Option<ChecksumStatus> {
-    let sp = spans.get(i)?;
-    let addrs = || -> Option<(Ipv4Addr, Ipv4Addr)> {
-        let j = layers[..i]
-            .iter()
-            .rposition(|l| l.kind() == LayerKind::Ip)?;
-        let b = bytes.get(spans[j].start + 12..spans[j].start + 20)?;
-        Some((
-            Ipv4Addr::new(b[0], b[1], b[2], b[3]),
-            Ipv4Addr::new(b[4], b[5], b[6], b[7]),
-        ))
-    };
-    let seg = bytes.get(sp.start..sp.end)?;
-    match layers.get(i)? {
-        Layer::Ip(_) => Some(checksum::verify_ip_header(
-            bytes.get(sp.start..sp.header_end)?,
-        )),
-        Layer::Tcp(_) => {
-            let (s, d) = addrs()?;
-            Some(checksum::verify_transport(s, d, 6, seg, 16))
-        }
-        Layer::Udp(u) => {
-            if u.chksum == Some(0) {
-                return None;
-            }
-            let (s, d) = addrs()?;
-            Some(checksum::verify_transport(s, d, 17, seg, 6))
-        }
-        Layer::Icmp(_) => {
-            if checksum::fold(checksum::sum(0, seg)) == 0xffff {
-                Some(ChecksumStatus::Good)
-            } else {
-                let mut copy = seg.to_vec();
-                copy[2] = 0;
-                copy[3] = 0;
-                Some(ChecksumStatus::Bad(checksum::checksum(&copy)))
-            }
-        }
-        _ => None,
-    }
 }
 
 const COLORS: [&str; 6] = [

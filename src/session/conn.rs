@@ -329,7 +329,7 @@ impl Conn {
         };
         // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
         let got = live.recv_matching(deadline, quick, |p| {
-            self.is_from_peer(p) && crate::session::matcher::transport_checksum_ok(p)
+            self.is_from_peer(p) && crate::wire::matcher::transport_checksum_ok(p)
         })?;
         let Some(r) = got else { return Ok(None) };
         let need_ack = self.absorb(&r.pkt, r.frame.ts);
@@ -475,7 +475,7 @@ impl Conn {
         let Some(t) = pkt.tcp() else { return };
         let fl = t.flag_bits();
         let seq = t.seq.unwrap_or(0);
-        let len = crate::session::matcher::seg_len(t, pkt.payload().len());
+        let len = crate::wire::matcher::seg_len(t, pkt.payload().len());
         if fl & flags::SYN != 0 && self.state == State::Closed && self.log.is_empty() {
             self.cfg.iss = seq;
             self.snd_una = seq;

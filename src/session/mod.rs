@@ -2,5 +2,4 @@
 
 pub mod conn;
 pub mod filter;
-pub mod matcher;
 pub mod pattern;
