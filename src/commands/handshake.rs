@@ -131,7 +131,7 @@ pub fn run(live: &mut Live, o: &HandshakeOptions) -> Result<i32, LiveError> {
         dst: o.dst,
         dport,
         sport,
-        iss: super::syn::initial_seq(),
+        iss: crate::session::isn::initial_seq(),
         window: 65535,
         mss: 65495,
         wscale: None,

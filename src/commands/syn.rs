@@ -3,6 +3,7 @@
 use crate::engine::net::ms;
 use crate::live::{Live, LiveError};
 use crate::render::json::{J, object};
+use crate::session::isn::initial_seq;
 use crate::wire::tcp::{Tcp, flags};
 use crate::wire::{Ipv4, Packet};
 use std::net::Ipv4Addr;
@@ -194,14 +195,4 @@ pub fn syn_packet(dst: Ipv4Addr, sport: u16, dport: u16, seq: u32) -> Packet {
         ..Tcp::default()
     };
     Packet::ether_ip_tcp(ip, tcp, &[])
-}
-
-/// A hard-to-guess initial sequence number (clock and pid mixed).
-pub fn initial_seq() -> u32 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let x = (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32);
-    let x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (x >> 32) as u32
 }

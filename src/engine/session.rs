@@ -83,7 +83,7 @@ pub(super) fn connect(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
         dst,
         dport,
         sport,
-        iss: iss.unwrap_or_else(crate::commands::syn::initial_seq),
+        iss: iss.unwrap_or_else(crate::session::isn::initial_seq),
         window: window.unwrap_or(65535),
         mss: mss.unwrap_or(if lo { 65495 } else { 1460 }),
         wscale,

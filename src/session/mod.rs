@@ -2,4 +2,5 @@
 
 pub mod conn;
 pub mod filter;
+pub mod isn;
 pub mod pattern;
