@@ -60,7 +60,7 @@ struct Printer {
 
 impl Printer {
     fn flush(&mut self, c: &mut Conn) {
-        let _ = c.take_lines();
+        let _ = c.take_events();
         self.ends.server_isn = c.irs.unwrap_or(0);
         for e in &c.log[self.shown..] {
             let t0 = *self.t0.get_or_insert(e.ts);

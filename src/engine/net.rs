@@ -238,7 +238,7 @@ fn expect_packet(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
     }
     if let Some(s) = &session {
         let _ = s.0.borrow_mut().absorb(&r.pkt, r.frame.ts);
-        let _ = s.0.borrow_mut().take_lines();
+        let _ = s.0.borrow_mut().take_events();
     } else {
         eng.observe_received(&r.pkt, r.frame.ts);
     }

@@ -146,7 +146,15 @@ pub(super) fn method(
         "close" => c.close(live, timeout).map(opt_packet),
         _ => c.rst(live).map(packet),
     };
-    let lines = c.take_lines();
+    let events = c.take_events();
+    let lines: Vec<String> = if c.cfg.verbose {
+        events
+            .iter()
+            .filter_map(crate::render::events::line)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let extra = match (mname, &r) {
         ("syn", Ok(Value::None)) => Some(format!(
             "no answer to the SYN after {} tries",
@@ -302,7 +310,7 @@ impl Engine {
                 let mut c = c.borrow_mut();
                 if c.is_from_peer(pkt) {
                     let _ = c.absorb(pkt, ts);
-                    let _ = c.take_lines();
+                    let _ = c.take_events();
                 }
             }
         }

@@ -2,23 +2,16 @@
 //! field, computed values filled in, like scapy's show2) and `hexdump` (bytes
 //! with the layer each belongs to). Pure functions returning strings.
 
+pub mod events;
 pub mod flow;
 pub mod json;
 
 use crate::wire::checksum::{self, ChecksumStatus};
+use crate::wire::tcp::Relative;
 use crate::wire::{
     FieldKind, FieldValue, Layer, LayerKind, Packet, ip_flags_str, mac_str, tcp_flags_str,
 };
 use std::fmt::Write as _;
-
-/// Sequence and acknowledgment bases for relative numbers (like Wireshark).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Relative {
-    /// Initial sequence number of the sender of this segment.
-    pub seq_base: u32,
-    /// Initial sequence number of the other side.
-    pub ack_base: u32,
-}
 
 /// One tcpdump-like line: `IP 127.0.0.1.40000 > 127.0.0.1.1234: Flags [S], seq 1000, win 8192, length 0`.
 pub fn summary(p: &Packet) -> String {
@@ -44,10 +37,8 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             t.dport.unwrap_or(80),
             tcp_flags_str(t.flag_bits())
         );
-        let seq = t
-            .seq
-            .unwrap_or(0)
-            .wrapping_sub(rel.map_or(0, |r| r.seq_base));
+        let rel = rel.unwrap_or_default();
+        let seq = rel.seq(t.seq.unwrap_or(0));
         let fl = t.flag_bits();
         if payload_len > 0 {
             let _ = write!(s, ", seq {seq}:{}", seq.wrapping_add(payload_len as u32));
@@ -55,10 +46,7 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             let _ = write!(s, ", seq {seq}");
         }
         if fl & crate::wire::tcp::flags::ACK != 0 {
-            let ack = t
-                .ack
-                .unwrap_or(0)
-                .wrapping_sub(rel.map_or(0, |r| r.ack_base));
+            let ack = rel.ack(t.ack.unwrap_or(0));
             let _ = write!(s, ", ack {ack}");
         }
         let _ = write!(s, ", win {}", t.window.unwrap_or(8192));
