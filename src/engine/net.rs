@@ -145,7 +145,8 @@ pub(super) fn call(eng: &mut Engine, name: &'static str, mut a: Args) -> EvalRes
 /// received packet whose fields match those the pattern sets. With a session,
 /// only its segments count and seq/ack in the pattern are relative to it.
 fn expect_packet(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
-    use crate::session::pattern::{describe, mismatch};
+    use crate::render::pattern::{describe, difference};
+    use crate::session::pattern::{Difference, mismatch};
     let pos = a.pos();
     let pat = packet_arg("expect_packet", a.req(0, "pattern")?, pos)?.to_packet();
     let timeout = a.secs(1, "timeout")?.unwrap_or(1.0);
@@ -193,7 +194,7 @@ fn expect_packet(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
                 match mismatch(&pat, p) {
                     None => true,
                     Some(d) => {
-                        if d.iter().all(|(_, f, _, _)| !f.is_empty()) {
+                        if d.iter().all(|x| !matches!(x, Difference::MissingLayer(_))) {
                             near.push((p.clone(), d));
                             if near.len() > 3 {
                                 near.remove(0);
@@ -216,7 +217,7 @@ fn expect_packet(eng: &mut Engine, mut a: Args) -> EvalResult<Value> {
         let mut msg = format!("expect_packet failed: no packet like {shown} within {timeout} s");
         for (p, d) in &near {
             msg.push_str(&format!("\n  seen:     {}", render::summary(p)));
-            for (layer, field, want, got) in d {
+            for (layer, field, want, got) in d.iter().map(difference) {
                 msg.push_str(&format!(
                     "\n    {layer}.{field:<8} expected {want:<12} got {got}"
                 ));

@@ -5,6 +5,7 @@
 pub mod events;
 pub mod flow;
 pub mod json;
+pub mod pattern;
 
 use crate::wire::checksum::{self, ChecksumStatus};
 use crate::wire::tcp::Relative;
