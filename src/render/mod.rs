@@ -1,6 +1,9 @@
 //! Ways to look at packets: `summary` (one tcpdump-like line), `show` (every
 //! field, computed values filled in, like scapy's show2) and `hexdump` (bytes
-//! with the layer each belongs to). Pure functions returning strings.
+//! with the layer each belongs to); a session's events (`events`), ladders
+//! (`flow`), JSON (`json`) and `expect_packet` patterns (`pattern`). Pure
+//! functions returning strings; they look down (wire, session, lang's string
+//! escapes), never up at the engine.
 
 pub mod events;
 pub mod flow;
