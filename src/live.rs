@@ -5,7 +5,7 @@
 use crate::host::{HostError, HostGuard, PortReservation, ports};
 use crate::link::pcap::PcapWriter;
 use crate::link::{CAP_HINT, Frame, Link, LinkError, PacketSocket, interrupted};
-use crate::session::matcher;
+use crate::wire::matcher;
 use crate::wire::{Ether, Layer, LayerKind, Packet};
 use std::collections::VecDeque;
 use std::fs::File;

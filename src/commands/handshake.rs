@@ -7,13 +7,12 @@ use crate::lang::Pos;
 use crate::live::{Live, LiveError};
 use crate::outcome::Outcome;
 use crate::output::{Output, OutputError};
-use crate::render::flow::{Ends, FlowEntry, header, row};
+use crate::render::flow::{Ends, FlowEntry, Ladder};
 use crate::render::json::{J, object};
 use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
-use crate::wire::tcp_flags_str;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// What to do.
 #[derive(Clone, Debug)]
@@ -56,56 +55,26 @@ fn start_listener() -> Result<u16, LiveError> {
 }
 
 struct Printer {
-    ends: Ends,
+    ladder: Ladder,
     shown: usize,
-    t0: Option<SystemTime>,
     json: bool,
 }
 
 impl Printer {
     /// Prints the segments not shown yet.
     fn flush(&mut self, c: &mut Conn, out: &mut Output) -> Result<(), OutputError> {
-        let _ = c.take_lines();
-        self.ends.server_isn = c.irs.unwrap_or(0);
+        let _ = c.take_events();
         for e in &c.log[self.shown..] {
-            let t0 = *self.t0.get_or_insert(e.ts);
+            let fe = FlowEntry {
+                ts: e.ts,
+                from_client: e.dir == Dir::Out,
+                pkt: &e.pkt,
+                note: e.note,
+            };
             if self.json {
-                let t = e.pkt.tcp().cloned().unwrap_or_default();
-                let (sb, ab) = if e.dir == Dir::Out {
-                    (self.ends.client_isn, self.ends.server_isn)
-                } else {
-                    (self.ends.server_isn, self.ends.client_isn)
-                };
-                out.line(&object(&[
-                    (
-                        "t_us",
-                        J::Num(e.ts.duration_since(t0).unwrap_or_default().as_secs_f64() * 1e6),
-                    ),
-                    (
-                        "dir",
-                        J::Str(if e.dir == Dir::Out { "out" } else { "in" }.into()),
-                    ),
-                    ("flags", J::Str(tcp_flags_str(t.flag_bits()))),
-                    ("seq", J::Int(t.seq.unwrap_or(0).wrapping_sub(sb).into())),
-                    (
-                        "ack",
-                        if t.flag_bits() & crate::wire::tcp::flags::ACK != 0 {
-                            J::Int(t.ack.unwrap_or(0).wrapping_sub(ab).into())
-                        } else {
-                            J::Null
-                        },
-                    ),
-                    ("win", J::Int(t.window.unwrap_or(0).into())),
-                    ("len", J::Int(e.pkt.payload().len() as i64)),
-                ]))?;
+                out.line(&self.ladder.json_row(&fe))?;
             } else {
-                let fe = FlowEntry {
-                    ts: e.ts,
-                    from_client: e.dir == Dir::Out,
-                    pkt: &e.pkt,
-                    note: e.note,
-                };
-                out.text(&row(&self.ends, &fe, Some(t0)))?;
+                out.text(&self.ladder.row(&fe))?;
             }
         }
         self.shown = c.log.len();
@@ -132,7 +101,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
         dst: o.dst,
         dport,
         sport,
-        iss: crate::session::initial_seq(),
+        iss: crate::session::isn::initial_seq(),
         window: 65535,
         mss: 65495,
         wscale: None,
@@ -142,19 +111,18 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
     };
     let mut c = Conn::new(cfg);
     let mut p = Printer {
-        ends: Ends {
+        ladder: Ladder::learning(Ends {
             client: (Ipv4Addr::LOCALHOST, sport),
             server: (o.dst, dport),
             client_isn: c.cfg.iss,
             server_isn: 0,
-        },
+        }),
         shown: 0,
-        t0: None,
         json: o.json,
     };
     let (live, out) = rt.link_and_output(pos)?;
     if !o.json {
-        out.text(&header(&p.ends))?;
+        out.text(&p.ladder.header())?;
     }
     let r = conversation(live, out, &mut c, &mut p, o);
     p.flush(&mut c, out)?;

@@ -8,7 +8,7 @@ use crate::live::Live;
 use crate::outcome::Outcome;
 use crate::render::json::{J, object};
 use crate::render::ms;
-use crate::session::initial_seq;
+use crate::session::isn::initial_seq;
 use crate::wire::LayerKind;
 use crate::wire::tcp::{Tcp, flags};
 use crate::wire::{Ipv4, Packet};

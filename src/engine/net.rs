@@ -155,7 +155,8 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
 /// received packet whose fields match those the pattern sets. With a session,
 /// only its segments count and seq/ack in the pattern are relative to it.
 pub fn expect_packet(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
-    use crate::session::pattern::{describe, mismatch};
+    use crate::render::pattern::{describe, difference};
+    use crate::session::pattern::{Difference, mismatch};
     let pos = a.pos();
     let mut pat = packet_arg("expect_packet", a.req("pattern")?, pos)?.to_packet();
     let timeout = a.secs("timeout")?.unwrap_or(1.0);
@@ -200,7 +201,7 @@ pub fn expect_packet(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
                 match mismatch(&pat, p) {
                     None => true,
                     Some(d) => {
-                        if d.iter().all(|(_, f, _, _)| !f.is_empty()) {
+                        if d.iter().all(|x| !matches!(x, Difference::MissingLayer(_))) {
                             near.push((p.clone(), d));
                             if near.len() > 3 {
                                 near.remove(0);
@@ -217,7 +218,7 @@ pub fn expect_packet(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         let mut msg = format!("expect_packet failed: no packet like {shown} within {timeout} s");
         for (p, d) in &near {
             msg.push_str(&format!("\n  seen:     {}", render::summary(p)));
-            for (layer, field, want, got) in d {
+            for (layer, field, want, got) in d.iter().map(difference) {
                 msg.push_str(&format!(
                     "\n    {layer}.{field:<8} expected {want:<12} got {got}"
                 ));
@@ -239,7 +240,7 @@ pub fn expect_packet(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     }
     if let Some(s) = &session {
         let _ = s.0.borrow_mut().absorb(&r.pkt, r.frame.ts);
-        let _ = s.0.borrow_mut().take_lines();
+        let _ = s.0.borrow_mut().take_events();
     } else {
         eng.rt.observe_received(&r.pkt, r.frame.ts);
     }

@@ -149,7 +149,7 @@ impl Runtime {
             let mut c = c.borrow_mut();
             if c.is_from_peer(pkt) {
                 let _ = c.absorb(pkt, ts);
-                let _ = c.take_lines();
+                let _ = c.take_events();
             }
         }
     }

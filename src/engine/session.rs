@@ -69,7 +69,7 @@ pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         dst,
         dport,
         sport,
-        iss: iss.unwrap_or_else(crate::session::initial_seq),
+        iss: iss.unwrap_or_else(crate::session::isn::initial_seq),
         window: window.unwrap_or(65535),
         mss: mss.unwrap_or(if lo { 65495 } else { 1460 }),
         wscale,
@@ -130,7 +130,15 @@ fn step(
     let live = eng.rt.live(pos)?;
     let mut c = s.0.borrow_mut();
     let r = f(&mut c, live);
-    let lines = c.take_lines();
+    let events = c.take_events();
+    let lines: Vec<String> = if c.cfg.verbose {
+        events
+            .iter()
+            .filter_map(crate::render::events::line)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let extra = match (after, &r) {
         (After::NoAnswer, Ok(Value::None)) => Some(format!(
             "no answer to the SYN after {} tries",

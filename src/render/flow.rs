@@ -1,10 +1,12 @@
 //! A TCP conversation as a ladder diagram (client left, server right, time
-//! down, relative seq/ack), and its data both ways like "Follow TCP stream".
+//! down, relative seq/ack), drawn whole or a row at a time ([`Ladder`]), and
+//! its data both ways like "Follow TCP stream".
 
+use crate::wire::tcp::{Relative, flags};
 use crate::wire::{Packet, tcp_flags_str};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// One segment of the ladder.
 #[derive(Clone, Debug)]
@@ -32,74 +34,141 @@ pub struct Ends {
     pub server_isn: u32,
 }
 
+impl Ends {
+    /// Relative-number bases for a segment from the client (`from_client`) or the server.
+    pub fn relative(&self, from_client: bool) -> Relative {
+        if from_client {
+            Relative {
+                seq_base: self.client_isn,
+                ack_base: self.server_isn,
+            }
+        } else {
+            Relative {
+                seq_base: self.server_isn,
+                ack_base: self.client_isn,
+            }
+        }
+    }
+}
+
 const WIDTH: usize = 56;
 
-/// The ladder diagram.
+/// A ladder diagram drawn a row at a time, as the segments come, or all at
+/// once ([`ladder`]): the same rows either way. Times count from the first row.
+#[derive(Clone, Debug)]
+pub struct Ladder {
+    ends: Ends,
+    learn_server_isn: bool,
+    t0: Option<SystemTime>,
+}
+
+impl Ladder {
+    /// A ladder over `ends` as given (the server's ISN known, or 0).
+    pub fn new(ends: Ends) -> Ladder {
+        Ladder {
+            ends,
+            learn_server_isn: false,
+            t0: None,
+        }
+    }
+
+    /// A ladder for a conversation still going: the server's ISN (0 until
+    /// then) is learnt from the first SYN it sends.
+    pub fn learning(ends: Ends) -> Ladder {
+        Ladder {
+            ends,
+            learn_server_isn: true,
+            t0: None,
+        }
+    }
+
+    /// The two ends as known so far.
+    pub fn ends(&self) -> &Ends {
+        &self.ends
+    }
+
+    /// The two header lines: the ends' addresses over their columns.
+    pub fn header(&self) -> String {
+        let mut s = String::new();
+        let left = format!("{}:{}", self.ends.client.0, self.ends.client.1);
+        let right = format!("{}:{}", self.ends.server.0, self.ends.server.1);
+        let _ = writeln!(
+            s,
+            "{:>10}  {left}{right:>w$}",
+            "time (s)",
+            w = WIDTH.saturating_sub(left.len())
+        );
+        let _ = writeln!(
+            s,
+            "{:>10}  client{:>w$}",
+            "",
+            "server",
+            w = WIDTH - "client".len()
+        );
+        s
+    }
+
+    /// Takes `e` in: the time since the first row, and its relative-number bases.
+    fn step(&mut self, e: &FlowEntry<'_>) -> (Duration, Relative) {
+        let t0 = *self.t0.get_or_insert(e.ts);
+        if self.learn_server_isn
+            && !e.from_client
+            && let Some(t) = e.pkt.tcp()
+            && t.flag_bits() & flags::SYN != 0
+        {
+            self.ends.server_isn = t.seq.unwrap_or(0);
+            self.learn_server_isn = false;
+        }
+        (
+            e.ts.duration_since(t0).unwrap_or_default(),
+            self.ends.relative(e.from_client),
+        )
+    }
+
+    /// The ladder's line for the next segment.
+    pub fn row(&mut self, e: &FlowEntry<'_>) -> String {
+        let (at, rel) = self.step(e);
+        let body = WIDTH - 2;
+        let mut text = label(e, rel);
+        text.truncate(body - 6);
+        let dashes = body - text.len() - 2;
+        let (l, r) = (dashes / 2, dashes - dashes / 2);
+        let line = if e.from_client {
+            format!("|{} {text} {}>|", "-".repeat(l), "-".repeat(r - 1))
+        } else {
+            format!("|<{} {text} {}|", "-".repeat(l - 1), "-".repeat(r))
+        };
+        let note = e.note.map(|n| format!("  ({n})")).unwrap_or_default();
+        format!("{:>10.6}  {line}{note}\n", at.as_secs_f64())
+    }
+
+    /// The next segment as one JSON object (`craft handshake --json`), without a newline.
+    pub fn json_row(&mut self, e: &FlowEntry<'_>) -> String {
+        let (at, rel) = self.step(e);
+        super::json::segment(e, rel, at)
+    }
+}
+
+/// The whole ladder diagram: header and every row.
 pub fn ladder(ends: &Ends, entries: &[FlowEntry<'_>]) -> String {
-    let mut s = header(ends);
-    let t0 = entries.first().map(|e| e.ts);
+    let mut l = Ladder::new(*ends);
+    let mut s = l.header();
     for e in entries {
-        s.push_str(&row(ends, e, t0));
+        s.push_str(&l.row(e));
     }
     s
 }
 
-/// The two header lines of a ladder: the ends' addresses over their columns.
-pub fn header(ends: &Ends) -> String {
-    let mut s = String::new();
-    let left = format!("{}:{}", ends.client.0, ends.client.1);
-    let right = format!("{}:{}", ends.server.0, ends.server.1);
-    let _ = writeln!(
-        s,
-        "{:>10}  {left}{right:>w$}",
-        "time (s)",
-        w = WIDTH.saturating_sub(left.len())
-    );
-    let _ = writeln!(
-        s,
-        "{:>10}  client{:>w$}",
-        "",
-        "server",
-        w = WIDTH - "client".len()
-    );
-    s
-}
-
-/// One line of a ladder; `t0` is the time of the first segment.
-pub fn row(ends: &Ends, e: &FlowEntry<'_>, t0: Option<SystemTime>) -> String {
-    let rel = t0
-        .and_then(|t| e.ts.duration_since(t).ok())
-        .unwrap_or_default()
-        .as_secs_f64();
-    let body = WIDTH - 2;
-    let mut text = label(e, ends);
-    text.truncate(body - 6);
-    let dashes = body - text.len() - 2;
-    let (l, r) = (dashes / 2, dashes - dashes / 2);
-    let line = if e.from_client {
-        format!("|{} {text} {}>|", "-".repeat(l), "-".repeat(r - 1))
-    } else {
-        format!("|<{} {text} {}|", "-".repeat(l - 1), "-".repeat(r))
-    };
-    let note = e.note.map(|n| format!("  ({n})")).unwrap_or_default();
-    format!("{rel:>10.6}  {line}{note}\n")
-}
-
-fn label(e: &FlowEntry<'_>, ends: &Ends) -> String {
+fn label(e: &FlowEntry<'_>, rel: Relative) -> String {
     let Some(t) = e.pkt.tcp() else {
         return "not TCP".into();
     };
-    let (sb, ab) = if e.from_client {
-        (ends.client_isn, ends.server_isn)
-    } else {
-        (ends.server_isn, ends.client_isn)
-    };
     let fl = t.flag_bits();
     let len = e.pkt.payload().len();
-    let seq = t.seq.unwrap_or(0).wrapping_sub(sb);
+    let seq = rel.seq(t.seq.unwrap_or(0));
     let mut s = format!("[{}] seq={seq}", tcp_flags_str(fl));
-    if fl & crate::wire::tcp::flags::ACK != 0 {
-        let _ = write!(s, " ack={}", t.ack.unwrap_or(0).wrapping_sub(ab));
+    if fl & flags::ACK != 0 {
+        let _ = write!(s, " ack={}", rel.ack(t.ack.unwrap_or(0)));
     }
     let _ = write!(s, " win={}", t.window.unwrap_or(0));
     if len > 0 {
@@ -216,4 +285,145 @@ pub fn conversation(frames: &[(SystemTime, Packet)]) -> Option<(Ends, Vec<FlowEn
     }
     ends.server_isn = server_isn.unwrap_or(0);
     Some((ends, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::tcp::{TcpOption, encode_options};
+    use crate::wire::{Ipv4, Tcp};
+
+    const T0: u64 = 1_700_000_000;
+
+    /// A conversation as captured: handshake, data (once retransmitted), the
+    /// answer, FIN both ways. Client 127.0.0.1:40000 (ISN 1000), server
+    /// 127.0.0.2:1234 (ISN 5000); times in microseconds.
+    fn frames() -> Vec<(SystemTime, Packet)> {
+        let c = (Ipv4Addr::new(127, 0, 0, 1), 40000u16);
+        let s = (Ipv4Addr::new(127, 0, 0, 2), 1234u16);
+        let (ci, si) = (1000u32, 5000u32);
+        let seg = |from_client: bool, fl: u16, seq: u32, ack: u32, data: &[u8], opts: Vec<u8>| {
+            let (a, b) = if from_client { (c, s) } else { (s, c) };
+            let ip = Ipv4 {
+                src: Some(a.0),
+                dst: Some(b.0),
+                ..Ipv4::default()
+            };
+            let t = Tcp {
+                sport: Some(a.1),
+                dport: Some(b.1),
+                flags: Some(fl),
+                seq: Some(seq),
+                ack: Some(ack),
+                window: Some(if from_client { 65535 } else { 65483 }),
+                options: opts,
+                ..Tcp::default()
+            };
+            Packet::ether_ip_tcp(ip, t, data).resolved()
+        };
+        let at =
+            |us: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(T0) + Duration::from_micros(us);
+        let mss = || encode_options(&[TcpOption::Mss(65495)]);
+        let (a, p, sy, f) = (flags::ACK, flags::PSH, flags::SYN, flags::FIN);
+        let answer = b"hello there, a longer line of data\n";
+        vec![
+            (at(0), seg(true, sy, ci, 0, b"", mss())),
+            (at(83), seg(false, sy | a, si, ci + 1, b"", mss())),
+            (at(117), seg(true, a, ci + 1, si + 1, b"", vec![])),
+            (
+                at(263),
+                seg(true, p | a, ci + 1, si + 1, b"hello\n", vec![]),
+            ),
+            (
+                at(200_263),
+                seg(true, p | a, ci + 1, si + 1, b"hello\n", vec![]),
+            ),
+            (at(200_300), seg(false, a, si + 1, ci + 7, b"", vec![])),
+            (
+                at(200_310),
+                seg(false, p | a, si + 1, ci + 7, answer, vec![]),
+            ),
+            (at(200_400), seg(true, f | a, ci + 7, si + 36, b"", vec![])),
+            (
+                at(1_200_400),
+                seg(false, f | a, si + 36, ci + 8, b"", vec![]),
+            ),
+            (at(1_200_500), seg(true, a, ci + 8, si + 37, b"", vec![])),
+        ]
+    }
+
+    /// The ladder as `ladder()` drew it before it was made incremental.
+    const GOLDEN: &str = concat!(
+        "  time (s)  127.0.0.1:40000                           127.0.0.2:1234\n",
+        "            client                                            server\n",
+        "  0.000000  |---------------- [S] seq=0 win=65535 ---------------->|\n",
+        "  0.000083  |<------------ [SA] seq=0 ack=1 win=65483 -------------|\n",
+        "  0.000117  |------------- [A] seq=1 ack=1 win=65535 ------------->|\n",
+        "  0.000263  |---------- [PA] seq=1 ack=1 win=65535 len=6 --------->|\n",
+        "  0.200263  |---------- [PA] seq=1 ack=1 win=65535 len=6 --------->|  (retransmission)\n",
+        "  0.200300  |<------------ [A] seq=1 ack=7 win=65483 --------------|\n",
+        "  0.200310  |<-------- [PA] seq=1 ack=7 win=65483 len=35 ----------|\n",
+        "  0.200400  |------------ [FA] seq=7 ack=36 win=65535 ------------>|\n",
+        "  1.200400  |<----------- [FA] seq=36 ack=8 win=65483 -------------|\n",
+        "  1.200500  |------------- [A] seq=8 ack=37 win=65535 ------------>|\n",
+    );
+
+    fn entries(frames: &[(SystemTime, Packet)]) -> (Ends, Vec<FlowEntry<'_>>) {
+        let (ends, mut entries) = conversation(frames).unwrap();
+        entries[4].note = Some("retransmission");
+        (ends, entries)
+    }
+
+    #[test]
+    fn the_whole_ladder_is_as_it_was() {
+        let frames = frames();
+        let (ends, entries) = entries(&frames);
+        assert_eq!((ends.client_isn, ends.server_isn), (1000, 5000));
+        assert_eq!(ladder(&ends, &entries), GOLDEN);
+    }
+
+    #[test]
+    fn incremental_rows_learning_the_server_isn_equal_the_whole_ladder() {
+        let frames = frames();
+        let (ends, entries) = entries(&frames);
+        let mut live = Ladder::learning(Ends {
+            server_isn: 0,
+            ..ends
+        });
+        let mut s = live.header();
+        for e in &entries {
+            s.push_str(&live.row(e));
+        }
+        assert_eq!(s, ladder(&ends, &entries));
+        assert_eq!(live.ends().server_isn, 5000);
+        // Without learning, the server's numbers stay absolute.
+        let mut fixed = Ladder::new(Ends {
+            server_isn: 0,
+            ..ends
+        });
+        assert!(fixed.row(&entries[1]).contains("[SA] seq=5000 ack=1 "));
+    }
+
+    #[test]
+    fn json_rows_count_from_the_first_segment_with_relative_numbers() {
+        let frames = frames();
+        let (ends, entries) = entries(&frames);
+        let mut l = Ladder::learning(Ends {
+            server_isn: 0,
+            ..ends
+        });
+        let rows: Vec<String> = entries.iter().map(|e| l.json_row(e)).collect();
+        assert_eq!(
+            rows[0],
+            r#"{"t_us":0.000,"dir":"out","flags":"S","seq":0,"ack":null,"win":65535,"len":0}"#
+        );
+        assert_eq!(
+            rows[1],
+            r#"{"t_us":83.000,"dir":"in","flags":"SA","seq":0,"ack":1,"win":65483,"len":0}"#
+        );
+        assert_eq!(
+            rows[6],
+            r#"{"t_us":200310.000,"dir":"in","flags":"PA","seq":1,"ack":7,"win":65483,"len":35}"#
+        );
+    }
 }

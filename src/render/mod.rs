@@ -1,26 +1,21 @@
 //! Ways to look at packets: `summary` (one tcpdump-like line), `show` (every
 //! field, computed values filled in, like scapy's show2) and `hexdump` (bytes
-//! with the layer each belongs to). Pure functions returning strings.
+//! with the layer each belongs to); a session's events (`events`), ladders
+//! (`flow`), JSON (`json`) and `expect_packet` patterns (`pattern`). Pure
+//! functions returning strings; they look down (wire, session, lang's string
+//! escapes), never up at the engine.
 
+pub mod events;
 pub mod flow;
 pub mod json;
+pub mod pattern;
 
 use crate::wire::checksum::{self, ChecksumStatus};
-use crate::wire::stack::Span;
+use crate::wire::tcp::Relative;
 use crate::wire::{
     FieldKind, FieldValue, Layer, LayerKind, Packet, ip_flags_str, mac_str, tcp_flags_str,
 };
 use std::fmt::Write as _;
-use std::net::Ipv4Addr;
-
-/// Sequence and acknowledgment bases for relative numbers (like Wireshark).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Relative {
-    /// Initial sequence number of the sender of this segment.
-    pub seq_base: u32,
-    /// Initial sequence number of the other side.
-    pub ack_base: u32,
-}
 
 /// A round-trip time in milliseconds with microsecond precision: `0.041 ms`.
 pub fn ms(d: std::time::Duration) -> String {
@@ -51,10 +46,8 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             t.dport.unwrap_or(80),
             tcp_flags_str(t.flag_bits())
         );
-        let seq = t
-            .seq
-            .unwrap_or(0)
-            .wrapping_sub(rel.map_or(0, |r| r.seq_base));
+        let rel = rel.unwrap_or_default();
+        let seq = rel.seq(t.seq.unwrap_or(0));
         let fl = t.flag_bits();
         if payload_len > 0 {
             let _ = write!(s, ", seq {seq}:{}", seq.wrapping_add(payload_len as u32));
@@ -62,10 +55,7 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             let _ = write!(s, ", seq {seq}");
         }
         if fl & crate::wire::tcp::flags::ACK != 0 {
-            let ack = t
-                .ack
-                .unwrap_or(0)
-                .wrapping_sub(rel.map_or(0, |r| r.ack_base));
+            let ack = rel.ack(t.ack.unwrap_or(0));
             let _ = write!(s, ", ack {ack}");
         }
         let _ = write!(s, ", win {}", t.window.unwrap_or(8192));
@@ -184,7 +174,7 @@ pub fn show(p: &Packet) -> String {
     for (i, layer) in resolved.layers.iter().enumerate() {
         let kind = layer.kind();
         let _ = writeln!(s, "###[ {} ]###", kind.name());
-        let status = checksum_status(&resolved.layers, &spans, &bytes, i);
+        let status = checksum::layer_status(&resolved.layers, &spans, &bytes, i);
         for (fi, spec) in kind.fields().iter().enumerate() {
             let Some(v) = layer.slot(fi) else { continue };
             // Empty options are left out; an empty payload is still shown.
@@ -222,54 +212,6 @@ pub fn show(p: &Packet) -> String {
         }
     }
     s
-}
-
-/// Checks layer `i`'s checksum against the emitted bytes.
-pub fn checksum_status(
-    layers: &[Layer],
-    spans: &[Span],
-    bytes: &[u8],
-    i: usize,
-) -> Option<ChecksumStatus> {
-    let sp = spans.get(i)?;
-    let addrs = || -> Option<(Ipv4Addr, Ipv4Addr)> {
-        let j = layers[..i]
-            .iter()
-            .rposition(|l| l.kind() == LayerKind::Ip)?;
-        let b = bytes.get(spans[j].start + 12..spans[j].start + 20)?;
-        Some((
-            Ipv4Addr::new(b[0], b[1], b[2], b[3]),
-            Ipv4Addr::new(b[4], b[5], b[6], b[7]),
-        ))
-    };
-    let seg = bytes.get(sp.start..sp.end)?;
-    match layers.get(i)? {
-        Layer::Ip(_) => Some(checksum::verify_ip_header(
-            bytes.get(sp.start..sp.header_end)?,
-        )),
-        Layer::Tcp(_) => {
-            let (s, d) = addrs()?;
-            Some(checksum::verify_transport(s, d, 6, seg, 16))
-        }
-        Layer::Udp(u) => {
-            if u.chksum == Some(0) {
-                return None;
-            }
-            let (s, d) = addrs()?;
-            Some(checksum::verify_transport(s, d, 17, seg, 6))
-        }
-        Layer::Icmp(_) => {
-            if checksum::fold(checksum::sum(0, seg)) == 0xffff {
-                Some(ChecksumStatus::Good)
-            } else {
-                let mut copy = seg.to_vec();
-                copy[2] = 0;
-                copy[3] = 0;
-                Some(ChecksumStatus::Bad(checksum::checksum(&copy)))
-            }
-        }
-        _ => None,
-    }
 }
 
 const COLORS: [&str; 6] = [

@@ -1,7 +1,8 @@
 //! A TCP conversation driven by hand: craft is the client and keeps the
 //! arithmetic (seq, ack, windows, MSS), while every segment it sends and
-//! receives is logged and shown. Each helper is one step of the lesson:
-//! `syn`, `ack`, `send`, `recv`, `close`, `rst`.
+//! receives is logged and reported as an [`Event`] for the caller to show.
+//! Each helper is one step of the lesson: `syn`, `ack`, `send`, `recv`,
+//! `close`, `rst`.
 //!
 //! Enough TCP for real servers: the peer's MSS and window are honoured (window
 //! scale when both sides offer it), data is split into segments and sent as the
@@ -10,9 +11,9 @@
 //! timeout (bounded, shown), and FIN from either side, simultaneous close and
 //! RST move the state as RFC 793 says.
 
+use super::event::Event;
 use crate::live::{Live, LiveError};
-use crate::render::{Relative, summary_rel};
-use crate::wire::tcp::{TcpOption, encode_options, flags};
+use crate::wire::tcp::{Relative, TcpOption, encode_options, flags};
 use crate::wire::{Ipv4, Packet, Tcp};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -79,7 +80,7 @@ pub struct ConnConfig {
     pub rto: Duration,
     /// Retransmissions before giving up.
     pub retries: u32,
-    /// Print each segment as it goes.
+    /// Show each segment as it goes (for the caller: events are reported either way).
     pub verbose: bool,
 }
 
@@ -155,7 +156,7 @@ pub struct Conn {
     peer_fin: bool,
     fin_sent: bool,
     fin_acked: bool,
-    lines: Vec<String>,
+    events: Vec<Event>,
 }
 
 fn seq_lt(a: u32, b: u32) -> bool {
@@ -193,7 +194,7 @@ impl Conn {
             peer_fin: false,
             fin_sent: false,
             fin_acked: false,
-            lines: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -206,9 +207,26 @@ impl Conn {
         }
     }
 
-    /// Lines to show (segments as they went), taken once.
-    pub fn take_lines(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.lines)
+    /// What happened since the last call, in order, taken once.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Moves to state `to`, reporting the change.
+    fn set_state(&mut self, to: State) {
+        let from = self.state;
+        self.state = to;
+        self.report_state(from);
+    }
+
+    /// Reports a state change from `from` to the current state, if any.
+    fn report_state(&mut self, from: State) {
+        if from != self.state {
+            self.events.push(Event::StateChange {
+                from,
+                to: self.state,
+            });
+        }
     }
 
     /// Relative-number bases for a segment in direction `dir`.
@@ -284,14 +302,13 @@ impl Conn {
     }
 
     fn record(&mut self, dir: Dir, ts: SystemTime, pkt: Packet, note: Option<&'static str>) {
-        if self.cfg.verbose {
-            let arrow = if dir == Dir::Out { "->" } else { "<-" };
-            let mut line = format!("{arrow} {}", summary_rel(&pkt, Some(self.relative(dir))));
-            if let Some(n) = note {
-                line.push_str(&format!("  ({n})"));
-            }
-            self.lines.push(line);
-        }
+        self.events.push(Event::Segment {
+            dir,
+            ts,
+            pkt: pkt.clone(),
+            rel: self.relative(dir),
+            note,
+        });
         self.log.push(LogEntry { dir, ts, pkt, note });
     }
 
@@ -329,7 +346,7 @@ impl Conn {
         };
         // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
         let got = live.recv_matching(deadline, quick, |p| {
-            self.is_from_peer(p) && crate::session::matcher::transport_checksum_ok(p)
+            self.is_from_peer(p) && crate::wire::matcher::transport_checksum_ok(p)
         })?;
         let Some(r) = got else { return Ok(None) };
         let need_ack = self.absorb(&r.pkt, r.frame.ts);
@@ -349,6 +366,8 @@ impl Conn {
         let payload = pkt.payload();
         let mut note = None;
         let mut need_ack = false;
+        // State changes are reported after the segment that caused them.
+        let from = self.state;
         if fl & flags::RST != 0 {
             self.record(Dir::In, ts, pkt.clone(), None);
             let acceptable = if self.state == State::SynSent && !self.synack_seen {
@@ -361,7 +380,7 @@ impl Conn {
             };
             if acceptable {
                 self.reset = true;
-                self.state = State::Closed;
+                self.set_state(State::Closed);
             }
             return None;
         }
@@ -440,6 +459,7 @@ impl Conn {
             };
         }
         self.record(Dir::In, ts, pkt.clone(), note);
+        self.report_state(from);
         need_ack.then_some(note)
     }
 
@@ -475,11 +495,11 @@ impl Conn {
         let Some(t) = pkt.tcp() else { return };
         let fl = t.flag_bits();
         let seq = t.seq.unwrap_or(0);
-        let len = crate::session::matcher::seg_len(t, pkt.payload().len());
+        let len = crate::wire::matcher::seg_len(t, pkt.payload().len());
         if fl & flags::SYN != 0 && self.state == State::Closed && self.log.is_empty() {
             self.cfg.iss = seq;
             self.snd_una = seq;
-            self.state = State::SynSent;
+            self.set_state(State::SynSent);
         }
         let end = seq.wrapping_add(len);
         if seq_lt(self.snd_nxt, end) {
@@ -489,10 +509,10 @@ impl Conn {
             self.snd_nxt = end;
         }
         if fl & flags::ACK != 0 && self.state == State::SynSent && self.synack_seen {
-            self.state = State::Established;
+            self.set_state(State::Established);
         }
         if fl & flags::RST != 0 {
-            self.state = State::Closed;
+            self.set_state(State::Closed);
         }
         self.log.push(LogEntry {
             dir: Dir::Out,
@@ -530,7 +550,7 @@ impl Conn {
         }
         let syn = self.segment(flags::SYN, self.cfg.iss, &[], encode_options(&opts));
         self.snd_nxt = self.cfg.iss.wrapping_add(1);
-        self.state = State::SynSent;
+        self.set_state(State::SynSent);
         let mut rto = self.cfg.rto;
         for attempt in 0..=self.cfg.retries {
             self.transmit(live, &syn, (attempt > 0).then_some("retransmission"))?;
@@ -539,6 +559,13 @@ impl Conn {
                 if self.synack_seen || self.reset {
                     return Ok(Some(p));
                 }
+            }
+            if attempt < self.cfg.retries {
+                self.events.push(Event::Retransmission {
+                    what: "SYN",
+                    rto,
+                    attempt: attempt + 1,
+                });
             }
             rto *= 2;
         }
@@ -550,7 +577,7 @@ impl Conn {
         self.refuse_unless(self.synack_seen, "ack()")?;
         let p = self.send_ack(live, None)?;
         if self.state == State::SynSent {
-            self.state = State::Established;
+            self.set_state(State::Established);
         }
         Ok(p)
     }
@@ -651,6 +678,11 @@ impl Conn {
                 if self.peer_window == 0 {
                     self.peer_window = 1; // zero-window probe
                 }
+                self.events.push(Event::Retransmission {
+                    what: "data",
+                    rto,
+                    attempt: retries,
+                });
                 rto *= 2;
                 rexmit_at = None;
             } else if self.snd_una != before {
@@ -700,11 +732,11 @@ impl Conn {
         let fin = self.segment(flags::FIN | flags::ACK, self.snd_nxt, &[], Vec::new());
         self.snd_nxt = self.snd_nxt.wrapping_add(1);
         self.fin_sent = true;
-        self.state = if self.state == State::CloseWait {
+        self.set_state(if self.state == State::CloseWait {
             State::LastAck
         } else {
             State::FinWait1
-        };
+        });
         let mut last = None;
         let mut rto = self.cfg.rto;
         let end = Instant::now() + timeout;
@@ -722,6 +754,11 @@ impl Conn {
                 None => {
                     if !self.fin_acked && attempts < self.cfg.retries {
                         attempts += 1;
+                        self.events.push(Event::Retransmission {
+                            what: "FIN",
+                            rto,
+                            attempt: attempts,
+                        });
                         self.transmit(live, &fin, Some("retransmission"))?;
                         rto *= 2;
                     }
@@ -734,7 +771,7 @@ impl Conn {
     pub fn rst(&mut self, live: &mut Live) -> Result<Packet, ConnError> {
         let p = self.segment(flags::RST | flags::ACK, self.snd_nxt, &[], Vec::new());
         let p = self.transmit(live, &p, None)?;
-        self.state = State::Closed;
+        self.set_state(State::Closed);
         Ok(p)
     }
 
@@ -852,6 +889,99 @@ mod tests {
         (Live::with_link(Box::new(link)), seen)
     }
 
+    /// An event in a few words: `out PA (retransmission)`, `CLOSED > SYN-SENT`.
+    fn brief(e: &Event) -> String {
+        match e {
+            Event::Segment { dir, pkt, note, .. } => {
+                let d = if *dir == Dir::Out { "out" } else { "in" };
+                let fl = crate::wire::tcp_flags_str(pkt.tcp().map_or(0, Tcp::flag_bits));
+                match note {
+                    Some(n) => format!("{d} {fl} ({n})"),
+                    None => format!("{d} {fl}"),
+                }
+            }
+            Event::Retransmission { what, rto, attempt } => {
+                format!("retransmit {what} #{attempt} after {rto:?}")
+            }
+            Event::StateChange { from, to } => format!("{} > {}", from.name(), to.name()),
+        }
+    }
+
+    #[test]
+    fn a_conversation_reports_its_segments_and_states_in_order() {
+        let (mut live, _) = peer(1460, 65535, 0, b"");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        c.send(&mut live, b"hi").unwrap();
+        c.close(&mut live, Duration::from_millis(50)).unwrap();
+        let events = c.take_events();
+        let words: Vec<String> = events.iter().map(brief).collect();
+        assert_eq!(
+            words,
+            [
+                "CLOSED > SYN-SENT",
+                "out S",
+                "in SA",
+                "out A",
+                "SYN-SENT > ESTABLISHED",
+                "out PA",
+                "in A",
+                "ESTABLISHED > FIN-WAIT-1",
+                "out FA",
+                // The peer's FIN acknowledges ours: straight to TIME-WAIT,
+                // reported after the segment that did it.
+                "in FA",
+                "FIN-WAIT-1 > TIME-WAIT",
+                "out A",
+            ]
+        );
+        // Segments carry the relative-number bases in effect when they went:
+        // the peer's ISN is unknown (0) for our SYN, known from its SYN-ACK on.
+        let rels: Vec<(Dir, Relative)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Segment { dir, rel, .. } => Some((*dir, *rel)),
+                _ => None,
+            })
+            .collect();
+        let out = Relative {
+            seq_base: 1000,
+            ack_base: PEER_ISN,
+        };
+        let inb = Relative {
+            seq_base: PEER_ISN,
+            ack_base: 1000,
+        };
+        assert_eq!(
+            rels[0],
+            (
+                Dir::Out,
+                Relative {
+                    seq_base: 1000,
+                    ack_base: 0
+                }
+            )
+        );
+        assert_eq!(rels[1], (Dir::In, inb));
+        assert!(
+            rels[2..]
+                .iter()
+                .all(|r| *r == (Dir::Out, out) || *r == (Dir::In, inb))
+        );
+        // The segments reported are the ones logged, with their timestamps.
+        let segs: Vec<(Dir, SystemTime, &Packet)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Segment { dir, ts, pkt, .. } => Some((*dir, *ts, pkt)),
+                _ => None,
+            })
+            .collect();
+        let logged: Vec<(Dir, SystemTime, &Packet)> =
+            c.log.iter().map(|e| (e.dir, e.ts, &e.pkt)).collect();
+        assert_eq!(segs, logged);
+    }
+
     fn conn() -> Conn {
         Conn::new(ConnConfig {
             dst: Ipv4Addr::LOCALHOST,
@@ -900,11 +1030,25 @@ mod tests {
             .filter(|e| e.note == Some("retransmission"))
             .count();
         assert_eq!(retrans, 2);
-        assert!(
-            c.take_lines()
-                .iter()
-                .any(|l| l.contains("(retransmission)"))
+        // Each retransmission is reported: the timeout, then the segment again.
+        let events: Vec<String> = c.take_events().iter().map(brief).collect();
+        assert_eq!(
+            events,
+            [
+                "CLOSED > SYN-SENT",
+                "out S",
+                "in SA",
+                "out A",
+                "SYN-SENT > ESTABLISHED",
+                "out PA",
+                "retransmit data #1 after 2ms",
+                "out PA (retransmission)",
+                "retransmit data #2 after 4ms",
+                "out PA (retransmission)",
+                "in A",
+            ]
         );
+        assert!(c.take_events().is_empty(), "taken once");
     }
 
     #[test]

@@ -1,16 +1,9 @@
-//! Reply matching and (later) TCP conversations. Pure: works on packets.
+//! TCP client conversations over the live link (`conn`), reporting what
+//! happens as events (`event`); initial sequence numbers (`isn`);
+//! `expect_packet` patterns (`pattern`) and tcpdump-like filters (`filter`).
 
 pub mod conn;
+pub mod event;
 pub mod filter;
-pub mod matcher;
+pub mod isn;
 pub mod pattern;
-
-/// A hard-to-guess initial sequence number (clock and pid mixed).
-pub fn initial_seq() -> u32 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let x = (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32);
-    let x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (x >> 32) as u32
-}

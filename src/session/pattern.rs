@@ -1,20 +1,31 @@
 //! Packet patterns for `expect_packet`: the fields a pattern sets must match,
 //! the ones it leaves out match anything (packetdrill's idea, scapy's syntax).
+//! How a pattern and its differences read is `render::pattern`'s job.
 
-use crate::render::field_str;
-use crate::wire::{FieldKind, FieldValue, Layer, Packet, ip_flags_str, tcp_flags_str};
+use crate::wire::{FieldKind, FieldValue, Layer, Packet};
 
-/// A field value as a pattern writes it: flags as their letters.
-fn short(kind: FieldKind, v: &FieldValue) -> String {
-    match (kind, v) {
-        (FieldKind::TcpFlags, FieldValue::Flags(b)) => format!("\"{}\"", tcp_flags_str(*b)),
-        (FieldKind::IpFlags, FieldValue::Flags(b)) => format!("\"{}\"", ip_flags_str(*b)),
-        _ => field_str(kind, v),
-    }
+/// One way a candidate differs from a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Difference {
+    /// The candidate has no layer of this name (after those matched before).
+    MissingLayer(&'static str),
+    /// A field the pattern sets holds something else.
+    Field {
+        /// Layer name ("TCP").
+        layer: &'static str,
+        /// Field name ("flags").
+        field: &'static str,
+        /// The field's type, for showing the values.
+        kind: FieldKind,
+        /// What the pattern wants.
+        want: FieldValue,
+        /// What the candidate has (None: unset).
+        got: Option<FieldValue>,
+    },
 }
 
-/// Per field of the pattern: (layer name, field name, expected, actual).
-pub type Diff = Vec<(&'static str, &'static str, String, String)>;
+/// Every difference of a candidate from a pattern, in the pattern's order.
+pub type Diff = Vec<Difference>;
 
 /// Compares `cand` with `pat`: None when it matches, else what differs.
 /// A pattern layer missing from the candidate is reported as such.
@@ -30,7 +41,7 @@ pub fn mismatch(pat: &Packet, cand: &Packet) -> Option<Diff> {
             .position(|l| l.kind() == kind)
             .map(|i| i + from)
         else {
-            diff.push((kind.name(), "", "present".into(), "missing".into()));
+            diff.push(Difference::MissingLayer(kind.name()));
             return Some(diff);
         };
         from = i + 1;
@@ -44,37 +55,17 @@ pub fn mismatch(pat: &Packet, cand: &Packet) -> Option<Diff> {
             }
             let got = cl.slot(fi);
             if got.as_ref() != Some(&want) {
-                let g = got.map_or("unset".to_string(), |g| short(spec.kind, &g));
-                diff.push((kind.name(), spec.name, short(spec.kind, &want), g));
+                diff.push(Difference::Field {
+                    layer: kind.name(),
+                    field: spec.name,
+                    kind: spec.kind,
+                    want,
+                    got,
+                });
             }
         }
     }
     (!diff.is_empty()).then_some(diff)
-}
-
-/// The pattern as written: `TCP(flags="SA", dport=40000)`.
-pub fn describe(pat: &Packet) -> String {
-    let parts: Vec<String> = pat
-        .layers
-        .iter()
-        .map(|l| {
-            let k = l.kind();
-            let fields: Vec<String> = k
-                .fields()
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| {
-                    let v = l.slot(i)?;
-                    if matches!(&v, FieldValue::Bytes(b) if b.is_empty()) {
-                        return None;
-                    }
-                    Some(format!("{}={}", f.name, short(f.kind, &v)))
-                })
-                .collect();
-            format!("{}({})", k.name(), fields.join(", "))
-        })
-        .collect();
-    parts.join("/")
 }
 
 #[cfg(test)]
@@ -104,8 +95,18 @@ mod tests {
         let d = mismatch(&pat, &c2).unwrap();
         assert_eq!(
             d,
-            vec![("TCP", "flags", "\"SA\"".to_string(), "\"RA\"".to_string())]
+            vec![Difference::Field {
+                layer: "TCP",
+                field: "flags",
+                kind: FieldKind::TcpFlags,
+                want: FieldValue::Flags(0x12),
+                got: Some(FieldValue::Flags(0x14)),
+            }]
         );
-        assert_eq!(describe(&pat), "TCP(flags=\"SA\")");
+        let udp = Packet::of(Layer::Udp(crate::wire::Udp::default()));
+        assert_eq!(
+            mismatch(&udp, &c),
+            Some(vec![Difference::MissingLayer("UDP")])
+        );
     }
 }

@@ -12,6 +12,7 @@ pub mod checksum;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
+pub mod matcher;
 pub mod raw;
 pub mod stack;
 pub mod tcp;

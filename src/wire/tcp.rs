@@ -301,6 +301,29 @@ impl Tcp {
     }
 }
 
+/// Bases for relative sequence numbers (as Wireshark shows them): a segment's
+/// seq counts from its sender's initial sequence number, its ack from the
+/// other side's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Relative {
+    /// Initial sequence number of the sender of this segment.
+    pub seq_base: u32,
+    /// Initial sequence number of the other side.
+    pub ack_base: u32,
+}
+
+impl Relative {
+    /// `seq` relative to the sender's initial sequence number.
+    pub fn seq(self, seq: u32) -> u32 {
+        seq.wrapping_sub(self.seq_base)
+    }
+
+    /// `ack` relative to the other side's initial sequence number.
+    pub fn ack(self, ack: u32) -> u32 {
+        ack.wrapping_sub(self.ack_base)
+    }
+}
+
 /// One TCP option.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TcpOption {

@@ -3,9 +3,12 @@
 //! looped-back frames on `lo` never match, then by protocol:
 //! TCP: ports swapped and an ack that fits (or a RST); ICMP errors that quote
 //! the probe; echo replies with the same id and seq; UDP with ports swapped.
+//!
+//! Pure: works on packets, so the live link and sessions both use it.
 
-use crate::wire::tcp::flags;
-use crate::wire::{Layer, Packet, Tcp};
+use super::checksum::{ChecksumStatus, layer_status};
+use super::tcp::flags;
+use super::{Layer, LayerKind, Packet, Tcp};
 use std::net::Ipv4Addr;
 
 /// Sequence space a TCP segment uses: its payload, plus one for SYN and for FIN.
@@ -26,36 +29,20 @@ fn addrs(p: &Packet) -> Option<(Ipv4Addr, Ipv4Addr)> {
 /// (offloaded) checksum, as the kernel leaves on `lo`, counts as right: the
 /// kernel would accept such a segment, and drop one with a wrong checksum.
 pub fn transport_checksum_ok(p: &Packet) -> bool {
-    use crate::wire::checksum::{ChecksumStatus, verify_transport};
-    let Some(ipi) = p.find(crate::wire::LayerKind::Ip) else {
+    let Some(ipi) = p.find(LayerKind::Ip) else {
         return true;
     };
     // The transport header right after the (outer) IP header; a header quoted
     // inside an ICMP error is not checked.
     let ti = ipi + 1;
-    let (proto, field) = match p.layers.get(ti) {
-        Some(Layer::Tcp(_)) => (6u8, 16usize),
-        Some(Layer::Udp(u)) if u.chksum != Some(0) => (17, 6),
-        _ => return true,
-    };
+    if !matches!(p.layers.get(ti), Some(Layer::Tcp(_) | Layer::Udp(_))) {
+        return true;
+    }
     let mut bytes = Vec::new();
     let spans = p.emit_with_spans(&mut bytes);
-    let (Some(ip_span), Some(t_span)) = (spans.get(ipi), spans.get(ti)) else {
-        return false;
-    };
-    let Some(a) = bytes.get(ip_span.start + 12..ip_span.start + 20) else {
-        return false;
-    };
-    let (src, dst) = (
-        Ipv4Addr::new(a[0], a[1], a[2], a[3]),
-        Ipv4Addr::new(a[4], a[5], a[6], a[7]),
-    );
-    let Some(seg) = bytes.get(t_span.start..t_span.end) else {
-        return false;
-    };
     !matches!(
-        verify_transport(src, dst, proto, seg, field),
-        ChecksumStatus::Bad(_)
+        layer_status(&p.layers, &spans, &bytes, ti),
+        Some(ChecksumStatus::Bad(_))
     )
 }
 
