@@ -196,14 +196,11 @@ impl Live {
             return Ok(());
         }
         if let Ok(Some(msg)) = self.host.recover_stale() {
-            eprintln!(
-                "{}",
-                if msg.starts_with("craft:") {
-                    msg
-                } else {
-                    format!("craft: {msg}")
-                }
-            );
+            self.notes.push(if msg.starts_with("craft:") {
+                msg
+            } else {
+                format!("craft: {msg}")
+            });
         }
         let sock = PacketSocket::open(&self.opts.iface)?;
         self.raw_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&sock));

@@ -344,3 +344,58 @@ fn rate_mode_builds_every_frame_and_holds_its_rate() {
     // At full speed every SYN still reached TCP: 3000 + 1000 + 5000 RSTs in all.
     assert_eq!(var(&out, "RSTS2").as_deref(), Some("9000"), "{out}");
 }
+
+#[test]
+fn several_recipes_run_on_one_runtime() {
+    if !privileged("several_recipes_run_on_one_runtime") {
+        return;
+    }
+    need("nc");
+    // Three files: the first two send, the third waits so that we can look at
+    // the processes while it runs. One runtime: one host preparation line, and
+    // no child left behind by the first two files.
+    let script = format!(
+        "{nc}\
+         D=$(mktemp -d)\n\
+         for i in 1 2; do printf 'r = sr1(Ether()/IP()/TCP(sport=4001%s, dport=1234, flags=\"S\"), timeout=1)\\nexpect r.tcp.flags == \"SA\"\\n' $i > $D/$i.craft; done\n\
+         printf 'sleep(1)\\n' > $D/3.craft\n\
+         \"$CRAFT\" run $D/1.craft $D/2.craft $D/3.craft > $D/out 2> $D/err &\n\
+         P=$!; sleep 0.6\n\
+         me=$(readlink /proc/$$/ns/net); n=0\n\
+         for p in /proc/[0-9]*; do [ \"$(readlink $p/ns/net 2>/dev/null)\" = \"$me\" ] && [ \"$(cat $p/comm 2>/dev/null)\" = craft ] && n=$((n+1)); done\n\
+         echo CRAFTS=$n\n\
+         wait $P; echo EXIT=$?\n\
+         echo PREPARED=$(grep -c 'all undone on exit' $D/err)\n\
+         cat $D/out $D/err\n\
+         echo TABLES=$(nft list tables | tr '\\n' ' ')\n",
+        nc = nc_listen(1234, "-k")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "CRAFTS").as_deref(), Some("1"), "{out}\n{err}");
+    assert_eq!(var(&out, "PREPARED").as_deref(), Some("1"), "{out}\n{err}");
+    assert_eq!(out.matches(": passed").count(), 3, "{out}");
+    assert_eq!(var(&out, "TABLES").as_deref(), Some(""), "{out}");
+}
+
+#[test]
+fn a_closed_pipe_ends_live_commands_too() {
+    if !privileged("a_closed_pipe_ends_live_commands_too") {
+        return;
+    }
+    need("nc");
+    let script = format!(
+        "{nc}\
+         \"$CRAFT\" syn --dport 1234 -c 3 --interval 0.1 2>/tmp/e1.$$ | head -1 > /dev/null; echo SYN=${{PIPESTATUS[0]}}\n\
+         ( for i in $(seq 30); do echo x | nc -N 127.0.0.1 1234; sleep 0.05; done ) >/dev/null 2>&1 &\n\
+         timeout 10 \"$CRAFT\" sniff 2>/tmp/e2.$$ | head -2 > /dev/null; echo SNIFF=${{PIPESTATUS[0]}}\n\
+         cat /tmp/e1.$$ /tmp/e2.$$\n",
+        nc = nc_listen(1234, "-k")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "SYN").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "SNIFF").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(!out.contains("panicked"), "{out}");
+}

@@ -116,6 +116,17 @@ impl Parser<'_> {
         }
     }
 
+    /// True when the next token is a keyword alone in brackets, `(not)`:
+    /// it names itself (for `help(not)`) rather than starting an expression.
+    fn keyword_named(&self) -> bool {
+        self.i > 0
+            && self.toks[self.i - 1].tok == Tok::Punct("(")
+            && self
+                .toks
+                .get(self.i + 1)
+                .is_some_and(|t| t.tok == Tok::Punct(")"))
+    }
+
     fn is_word(&self, w: &str) -> bool {
         matches!(&self.peek().tok, Tok::Ident(s) if s == w)
     }
@@ -305,7 +316,7 @@ impl Parser<'_> {
     }
 
     fn not_expr(&mut self) -> Result<Expr, SyntaxError> {
-        if self.is_word("not") {
+        if self.is_word("not") && !self.keyword_named() {
             let depth = self.depth;
             self.enter()?;
             let pos = self.next().pos;
