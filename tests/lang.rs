@@ -2,22 +2,9 @@
 //! access, arithmetic, flag sets, expect, and errors with line:column.
 
 use craft::engine::{Engine, ErrorKind, Value};
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
 
-#[derive(Clone, Default)]
-struct Buf(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+mod common;
+use common::Buf;
 
 fn engine() -> (Engine, Buf) {
     let buf = Buf::default();

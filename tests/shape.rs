@@ -6,23 +6,10 @@
 use craft::engine::complete::{complete, hint};
 use craft::engine::{Engine, ErrorKind, table};
 use craft::wire::LayerKind;
-use std::cell::RefCell;
-use std::io::Write;
 use std::process::{Command, Stdio};
-use std::rc::Rc;
 
-#[derive(Clone, Default)]
-struct Buf(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+mod common;
+use common::Buf;
 
 fn run(src: &str) -> (Result<(), craft::engine::Error>, String) {
     let buf = Buf::default();

@@ -85,3 +85,24 @@ pub fn tcpdump_start(file: &str) -> String {
         "tcpdump -i lo --immediate-mode -B 65536 -U -s 0 -w {file} tcp 2>/tmp/td.$$ &\nTD=$!\nfor i in $(seq 100); do grep -q listening /tmp/td.$$ && break; sleep 0.05; done\n"
     )
 }
+
+/// An in-memory output for engines under test: every clone writes to the same bytes.
+#[derive(Clone, Default)]
+pub struct Buf(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buf {
+    /// What was written, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
