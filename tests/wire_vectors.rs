@@ -3,7 +3,7 @@
 //! segments carry partial (offloaded) checksums; the RST carries a full one.
 
 use craft::render;
-use craft::wire::checksum::{self, ChecksumStatus};
+use craft::wire::checksum::ChecksumStatus;
 use craft::wire::tcp::TcpOption;
 use craft::wire::{Layer, LayerKind, Packet};
 use std::net::Ipv4Addr;
@@ -27,13 +27,13 @@ fn decode(hex: &str) -> (Vec<u8>, Packet) {
 fn tcp_checksum_status(p: &Packet) -> ChecksumStatus {
     let mut bytes = Vec::new();
     let spans = p.emit_with_spans(&mut bytes);
-    checksum::layer_status(&p.layers, &spans, &bytes, 2).expect("tcp status")
+    craft::wire::stack::layer_status(&p.layers, &spans, &bytes, 2).expect("tcp status")
 }
 
 fn ip_checksum_status(p: &Packet) -> ChecksumStatus {
     let mut bytes = Vec::new();
     let spans = p.emit_with_spans(&mut bytes);
-    checksum::layer_status(&p.layers, &spans, &bytes, 1).expect("ip status")
+    craft::wire::stack::layer_status(&p.layers, &spans, &bytes, 1).expect("ip status")
 }
 
 #[test]

@@ -1,11 +1,65 @@
-//! A call's arguments bound to the callee's parameters (from the table):
+//! Signatures (a builtin's or method's parameters, as the table gives them)
+//! and a call's arguments bound to them:
 //! positional ones in order, keyword ones by name. Binding refuses extra
 //! arguments, unknown names and a parameter given twice, before anything runs.
 
-use super::table::Signature;
+use super::suggest::did_you_mean;
 use super::value::Value;
 use super::{Error, EvalResult};
 use crate::lang::Pos;
+
+/// One parameter of a builtin or method.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    /// Its name, also the keyword to give it by.
+    pub name: &'static str,
+    /// The default as written in help; None when it must be given.
+    pub default: Option<&'static str>,
+}
+
+/// How a builtin or method is called: its name and parameters, in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Signature {
+    /// The name.
+    pub name: &'static str,
+    /// Parameters, positional in this order or by name.
+    pub params: &'static [Param],
+    /// Takes any number of further positional values (`print`).
+    pub rest: bool,
+}
+
+impl Signature {
+    /// The call form for help and hints: `sr1(packet, timeout=2)`.
+    pub fn usage(&self) -> String {
+        let mut parts: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| match p.default {
+                None => p.name.to_string(),
+                Some(d) => format!("{}={d}", p.name),
+            })
+            .collect();
+        if self.rest {
+            parts.push("...".into());
+        }
+        format!("{}({})", self.name, parts.join(", "))
+    }
+
+    /// The error for an argument `k` this signature does not take.
+    pub fn no_argument(&self, k: &str) -> String {
+        let hint = did_you_mean(k, self.params.iter().map(|p| p.name));
+        format!(
+            "{}() has no argument '{k}'{hint}: {}",
+            self.name,
+            self.usage()
+        )
+    }
+
+    /// The parameter called `name`.
+    pub fn param(&self, name: &str) -> Option<&'static Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
 
 /// The bound arguments of one call.
 pub struct Args {

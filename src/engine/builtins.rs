@@ -2,7 +2,7 @@
 
 use super::args::Args;
 use super::fields::{bytes_of, to_field};
-use super::table;
+use super::suggest::no_field;
 use super::value::{PacketView, Value};
 use super::{Engine, Error, EvalResult, live_error};
 use crate::lang::Pos;
@@ -59,7 +59,7 @@ pub fn construct(
     }
     for (name, v, kpos) in kwargs {
         let Some(fi) = kind.field_index(&name) else {
-            return Err(Error::eval(kpos, table::no_field(kind, &name)));
+            return Err(Error::eval(kpos, no_field(kind, &name)));
         };
         if v == Value::None {
             continue;
@@ -134,33 +134,6 @@ pub fn ls(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
                 ),
             ));
         }
-    };
-    eng.print(&text)?;
-    Ok(Value::None)
-}
-
-/// `help(name=none)`.
-pub fn help(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
-    let pos = a.pos();
-    let text = match a.given("name") {
-        None => help_text(),
-        Some(Value::Builtin(b)) => help_on(b).unwrap_or_default(),
-        Some(Value::Keyword(k)) => help_on(k).unwrap_or_default(),
-        Some(Value::Layer(k)) => ls_layer(k),
-        Some(Value::Session(_)) => session_help(),
-        Some(Value::Str(s)) => {
-            let n = String::from_utf8_lossy(&s).into_owned();
-            help_on(&n).ok_or_else(|| {
-                let hint = table::closest(&n, table::all_names())
-                    .map(|s| format!(" (did you mean '{s}'?)"))
-                    .unwrap_or_default();
-                Error::eval(
-                    pos,
-                    format!("no builtin, layer, method or keyword named '{n}'{hint}"),
-                )
-            })?
-        }
-        Some(v) => format!("{}: {}", v.type_name(), v.repr()),
     };
     eng.print(&text)?;
     Ok(Value::None)
@@ -298,65 +271,8 @@ pub fn sleep(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     Ok(Value::None)
 }
 
-/// Help on one name: a builtin, a layer, a keyword, or a session method
-/// (`send` is both: the builtin's help, then the method's).
-fn help_on(name: &str) -> Option<String> {
-    let name = name.strip_prefix("c.").unwrap_or(name);
-    let mut parts = Vec::new();
-    if let Some(b) = table::builtin(name) {
-        let live = if b.live { "  (sends or receives)" } else { "" };
-        parts.push(format!(
-            "{}{live}\n  {}\n  {}",
-            b.sig.usage(),
-            b.summary,
-            indent(b.help)
-        ));
-    }
-    if let Some(m) = table::method(name) {
-        parts.push(format!(
-            "c.{}  (a session method)\n  {}\n  {}",
-            m.sig.usage(),
-            m.summary,
-            indent(m.help)
-        ));
-    }
-    if let Some(k) = table::keyword(name) {
-        let more = if k.help.is_empty() {
-            String::new()
-        } else {
-            format!("\n  {}", indent(k.help))
-        };
-        parts.push(format!("{}  (keyword)\n  {}{more}", k.usage, k.summary));
-    }
-    if let Some(a) = table::ATTRS.iter().find(|a| a.name == name) {
-        parts.push(format!(
-            "c.{}  (a session attribute)\n  {}",
-            a.name, a.summary
-        ));
-    }
-    if let Some(k) = table::layer(name) {
-        parts.push(ls_layer(k));
-    }
-    (!parts.is_empty()).then(|| parts.join("\n\n"))
-}
-
-fn indent(s: &str) -> String {
-    s.replace('\n', "\n  ")
-}
-
-fn session_help() -> String {
-    let mut s = String::from("a TCP session from connect(). Methods:\n");
-    for m in table::METHODS {
-        s.push_str(&format!("  c.{:<22} {}\n", m.sig.usage(), m.summary));
-    }
-    s.push_str("Attributes:\n");
-    for a in table::ATTRS {
-        s.push_str(&format!("  c.{:<22} {}\n", a.name, a.summary));
-    }
-    s
-}
-
-fn layer_doc(k: LayerKind) -> &'static str {
+/// One line on a layer, for `ls()` and `help()`.
+pub fn layer_doc(k: LayerKind) -> &'static str {
     match k {
         LayerKind::Ether => "Ethernet II: dst, src, type",
         LayerKind::Ip => "IPv4: src, dst, ttl, id, flags, options, ...",
@@ -396,34 +312,5 @@ fn ls_packet(p: &PacketView) -> String {
             s.push_str(&format!("  {:<9} = {v}\n", f.name));
         }
     }
-    s
-}
-
-fn help_text() -> String {
-    let mut s = String::from(
-        "craft: build packets layer by layer.\n\
-         \n  p = Ether()/IP(dst=\"127.0.0.1\")/TCP(dport=1234, flags=\"S\", seq=1000)\
-         \n  p.tcp.seq = 2000        set a field (none unsets it: computed again)\
-         \n  expect p.tcp.flags == \"S\"\n\nLayers (ls(TCP) lists fields):\n",
-    );
-    for k in LayerKind::ALL {
-        s.push_str(&format!("  {:<8} {}\n", k.name(), layer_doc(k)));
-    }
-    s.push_str("\nBuiltins (help(name) says more):\n");
-    for b in table::BUILTINS {
-        s.push_str(&format!("  {:<24} {}\n", b.sig.usage(), b.summary));
-    }
-    s.push_str("\nSessions (c = connect(...); help(c) lists attributes too):\n");
-    for m in table::METHODS {
-        s.push_str(&format!("  c.{:<22} {}\n", m.sig.usage(), m.summary));
-    }
-    s.push_str("\nKeywords:\n");
-    for k in table::KEYWORDS {
-        s.push_str(&format!("  {:<24} {}\n", k.usage, k.summary));
-    }
-    s.push_str(
-        "\nLiterals: 42 0x2a 1.5 \"text\\n\\x00\" 127.0.0.1 00:00:00:00:00:00 none true false [a, b] (a, b)\
-         \nOperators: + - * / %  == != < <= > >= in  and or not   (/ stacks layers)\n",
-    );
     s
 }

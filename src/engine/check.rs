@@ -3,6 +3,7 @@
 //! includes, or given with --var), or be a builtin, a layer or a keyword; and
 //! every argument given by name must be one the builtin or layer takes.
 
+use super::suggest::did_you_mean;
 use super::{Error, source, table};
 use crate::lang::{Expr, ExprKind, Pos, Stmt, StmtKind, parse_program};
 use std::collections::BTreeSet;
@@ -21,9 +22,7 @@ pub fn check_file(path: &Path, given: &[String]) -> Result<(), Error> {
     }
     for (file, name, pos) in &c.uses {
         if !c.defined.contains(name) && table::known(name).is_none() {
-            let hint = table::closest(name, names.iter().copied())
-                .map(|s| format!(" (did you mean '{s}'?)"))
-                .unwrap_or_default();
+            let hint = did_you_mean(name, names.iter().copied());
             return Err(Error::eval(
                 *pos,
                 format!(

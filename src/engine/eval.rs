@@ -1,9 +1,12 @@
 //! The evaluator: statements and expressions of the language, run on an
 //! [`Engine`] (this file's interpreter state and the process's runtime).
 
+use super::args::Args;
+use super::suggest::did_you_mean;
 use super::table::{self, Known};
+use super::value::SessionRef;
 use super::value::{self, PacketView, Value};
-use super::{Engine, Error, ErrorKind, EvalResult, fields, live_error, session};
+use super::{Engine, Error, ErrorKind, EvalResult, fields, live_error};
 use crate::lang::{BinOp, Expr, ExprKind, Pos, Stmt, StmtKind, UnOp};
 use crate::wire::{Layer, LayerKind, Packet};
 
@@ -246,7 +249,7 @@ impl Engine {
                     kw.push((k.clone(), self.eval(v)?, *p));
                 }
                 match session {
-                    Some((s, name)) => session::call_method(self, &s, &name, args, kw, e.pos)?,
+                    Some((s, name)) => self.call_method(&s, &name, args, kw, e.pos)?,
                     None => self.call(f, args, kw, e.pos)?,
                 }
             }
@@ -295,9 +298,9 @@ impl Engine {
             names.push(n);
         }
         let mut msg = format!("unknown name '{name}'");
-        match table::closest(name, names) {
-            Some(s) => msg.push_str(&format!(" (did you mean '{s}'?)")),
-            None => msg.push_str(" (type help() for the builtins and layers)"),
+        match did_you_mean(name, names) {
+            hint if hint.is_empty() => msg.push_str(" (type help() for the builtins and layers)"),
+            hint => msg.push_str(&hint),
         }
         Err(Error::eval(pos, msg))
     }
@@ -334,7 +337,20 @@ impl Engine {
                     _ => Err(Error::eval(pos, no_field_msg(&view, view.start, name))),
                 }
             }
-            Value::Session(s) => session::attr(&s, name, pos),
+            Value::Session(s) => match table::attr(name) {
+                Some(a) => Ok((a.read)(&s.0.borrow())),
+                None => {
+                    let names: Vec<&str> = table::ATTRS.iter().map(|a| a.name).collect();
+                    Err(Error::eval(
+                        pos,
+                        format!(
+                            "a session has no attribute '{name}'{} (attributes: {})",
+                            did_you_mean(name, names.iter().copied()),
+                            names.join(", ")
+                        ),
+                    ))
+                }
+            },
             Value::None => Err(Error::eval(
                 pos,
                 format!("cannot read .{name} of none (nothing answered in time?)"),
@@ -359,7 +375,7 @@ impl Engine {
                 let Some(b) = table::builtin(name) else {
                     return Err(Error::eval(pos, format!("no builtin '{name}'")));
                 };
-                let mut a = super::args::Args::bind(&b.sig, pos, args, kwargs)?;
+                let mut a = Args::bind(&b.sig, pos, args, kwargs)?;
                 (b.run)(self, &mut a)
             }
             other => Err(Error::eval(
@@ -367,6 +383,30 @@ impl Engine {
                 format!("{} is not callable", other.type_name()),
             )),
         }
+    }
+
+    /// A method call on a session, `c.syn()`: bound against the method's row in the table.
+    fn call_method(
+        &mut self,
+        s: &SessionRef,
+        name: &str,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value, Pos)>,
+        pos: Pos,
+    ) -> EvalResult<Value> {
+        let Some(m) = table::method(name) else {
+            let names: Vec<&str> = table::METHODS.iter().map(|m| m.sig.name).collect();
+            let hint = did_you_mean(name, names.iter().copied());
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "a session has no method '{name}'{hint} (methods: {})",
+                    names.join(", ")
+                ),
+            ));
+        };
+        let mut a = Args::bind(&m.sig, pos, args, kwargs)?;
+        (m.run)(self, s, &mut a)
     }
 
     /// The packet as it will be sent: in a live run, a TCP layer without a

@@ -22,6 +22,7 @@ pub mod net;
 pub mod runtime;
 pub mod session;
 pub mod source;
+pub mod suggest;
 pub mod table;
 pub mod value;
 

@@ -3,7 +3,6 @@
 //! `flow(c)` / `follow(c)`.
 
 use super::args::Args;
-use super::table;
 use super::value::{PacketView, SessionRef, Value};
 use super::{Engine, Error, EvalResult, live_error};
 use crate::lang::Pos;
@@ -80,32 +79,6 @@ pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let r = SessionRef(Rc::new(RefCell::new(Conn::new(cfg))));
     eng.rt.track(&r.0);
     Ok(Value::Session(r))
-}
-
-/// A method call on a session, `c.syn()`: bound against the method's row in the table.
-pub(super) fn call_method(
-    eng: &mut Engine,
-    s: &SessionRef,
-    name: &str,
-    args: Vec<Value>,
-    kwargs: Vec<(String, Value, Pos)>,
-    pos: Pos,
-) -> EvalResult<Value> {
-    let Some(m) = table::method(name) else {
-        let names: Vec<&str> = table::METHODS.iter().map(|m| m.sig.name).collect();
-        let hint = table::closest(name, names.iter().copied())
-            .map(|s| format!(" (did you mean '{s}'?)"))
-            .unwrap_or_default();
-        return Err(Error::eval(
-            pos,
-            format!(
-                "a session has no method '{name}'{hint} (methods: {})",
-                names.join(", ")
-            ),
-        ));
-    };
-    let mut a = Args::bind(&m.sig, pos, args, kwargs)?;
-    (m.run)(eng, s, &mut a)
 }
 
 /// What a helper did, shown after its segments.
@@ -226,41 +199,6 @@ fn packet(p: crate::wire::Packet) -> Value {
 
 fn opt_packet(p: Option<crate::wire::Packet>) -> Value {
     p.map_or(Value::None, packet)
-}
-
-/// Reads `c.name`.
-pub(super) fn attr(s: &SessionRef, name: &str, pos: Pos) -> EvalResult<Value> {
-    let c = s.0.borrow();
-    Ok(match name {
-        "seq" => Value::Int(c.snd_nxt.into()),
-        "ack_no" => Value::Int(c.rcv_nxt.into()),
-        "state" => Value::Str(c.state_name().into_bytes()),
-        "mss" => Value::Int(c.peer_mss.into()),
-        "peer_window" => Value::Int(c.peer_window.into()),
-        "window" => Value::Int(c.cfg.window.into()),
-        "sport" => Value::Int(c.cfg.sport.into()),
-        "dport" => Value::Int(c.cfg.dport.into()),
-        "dst" => Value::Ip(c.cfg.dst),
-        "iss" => Value::Int(c.cfg.iss.into()),
-        "irs" => c.irs.map_or(Value::None, |v| Value::Int(v.into())),
-        "last_sent" => c.last(Dir::Out).cloned().map_or(Value::None, packet),
-        "last_recv" => c.last(Dir::In).cloned().map_or(Value::None, packet),
-        "received" => Value::Str(c.received.clone()),
-        "packets" => Value::List(c.log.iter().map(|e| packet(e.pkt.clone())).collect()),
-        _ => {
-            return Err(Error::eval(
-                pos,
-                format!(
-                    "a session has no attribute '{name}' (attributes: {})",
-                    table::ATTRS
-                        .iter()
-                        .map(|a| a.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-    })
 }
 
 fn ends(c: &Conn) -> Ends {

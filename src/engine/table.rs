@@ -3,79 +3,12 @@
 //! and keywords. `help()`, completion, hints, `craft run --check`, argument
 //! binding and "did you mean" all read these tables; nothing else lists names.
 
-use super::args::Args;
-use super::value::{SessionRef, Value};
-use super::{Engine, EvalResult, builtins, net, session};
+use super::args::{Args, Param, Signature};
+use super::suggest::{did_you_mean, no_field};
+use super::value::{PacketView, SessionRef, Value};
+use super::{Engine, Error, EvalResult, builtins, net, session};
+use crate::session::conn::{Conn, Dir};
 use crate::wire::LayerKind;
-
-/// One parameter of a builtin or method.
-#[derive(Clone, Copy, Debug)]
-pub struct Param {
-    /// Its name, also the keyword to give it by.
-    pub name: &'static str,
-    /// The default as written in help; None when it must be given.
-    pub default: Option<&'static str>,
-}
-
-const fn req(name: &'static str) -> Param {
-    Param {
-        name,
-        default: None,
-    }
-}
-
-const fn opt(name: &'static str, default: &'static str) -> Param {
-    Param {
-        name,
-        default: Some(default),
-    }
-}
-
-/// How a builtin or method is called: its name and parameters, in order.
-#[derive(Clone, Copy, Debug)]
-pub struct Signature {
-    /// The name.
-    pub name: &'static str,
-    /// Parameters, positional in this order or by name.
-    pub params: &'static [Param],
-    /// Takes any number of further positional values (`print`).
-    pub rest: bool,
-}
-
-impl Signature {
-    /// The call form for help and hints: `sr1(packet, timeout=2)`.
-    pub fn usage(&self) -> String {
-        let mut parts: Vec<String> = self
-            .params
-            .iter()
-            .map(|p| match p.default {
-                None => p.name.to_string(),
-                Some(d) => format!("{}={d}", p.name),
-            })
-            .collect();
-        if self.rest {
-            parts.push("...".into());
-        }
-        format!("{}({})", self.name, parts.join(", "))
-    }
-
-    /// The error for an argument `k` this signature does not take.
-    pub fn no_argument(&self, k: &str) -> String {
-        let hint = closest(k, self.params.iter().map(|p| p.name))
-            .map(|s| format!(" (did you mean '{s}'?)"))
-            .unwrap_or_default();
-        format!(
-            "{}() has no argument '{k}'{hint}: {}",
-            self.name,
-            self.usage()
-        )
-    }
-
-    /// The parameter called `name`.
-    pub fn param(&self, name: &str) -> Option<&'static Param> {
-        self.params.iter().find(|p| p.name == name)
-    }
-}
 
 /// A builtin's implementation.
 pub type BuiltinFn = fn(&mut Engine, &mut Args) -> EvalResult<Value>;
@@ -118,6 +51,8 @@ pub struct Attr {
     pub name: &'static str,
     /// What it holds.
     pub summary: &'static str,
+    /// Reads it.
+    pub read: fn(&Conn) -> Value,
 }
 
 /// A keyword of the language.
@@ -131,6 +66,20 @@ pub struct Keyword {
     pub summary: &'static str,
     /// More.
     pub help: &'static str,
+}
+
+const fn req(name: &'static str) -> Param {
+    Param {
+        name,
+        default: None,
+    }
+}
+
+const fn opt(name: &'static str, default: &'static str) -> Param {
+    Param {
+        name,
+        default: Some(default),
+    }
 }
 
 macro_rules! sig {
@@ -264,7 +213,7 @@ pub const BUILTINS: &[Builtin] = &[
         summary: "this list, or help on one builtin, layer, method or keyword",
         help: "help(sr1), help(TCP), help(expect), help(c) for a session, help(\"c.send\").",
         live: false,
-        run: builtins::help,
+        run: help,
     },
     Builtin {
         sig: sig!("len", req("value")),
@@ -373,64 +322,83 @@ pub const ATTRS: &[Attr] = &[
     Attr {
         name: "seq",
         summary: "our next sequence number (absolute)",
+        read: |c| Value::Int(c.snd_nxt.into()),
     },
     Attr {
         name: "ack_no",
         summary: "the next sequence number we expect from the peer (absolute)",
+        read: |c| Value::Int(c.rcv_nxt.into()),
     },
     Attr {
         name: "state",
         summary: "the RFC 793 state: SYN-SENT, ESTABLISHED, FIN-WAIT-1, ...",
+        read: |c| Value::Str(c.state_name().into_bytes()),
     },
     Attr {
         name: "mss",
         summary: "the peer's MSS (536 if it sent none)",
+        read: |c| Value::Int(c.peer_mss.into()),
     },
     Attr {
         name: "peer_window",
         summary: "the peer's window in bytes (scaled)",
+        read: |c| Value::Int(c.peer_window.into()),
     },
     Attr {
         name: "window",
         summary: "our receive window in bytes",
+        read: |c| Value::Int(c.cfg.window.into()),
     },
     Attr {
         name: "sport",
         summary: "our port",
+        read: |c| Value::Int(c.cfg.sport.into()),
     },
     Attr {
         name: "dport",
         summary: "the peer's port",
+        read: |c| Value::Int(c.cfg.dport.into()),
     },
     Attr {
         name: "dst",
         summary: "the peer's address",
+        read: |c| Value::Ip(c.cfg.dst),
     },
     Attr {
         name: "iss",
         summary: "our initial sequence number",
+        read: |c| Value::Int(c.cfg.iss.into()),
     },
     Attr {
         name: "irs",
         summary: "the peer's initial sequence number, once known",
+        read: |c| c.irs.map_or(Value::None, |v| Value::Int(v.into())),
     },
     Attr {
         name: "last_sent",
         summary: "the last segment we sent",
+        read: |c| c.last(Dir::Out).cloned().map_or(Value::None, packet),
     },
     Attr {
         name: "last_recv",
         summary: "the last segment we received",
+        read: |c| c.last(Dir::In).cloned().map_or(Value::None, packet),
     },
     Attr {
         name: "received",
         summary: "all data received, in order",
+        read: |c| Value::Str(c.received.clone()),
     },
     Attr {
         name: "packets",
         summary: "every segment both ways, in order",
+        read: |c| Value::List(c.log.iter().map(|e| packet(e.pkt.clone())).collect()),
     },
 ];
+
+fn packet(p: crate::wire::Packet) -> Value {
+    Value::Packet(PacketView::whole(p))
+}
 
 /// The keywords.
 pub const KEYWORDS: &[Keyword] = &[
@@ -508,6 +476,118 @@ pub const KEYWORDS: &[Keyword] = &[
     },
 ];
 
+/// `help(name=none)`: reads the rows above.
+fn help(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let text = match a.given("name") {
+        None => help_text(),
+        Some(Value::Builtin(b)) => help_on(b).unwrap_or_default(),
+        Some(Value::Keyword(k)) => help_on(k).unwrap_or_default(),
+        Some(Value::Layer(k)) => builtins::ls_layer(k),
+        Some(Value::Session(_)) => session_help(),
+        Some(Value::Str(s)) => {
+            let n = String::from_utf8_lossy(&s).into_owned();
+            help_on(&n).ok_or_else(|| {
+                let hint = did_you_mean(&n, all_names());
+                Error::eval(
+                    pos,
+                    format!("no builtin, layer, method or keyword named '{n}'{hint}"),
+                )
+            })?
+        }
+        Some(v) => format!("{}: {}", v.type_name(), v.repr()),
+    };
+    eng.print(&text)?;
+    Ok(Value::None)
+}
+
+/// Help on one name: a builtin, a layer, a keyword, or a session method
+/// (`send` is both: the builtin's help, then the method's).
+fn help_on(name: &str) -> Option<String> {
+    let name = name.strip_prefix("c.").unwrap_or(name);
+    let mut parts = Vec::new();
+    if let Some(b) = builtin(name) {
+        let live = if b.live { "  (sends or receives)" } else { "" };
+        parts.push(format!(
+            "{}{live}\n  {}\n  {}",
+            b.sig.usage(),
+            b.summary,
+            indent(b.help)
+        ));
+    }
+    if let Some(m) = method(name) {
+        parts.push(format!(
+            "c.{}  (a session method)\n  {}\n  {}",
+            m.sig.usage(),
+            m.summary,
+            indent(m.help)
+        ));
+    }
+    if let Some(k) = keyword(name) {
+        let more = if k.help.is_empty() {
+            String::new()
+        } else {
+            format!("\n  {}", indent(k.help))
+        };
+        parts.push(format!("{}  (keyword)\n  {}{more}", k.usage, k.summary));
+    }
+    if let Some(a) = ATTRS.iter().find(|a| a.name == name) {
+        parts.push(format!(
+            "c.{}  (a session attribute)\n  {}",
+            a.name, a.summary
+        ));
+    }
+    if let Some(k) = layer(name) {
+        parts.push(builtins::ls_layer(k));
+    }
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
+}
+
+fn indent(s: &str) -> String {
+    s.replace('\n', "\n  ")
+}
+
+fn session_help() -> String {
+    let mut s = String::from("a TCP session from connect(). Methods:\n");
+    for m in METHODS {
+        s.push_str(&format!("  c.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("Attributes:\n");
+    for a in ATTRS {
+        s.push_str(&format!("  c.{:<22} {}\n", a.name, a.summary));
+    }
+    s
+}
+
+fn help_text() -> String {
+    let mut s = String::from(
+        "craft: build packets layer by layer.\n\
+         \n  p = Ether()/IP(dst=\"127.0.0.1\")/TCP(dport=1234, flags=\"S\", seq=1000)\
+         \n  p.tcp.seq = 2000        set a field (none unsets it: computed again)\
+         \n  expect p.tcp.flags == \"S\"\n\nLayers (ls(TCP) lists fields):\n",
+    );
+    for k in LayerKind::ALL {
+        s.push_str(&format!("  {:<8} {}\n", k.name(), builtins::layer_doc(k)));
+    }
+    s.push_str("\nBuiltins (help(name) says more):\n");
+    for b in BUILTINS {
+        s.push_str(&format!("  {:<24} {}\n", b.sig.usage(), b.summary));
+    }
+    s.push_str("\nSessions (c = connect(...); help(c) lists attributes too):\n");
+    for m in METHODS {
+        s.push_str(&format!("  c.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("\nKeywords:\n");
+    for k in KEYWORDS {
+        s.push_str(&format!("  {:<24} {}\n", k.usage, k.summary));
+    }
+    s.push_str(
+        "\nLiterals: 42 0x2a 1.5 \"text\\n\\x00\" 127.0.0.1 00:00:00:00:00:00 none true false [a, b] (a, b)\
+         \nOperators: + - * / %  == != < <= > >= in  and or not   (/ stacks layers)\n",
+    );
+    s
+}
+
 /// What a name is, when the language knows it without a variable.
 #[derive(Clone, Copy, Debug)]
 pub enum Known {
@@ -527,6 +607,11 @@ pub fn builtin(name: &str) -> Option<&'static Builtin> {
 /// The session method called `name`.
 pub fn method(name: &str) -> Option<&'static Method> {
     METHODS.iter().find(|m| m.sig.name == name)
+}
+
+/// The session attribute `name`.
+pub fn attr(name: &str) -> Option<&'static Attr> {
+    ATTRS.iter().find(|a| a.name == name)
 }
 
 /// The keyword `name`.
@@ -557,19 +642,6 @@ pub fn is_reserved(name: &str) -> bool {
     builtin(name).is_some() || LayerKind::from_name(name).is_some_and(|k| k.name() == name)
 }
 
-/// The error for a field `k` that layer `kind` does not have.
-pub fn no_field(kind: LayerKind, k: &str) -> String {
-    let names: Vec<&str> = kind.fields().iter().map(|f| f.name).collect();
-    let hint = closest(k, names.iter().copied())
-        .map(|s| format!(" (did you mean '{s}'?)"))
-        .unwrap_or_default();
-    format!(
-        "{} has no field '{k}'{hint} (fields: {})",
-        kind.name(),
-        names.join(", ")
-    )
-}
-
 /// Why a call to `callee` (a builtin or layer by its own name) cannot take
 /// the argument `k`; None when it can, or when `callee` is neither.
 pub fn bad_argument(callee: &str, k: &str) -> Option<String> {
@@ -587,37 +659,6 @@ pub fn all_names() -> impl Iterator<Item = &'static str> {
         .map(|b| b.sig.name)
         .chain(LayerKind::ALL.iter().map(|k| k.name()))
         .chain(KEYWORDS.iter().map(|k| k.name))
-}
-
-/// The candidate closest to `name` (same but for case, or one edit away).
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let d = if c.eq_ignore_ascii_case(name) {
-            0
-        } else {
-            edit_distance(c, name)
-        };
-        if d <= 1 && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let c = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + c);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -647,12 +688,5 @@ mod tests {
         );
         assert_eq!(method("send").unwrap().sig.usage(), "send(data)");
         assert_eq!(builtin("print").unwrap().sig.usage(), "print(...)");
-    }
-
-    #[test]
-    fn closest_prefers_exact_case_then_one_edit() {
-        assert_eq!(closest("tcp", ["TCP", "UDP"]), Some("TCP"));
-        assert_eq!(closest("sr2", all_names()), Some("sr1"));
-        assert_eq!(closest("zzzz", all_names()), None);
     }
 }

@@ -2,8 +2,9 @@
 //! down, relative seq/ack), drawn whole or a row at a time ([`Ladder`]), and
 //! its data both ways like "Follow TCP stream".
 
+use super::json::{J, object};
 use crate::wire::tcp::{Relative, flags};
-use crate::wire::{Packet, tcp_flags_str};
+use crate::wire::{Packet, Tcp, tcp_flags_str};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
@@ -145,7 +146,7 @@ impl Ladder {
     /// The next segment as one JSON object (`craft handshake --json`), without a newline.
     pub fn json_row(&mut self, e: &FlowEntry<'_>) -> String {
         let (at, rel) = self.step(e);
-        super::json::segment(e, rel, at)
+        segment_json(e, rel, at)
     }
 }
 
@@ -285,6 +286,34 @@ pub fn conversation(frames: &[(SystemTime, Packet)]) -> Option<(Ends, Vec<FlowEn
     }
     ends.server_isn = server_isn.unwrap_or(0);
     Some((ends, entries))
+}
+
+/// One TCP segment of a conversation: microseconds since its start (`at`),
+/// direction, flags, seq and ack relative to `rel` (ack null without the ACK
+/// flag), window and payload length.
+fn segment_json(e: &FlowEntry<'_>, rel: Relative, at: Duration) -> String {
+    let none = Tcp::default();
+    let t = e.pkt.tcp().unwrap_or(&none);
+    let fl = t.flag_bits();
+    object(&[
+        ("t_us", J::Num(at.as_secs_f64() * 1e6)),
+        (
+            "dir",
+            J::Str(if e.from_client { "out" } else { "in" }.into()),
+        ),
+        ("flags", J::Str(tcp_flags_str(fl))),
+        ("seq", J::Int(rel.seq(t.seq.unwrap_or(0)).into())),
+        (
+            "ack",
+            if fl & flags::ACK != 0 {
+                J::Int(rel.ack(t.ack.unwrap_or(0)).into())
+            } else {
+                J::Null
+            },
+        ),
+        ("win", J::Int(t.window.unwrap_or(0).into())),
+        ("len", J::Int(e.pkt.payload().len() as i64)),
+    ])
 }
 
 #[cfg(test)]

@@ -1,11 +1,6 @@
 //! Minimal JSON output: one object per line, stable field names.
 
-use super::flow::FlowEntry;
-use crate::wire::Tcp;
-use crate::wire::tcp::{Relative, flags};
-use crate::wire::tcp_flags_str;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 /// A JSON value to write.
 #[derive(Clone, Debug)]
@@ -82,34 +77,6 @@ pub fn quote(t: &str) -> String {
     }
     s.push('"');
     s
-}
-
-/// One TCP segment of a conversation: microseconds since its start (`at`),
-/// direction, flags, seq and ack relative to `rel` (ack null without the ACK
-/// flag), window and payload length.
-pub fn segment(e: &FlowEntry<'_>, rel: Relative, at: Duration) -> String {
-    let none = Tcp::default();
-    let t = e.pkt.tcp().unwrap_or(&none);
-    let fl = t.flag_bits();
-    object(&[
-        ("t_us", J::Num(at.as_secs_f64() * 1e6)),
-        (
-            "dir",
-            J::Str(if e.from_client { "out" } else { "in" }.into()),
-        ),
-        ("flags", J::Str(tcp_flags_str(fl))),
-        ("seq", J::Int(rel.seq(t.seq.unwrap_or(0)).into())),
-        (
-            "ack",
-            if fl & flags::ACK != 0 {
-                J::Int(rel.ack(t.ack.unwrap_or(0)).into())
-            } else {
-                J::Null
-            },
-        ),
-        ("win", J::Int(t.window.unwrap_or(0).into())),
-        ("len", J::Int(e.pkt.payload().len() as i64)),
-    ])
 }
 
 #[cfg(test)]

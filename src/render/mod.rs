@@ -10,7 +10,7 @@ pub mod flow;
 pub mod json;
 pub mod pattern;
 
-use crate::wire::checksum::{self, ChecksumStatus};
+use crate::wire::checksum::ChecksumStatus;
 use crate::wire::tcp::Relative;
 use crate::wire::{
     FieldKind, FieldValue, Layer, LayerKind, Packet, ip_flags_str, mac_str, tcp_flags_str,
@@ -174,7 +174,7 @@ pub fn show(p: &Packet) -> String {
     for (i, layer) in resolved.layers.iter().enumerate() {
         let kind = layer.kind();
         let _ = writeln!(s, "###[ {} ]###", kind.name());
-        let status = checksum::layer_status(&resolved.layers, &spans, &bytes, i);
+        let status = crate::wire::stack::layer_status(&resolved.layers, &spans, &bytes, i);
         for (fi, spec) in kind.fields().iter().enumerate() {
             let Some(v) = layer.slot(fi) else { continue };
             // Empty options are left out; an empty payload is still shown.

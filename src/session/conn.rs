@@ -12,52 +12,13 @@
 //! RST move the state as RFC 793 says.
 
 use super::event::Event;
+pub use super::event::{Dir, State};
 use crate::live::{Live, LiveError};
 use crate::wire::tcp::{Relative, TcpOption, encode_options, flags};
 use crate::wire::{Ipv4, Packet, Tcp};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant, SystemTime};
-
-/// Connection states (RFC 793 names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Nothing sent yet, or over.
-    Closed,
-    /// SYN sent (and possibly the SYN-ACK received, not yet acknowledged).
-    SynSent,
-    /// Handshake done.
-    Established,
-    /// Our FIN sent, not yet acknowledged.
-    FinWait1,
-    /// Our FIN acknowledged; waiting for the peer's.
-    FinWait2,
-    /// Both FINs crossed; waiting for the ACK of ours.
-    Closing,
-    /// Both sides closed.
-    TimeWait,
-    /// The peer closed; we may still send.
-    CloseWait,
-    /// We closed after the peer; waiting for the ACK of our FIN.
-    LastAck,
-}
-
-impl State {
-    /// The RFC name: `ESTABLISHED`, `FIN-WAIT-1`, ...
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Closed => "CLOSED",
-            State::SynSent => "SYN-SENT",
-            State::Established => "ESTABLISHED",
-            State::FinWait1 => "FIN-WAIT-1",
-            State::FinWait2 => "FIN-WAIT-2",
-            State::Closing => "CLOSING",
-            State::TimeWait => "TIME-WAIT",
-            State::CloseWait => "CLOSE-WAIT",
-            State::LastAck => "LAST-ACK",
-        }
-    }
-}
 
 /// How the connection is set up.
 #[derive(Clone, Debug)]
@@ -82,15 +43,6 @@ pub struct ConnConfig {
     pub retries: u32,
     /// Show each segment as it goes (for the caller: events are reported either way).
     pub verbose: bool,
-}
-
-/// Direction of a logged segment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dir {
-    /// Client (us) to server.
-    Out,
-    /// Server to client.
-    In,
 }
 
 /// One segment of the conversation.

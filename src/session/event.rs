@@ -3,10 +3,58 @@
 //! collects these and the caller takes them (`take_events`) to show or keep;
 //! turning them into text is `render::events`' job, not the session's.
 
-use super::conn::{Dir, State};
 use crate::wire::Packet;
 use crate::wire::tcp::Relative;
 use std::time::{Duration, SystemTime};
+
+/// Direction of a logged segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    /// Client (us) to server.
+    Out,
+    /// Server to client.
+    In,
+}
+
+/// Connection states (RFC 793 names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Nothing sent yet, or over.
+    Closed,
+    /// SYN sent (and possibly the SYN-ACK received, not yet acknowledged).
+    SynSent,
+    /// Handshake done.
+    Established,
+    /// Our FIN sent, not yet acknowledged.
+    FinWait1,
+    /// Our FIN acknowledged; waiting for the peer's.
+    FinWait2,
+    /// Both FINs crossed; waiting for the ACK of ours.
+    Closing,
+    /// Both sides closed.
+    TimeWait,
+    /// The peer closed; we may still send.
+    CloseWait,
+    /// We closed after the peer; waiting for the ACK of our FIN.
+    LastAck,
+}
+
+impl State {
+    /// The RFC name: `ESTABLISHED`, `FIN-WAIT-1`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Closed => "CLOSED",
+            State::SynSent => "SYN-SENT",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::Closing => "CLOSING",
+            State::TimeWait => "TIME-WAIT",
+            State::CloseWait => "CLOSE-WAIT",
+            State::LastAck => "LAST-ACK",
+        }
+    }
+}
 
 /// One thing that happened in a conversation.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,7 +6,8 @@
 //!
 //! Pure: works on packets, so the live link and sessions both use it.
 
-use super::checksum::{ChecksumStatus, layer_status};
+use super::checksum::ChecksumStatus;
+use super::stack::layer_status;
 use super::tcp::flags;
 use super::{Layer, LayerKind, Packet, Tcp};
 use std::net::Ipv4Addr;

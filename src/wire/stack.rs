@@ -2,6 +2,7 @@
 //! (lengths, protocol numbers, checksums) from the layers above; parsing keeps
 //! every field so that a parsed frame emits to the same bytes.
 
+use super::checksum;
 use super::raw::Raw;
 use super::{DecodeError, Ether, FieldSpec, FieldValue, Icmp, Ipv4, Tcp, Udp, icmp};
 use std::net::Ipv4Addr;
@@ -454,6 +455,49 @@ impl Packet {
                 _ => None,
             })
             .unwrap_or(&[])
+    }
+}
+
+/// The checksum status of layer `i` of an emitted packet (`bytes`, with the
+/// `spans` emit gave each of `layers`): IPv4 header, TCP and UDP (over the
+/// pseudo header of the nearest IPv4 header before it) and ICMP. None for
+/// layers without a checksum, a UDP checksum of 0 (none sent), or a layer whose
+/// bytes or addresses are missing.
+pub fn layer_status(
+    layers: &[Layer],
+    spans: &[Span],
+    bytes: &[u8],
+    i: usize,
+) -> Option<checksum::ChecksumStatus> {
+    let sp = spans.get(i)?;
+    let addrs = || -> Option<(Ipv4Addr, Ipv4Addr)> {
+        let j = layers
+            .get(..i)?
+            .iter()
+            .rposition(|l| l.kind() == LayerKind::Ip)?;
+        let start = spans.get(j)?.start;
+        let b = bytes.get(start + 12..start + 20)?;
+        Some((
+            Ipv4Addr::new(b[0], b[1], b[2], b[3]),
+            Ipv4Addr::new(b[4], b[5], b[6], b[7]),
+        ))
+    };
+    let seg = bytes.get(sp.start..sp.end)?;
+    match layers.get(i)? {
+        Layer::Ip(_) => Some(checksum::verify_ip_header(
+            bytes.get(sp.start..sp.header_end)?,
+        )),
+        Layer::Tcp(_) => {
+            let (s, d) = addrs()?;
+            Some(checksum::verify_transport(s, d, 6, seg, 16))
+        }
+        Layer::Udp(u) if u.chksum == Some(0) => None,
+        Layer::Udp(_) => {
+            let (s, d) = addrs()?;
+            Some(checksum::verify_transport(s, d, 17, seg, 6))
+        }
+        Layer::Icmp(_) => Some(checksum::verify_icmp(seg)),
+        _ => None,
     }
 }
 
