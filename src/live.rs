@@ -4,7 +4,7 @@
 
 use crate::host::{HostError, HostGuard, PortReservation, ports};
 use crate::link::pcap::PcapWriter;
-use crate::link::{CAP_HINT, Frame, Link, LinkError, PacketSocket, interrupted};
+use crate::link::{Frame, Link, LinkError, PacketSocket, interrupted};
 use crate::wire::matcher;
 use crate::wire::{Ether, Layer, LayerKind, Packet};
 use std::collections::VecDeque;
@@ -55,10 +55,19 @@ impl From<LinkError> for LiveError {
     }
 }
 
+/// The hint when preparing the host is refused: that needs CAP_NET_ADMIN.
+pub const ADMIN_HINT: &str = "craft needs CAP_NET_ADMIN to prepare lo (two sysctls and an nftables \
+     table, all undone on exit): run as root (sudo craft ...) or grant it once: \
+     sudo setcap cap_net_raw,cap_net_admin+ep $(which craft); or prepare lo yourself and \
+     pass --no-setup (craft doctor prints the commands)";
+
+/// What to add to "no reply" when craft did not prepare the host.
+pub const NO_SETUP_HINT: &str = "with --no-setup the kernel drops crafted frames on lo unless it is prepared by hand: craft doctor says what is missing";
+
 impl From<HostError> for LiveError {
     fn from(e: HostError) -> Self {
         if e.is_permission() {
-            LiveError::NotPermitted(format!("preparing lo: {e}\n{CAP_HINT}"))
+            LiveError::NotPermitted(format!("preparing lo: {e}\n{ADMIN_HINT}"))
         } else {
             LiveError::Other(format!("preparing the host: {e}"))
         }
@@ -184,6 +193,11 @@ impl Live {
         });
         l.link = Some(link);
         l
+    }
+
+    /// True when craft prepares the host itself (no `--no-setup`).
+    pub fn prepares_host(&self) -> bool {
+        self.opts.setup
     }
 
     /// The interface name.

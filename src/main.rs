@@ -8,7 +8,7 @@ use craft::engine::{Engine, Error, EvalResult, Runtime};
 use craft::live::LiveOptions;
 use craft::outcome::Outcome;
 use craft::output::Output;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,29 +25,83 @@ use std::time::Duration;
         3 no reply in time, 4 not permitted (needs CAP_NET_RAW), 130 interrupted."
 )]
 struct Cli {
+    /// For the shell and piped input (also accepted before a command that goes live).
     #[command(flatten)]
-    common: Common,
+    live: LiveFlags,
+    #[command(flatten)]
+    color: ColorFlag,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
 
-#[derive(ClapArgs, Clone)]
-struct Common {
-    /// Interface to send and receive on.
-    #[arg(long, global = true, default_value = "lo")]
-    iface: String,
+/// The flags of the commands that send and receive.
+#[derive(ClapArgs, Clone, Default)]
+struct LiveFlags {
+    /// Interface to send and receive on [default: lo].
+    #[arg(long, value_name = "NAME")]
+    iface: Option<String>,
     /// Write every frame sent and received to this pcap file.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
     /// Touch no sysctl and no firewall rule (prepare lo yourself).
-    #[arg(long, global = true)]
+    #[arg(long)]
     no_setup: bool,
+}
+
+impl LiveFlags {
+    /// These flags given after the command, over those given before it.
+    fn over(&self, top: &LiveFlags) -> LiveFlags {
+        LiveFlags {
+            iface: self.iface.clone().or_else(|| top.iface.clone()),
+            pcap: self.pcap.clone().or_else(|| top.pcap.clone()),
+            no_setup: self.no_setup || top.no_setup,
+        }
+    }
+
+    fn given(&self) -> Option<&'static str> {
+        if self.iface.is_some() {
+            Some("--iface")
+        } else if self.pcap.is_some() {
+            Some("--pcap")
+        } else if self.no_setup {
+            Some("--no-setup")
+        } else {
+            None
+        }
+    }
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (and not empty) or TERM is dumb.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(ClapArgs, Clone, Default)]
+struct ColorFlag {
+    /// Colour hexdumps and followed streams: auto, always, never [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    color: Option<ColorChoice>,
+}
+
+impl ColorFlag {
+    fn over(&self, top: &ColorFlag) -> ColorChoice {
+        self.color.or(top.color).unwrap_or_default()
+    }
 }
 
 #[derive(Subcommand)]
 enum Cmd {
     /// Build a packet from an expression and show it (offline; needs no privileges).
     Show {
+        #[command(flatten)]
+        color: ColorFlag,
         /// A packet expression, e.g. 'Ether()/IP()/TCP(flags="S")'.
         expr: String,
         /// Print the whole frame as one line of lowercase hex, nothing else.
@@ -59,6 +113,10 @@ enum Cmd {
     },
     /// Run recipe files; exit 0 when every expect holds.
     Run {
+        #[command(flatten)]
+        live: LiveFlags,
+        #[command(flatten)]
+        color: ColorFlag,
         /// Recipe files (.craft).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -77,6 +135,8 @@ enum Cmd {
     },
     /// Send SYN probes and print each reply with its RTT, then statistics.
     Syn {
+        #[command(flatten)]
+        live: LiveFlags,
         /// Destination port.
         #[arg(long)]
         dport: u16,
@@ -108,6 +168,8 @@ enum Cmd {
     /// A TCP conversation, printed as a ladder as it happens. Without --dport,
     /// craft starts its own echo listener on a free lo port and talks to it.
     Handshake {
+        #[command(flatten)]
+        live: LiveFlags,
         /// Server port (default: craft's own listener).
         #[arg(long)]
         dport: Option<u16>,
@@ -132,6 +194,8 @@ enum Cmd {
     },
     /// Send a packet built from an expression; with --count N, in batches, each frame built anew.
     Send {
+        #[command(flatten)]
+        live: LiveFlags,
         /// A packet expression.
         expr: String,
         /// How many frames.
@@ -149,6 +213,8 @@ enum Cmd {
     },
     /// Print packets seen on the interface.
     Sniff {
+        #[command(flatten)]
+        live: LiveFlags,
         /// Stop after this many packets.
         #[arg(long, short = 'c')]
         count: Option<usize>,
@@ -161,6 +227,8 @@ enum Cmd {
     },
     /// Decode a capture file (pcap or pcapng).
     Read {
+        #[command(flatten)]
+        color: ColorFlag,
         /// The capture.
         file: PathBuf,
         /// Every field of every frame.
@@ -174,7 +242,11 @@ enum Cmd {
         flow: bool,
     },
     /// Check what stands between you and a working raw socket on lo.
-    Doctor,
+    Doctor {
+        /// The interface to check [default: lo].
+        #[arg(long, value_name = "NAME")]
+        iface: Option<String>,
+    },
     /// Print a shell completion script: craft completions bash > /etc/bash_completion.d/craft
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -196,10 +268,26 @@ fn main() -> ExitCode {
 
 /// Runs the command the flags name.
 fn dispatch(cli: Cli) -> EvalResult<Outcome> {
-    let c = cli.common;
+    let top = cli.live;
+    let tc = cli.color;
+    // Flags before an offline command would mean nothing: say so.
+    let offline_cmd = |name: &str| -> EvalResult<()> {
+        match top.given() {
+            Some(flag) => Err(Error::usage(format!(
+                "{flag} means nothing for craft {name} (it sends and receives nothing)"
+            ))),
+            None => Ok(()),
+        }
+    };
     match cli.cmd {
-        None => shell_or_stdin(&c),
-        Some(Cmd::Show { expr, hex, dump }) => {
+        None => shell_or_stdin(&top, tc.over(&ColorFlag::default())),
+        Some(Cmd::Show {
+            color,
+            expr,
+            hex,
+            dump,
+        }) => {
+            offline_cmd("show")?;
             let style = if hex {
                 show::ShowStyle::Hex
             } else if dump {
@@ -207,9 +295,11 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             } else {
                 show::ShowStyle::Fields
             };
-            show::run(&mut Engine::on(offline()), &expr, style)
+            show::run(&mut Engine::on(offline(color.over(&tc))), &expr, style)
         }
         Some(Cmd::Run {
+            live: l,
+            color,
             files,
             check,
             vars,
@@ -225,13 +315,14 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 json,
             };
             if check {
-                return run::check(&mut Engine::on(offline()), &plan);
+                return run::check(&mut Engine::on(offline(color.over(&tc))), &plan);
             }
-            let mut eng = Engine::on(live(&c));
+            let mut eng = Engine::on(live(&l.over(&top), color.over(&tc)));
             eng.rt.opts.keep_going = keep_going;
             run::run(&mut eng, &plan)
         }
         Some(Cmd::Syn {
+            live: l,
             dport,
             dst,
             sport,
@@ -249,9 +340,10 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 rate,
                 json,
             };
-            syn::flood(&mut live(&c), &o)
+            syn::flood(&mut live(&l.over(&top), ColorChoice::Never), &o)
         }
         Some(Cmd::Syn {
+            live: l,
             dport,
             dst,
             sport,
@@ -270,9 +362,10 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 timeout: secs(timeout),
                 json,
             };
-            syn::run(&mut live(&c), &o)
+            syn::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
         }
         Some(Cmd::Handshake {
+            live: l,
             dport,
             dst,
             data,
@@ -296,9 +389,10 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 json,
                 timeout: secs(timeout),
             };
-            handshake::run(&mut live(&c), &o)
+            handshake::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
         }
         Some(Cmd::Send {
+            live: l,
             expr,
             count,
             rate,
@@ -312,9 +406,10 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 vary,
                 json,
             };
-            send::run(&mut Engine::on(live(&c)), &o)
+            send::run(&mut Engine::on(live(&l.over(&top), ColorChoice::Never)), &o)
         }
         Some(Cmd::Sniff {
+            live: l,
             count,
             timeout,
             filter,
@@ -324,14 +419,16 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 timeout: timeout.map(secs),
                 filter: filter.unwrap_or_default(),
             };
-            sniff::run(&mut live(&c), &o)
+            sniff::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
         }
         Some(Cmd::Read {
+            color,
             file,
             show,
             hex,
             flow,
         }) => {
+            offline_cmd("read")?;
             let style = if flow {
                 read::ReadStyle::Flow
             } else if show {
@@ -341,14 +438,21 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             } else {
                 read::ReadStyle::Summary
             };
-            read::run(&mut offline(), &file, style)
+            read::run(&mut offline(color.over(&tc)), &file, style)
         }
-        Some(Cmd::Doctor) => commands::doctor::run(&mut offline(), &c.iface),
+        Some(Cmd::Doctor { iface }) => {
+            if top.pcap.is_some() || top.no_setup {
+                offline_cmd("doctor")?;
+            }
+            let iface = iface.or(top.iface).unwrap_or_else(|| "lo".into());
+            commands::doctor::run(&mut offline(ColorChoice::Never), &iface)
+        }
         Some(Cmd::Completions { shell }) => {
+            offline_cmd("completions")?;
             use clap::CommandFactory;
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "craft", &mut script);
-            offline().print_raw(&String::from_utf8_lossy(&script))?;
+            offline(ColorChoice::Never).print_raw(&String::from_utf8_lossy(&script))?;
             Ok(Outcome::Success)
         }
     }
@@ -362,40 +466,46 @@ fn secs(s: f64) -> Duration {
     })
 }
 
-fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+/// Whether to colour: `--color`, else on a terminal unless NO_COLOR is set
+/// to something (no-color.org: an empty NO_COLOR counts as unset) or TERM is dumb.
+fn color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => craft::output::auto_color(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        ),
+    }
 }
 
 /// A runtime that sends nothing, printing to stdout.
-fn offline() -> Runtime {
+fn offline(c: ColorChoice) -> Runtime {
     let mut rt = Runtime::offline(Output::stdout());
-    rt.opts.color = color();
+    rt.opts.color = color(c);
     rt
 }
 
-/// A runtime that may send on the interface the common flags name.
-fn live(c: &Common) -> Runtime {
+/// A runtime that may send on the interface the flags name.
+fn live(l: &LiveFlags, c: ColorChoice) -> Runtime {
     let mut rt = Runtime::on_interface(
         Output::stdout(),
         LiveOptions {
-            iface: c.iface.clone(),
-            setup: !c.no_setup,
-            pcap: c.pcap.clone(),
+            iface: l.iface.clone().unwrap_or_else(|| "lo".into()),
+            setup: !l.no_setup,
+            pcap: l.pcap.clone(),
         },
     );
-    rt.opts.color = color();
+    rt.opts.color = color(c);
     rt
 }
 
 /// The shell on a terminal; piped input runs like a recipe.
-fn shell_or_stdin(c: &Common) -> EvalResult<Outcome> {
-    let mut eng = Engine::on(live(c));
+fn shell_or_stdin(l: &LiveFlags, c: ColorChoice) -> EvalResult<Outcome> {
+    let mut eng = Engine::on(live(l, c));
     if std::io::stdin().is_terminal() {
         return Ok(craft::repl::run_interactive(eng));
     }
-    let mut src = String::new();
-    std::io::stdin()
-        .read_to_string(&mut src)
-        .map_err(|e| Error::usage(format!("cannot read standard input: {e}")))?;
-    run::stdin(&mut eng, &src)
+    run::stdin(&mut eng, std::io::stdin().lock())
 }

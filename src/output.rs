@@ -38,6 +38,11 @@ impl Output {
         Output::to(Box::new(io::stdout()))
     }
 
+    /// Standard error (human lines beside a JSON stdout).
+    pub fn stderr() -> Output {
+        Output::to(Box::new(io::stderr()))
+    }
+
     /// Any writer (tests: a buffer or a sink).
     pub fn to(w: Box<dyn Write>) -> Output {
         Output { w, closed: false }
@@ -86,6 +91,17 @@ impl Output {
     }
 }
 
+/// Whether `--color auto` colours: on a terminal, unless `NO_COLOR` is set
+/// to something (no-color.org: an empty value counts as unset) or `TERM` is
+/// `dumb`.
+pub fn auto_color(
+    terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
+}
+
 /// Writes a diagnostic line to stderr (host notes, warnings, errors). A
 /// closed stderr is ignored: diagnostics never stop a run.
 pub fn warn(s: &str) {
@@ -114,6 +130,19 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn colour_follows_no_color_org_and_term() {
+        use std::ffi::OsStr;
+        assert!(auto_color(true, None, Some(OsStr::new("xterm"))));
+        assert!(!auto_color(false, None, None), "not a terminal");
+        assert!(!auto_color(true, Some(OsStr::new("1")), None));
+        assert!(
+            auto_color(true, Some(OsStr::new("")), None),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!auto_color(true, None, Some(OsStr::new("dumb"))));
     }
 
     #[test]

@@ -458,11 +458,13 @@ fn piped_lines_stop_at_the_first_error() {
         "{err}"
     );
 
-    // A syntax error anywhere: the input is parsed whole first, so nothing runs.
-    let o = pipe(b"print(\"before\")\nx = (1,\ny = 2\n");
+    // Piped input runs as it comes: what was complete before a syntax error
+    // ran; the error stops the run.
+    let o = pipe(b"print(\"before\")\nx = (1,\ny = 2\nprint(\"after\")\n");
     no_crash("piped syntax error", &o);
     assert_eq!(o.status.code(), Some(2));
-    assert!(!text(&o.stdout).contains("before"), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("before"), "{}", text(&o.stdout));
+    assert!(!text(&o.stdout).contains("after"), "{}", text(&o.stdout));
     let err = text(&o.stderr);
     // Inside brackets a newline continues the line: the '(' is what is wrong.
     assert!(
@@ -536,4 +538,170 @@ fn the_shell_goes_on_after_each_bad_line() {
     assert_eq!(e.eval_str("p.ip.ttl").unwrap(), Value::Int(7));
     assert_eq!(e.eval_str("p.tcp.dport").unwrap(), Value::Int(1234));
     assert!(e.var("s").is_none() && e.var("y").is_none() && e.var("q").is_none());
+}
+
+#[test]
+fn a_deep_filter_is_an_error_naming_the_line() {
+    let o = pipe(b"x = 1\nsniff(filter=\"(\" * 200000 + \"tcp\" + \")\" * 200000)\n");
+    no_crash("deep filter", &o);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("<stdin>:2:") && err.contains("nested too deeply"),
+        "{err}"
+    );
+}
+
+#[test]
+fn piped_input_runs_each_statement_as_it_comes() {
+    // A program driving craft line by line: it reads each answer before it
+    // writes the next line (it would wait forever if craft waited for EOF).
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = craft()
+        .arg("--no-setup")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for (ask, want) in [
+        ("x = 20\nprint(x + 1)\n", "21"),
+        ("if x == 20 {\n  print(\"yes\")\n}\n", ""),
+        ("else {\n  print(\"no\")\n}\nprint(\"next\")\n", "yes"),
+        ("print(len(\"abc\"))\n", "next"),
+    ] {
+        stdin.write_all(ask.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        if want.is_empty() {
+            continue;
+        }
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim_end(), want, "after {ask:?}");
+    }
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), "3");
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+#[test]
+fn var_values_are_data_and_unknown_vars_are_refused() {
+    let dir = tmpdir("vars");
+    let f = dir.join("mode.craft");
+    std::fs::write(
+        &f,
+        "mode = param(\"mode\", \"x\")\nexpect mode == \"send\"\nn = param(\"n\", 0)\nexpect n == 3\n",
+    )
+    .unwrap();
+    let o = craft()
+        .args(["--no-setup", "run", "--var", "mode=send", "--var", "n=3"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    no_crash("var values", &o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a value is data, never the builtin: {}",
+        text(&o.stderr)
+    );
+    for args in [&["run", "--check"][..], &["--no-setup", "run"]] {
+        let o = craft()
+            .args(args)
+            .args(["--var", "mdoe=send"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        no_crash("unknown var", &o);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("--var mdoe: no recipe here asks for 'mdoe'")
+                && err.contains("did you mean 'mode'"),
+            "{args:?}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_json_prints_only_json_on_stdout() {
+    let dir = tmpdir("json");
+    let f = dir.join("talk.craft");
+    std::fs::write(&f, "print(\"hello\")\nx = 1\nx\nexpect x == 1\n").unwrap();
+    let o = craft()
+        .args(["--no-setup", "run", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    no_crash("run --json", &o);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.lines().all(|l| l.starts_with('{') && l.ends_with('}')),
+        "{out}"
+    );
+    assert!(
+        text(&o.stderr).contains("hello"),
+        "human lines go to stderr"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn flags_that_mean_nothing_are_not_offered() {
+    for (cmd, absent) in [
+        ("completions", "--pcap"),
+        ("read", "--pcap"),
+        ("read", "--iface"),
+        ("show", "--iface"),
+        ("show", "--no-setup"),
+    ] {
+        let o = craft().args([cmd, "--help"]).output().unwrap();
+        assert!(
+            !text(&o.stdout).contains(absent),
+            "{cmd} --help offers {absent}"
+        );
+    }
+    let o = craft()
+        .args([
+            "--pcap",
+            "/tmp/x.pcap",
+            "read",
+            "tests/data/lo-session.pcap",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--pcap means nothing for craft read"));
+    // Still offered where they mean something, before or after the command.
+    let o = craft().args(["syn", "--help"]).output().unwrap();
+    assert!(text(&o.stdout).contains("--pcap"));
+}
+
+#[test]
+fn colour_is_asked_for_or_refused() {
+    let dump = |color: &str| {
+        let o = craft()
+            .args([
+                "read",
+                "tests/data/lo-session.pcap",
+                "--hex",
+                "--color",
+                color,
+            ])
+            .output()
+            .unwrap();
+        text(&o.stdout)
+    };
+    assert!(dump("always").contains("\x1b["));
+    assert!(!dump("never").contains("\x1b["));
+    assert!(!dump("auto").contains("\x1b["), "not a terminal");
 }

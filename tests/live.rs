@@ -399,3 +399,50 @@ fn a_closed_pipe_ends_live_commands_too() {
     assert_eq!(var(&out, "SNIFF").as_deref(), Some("0"), "{out}\n{err}");
     assert!(!out.contains("panicked"), "{out}");
 }
+
+#[test]
+fn the_missing_capability_is_named() {
+    if !privileged("the_missing_capability_is_named") {
+        return;
+    }
+    need("nc");
+    // CAP_NET_RAW kept, CAP_NET_ADMIN dropped: the socket opens, the nftables
+    // guard a session needs is refused.
+    let o = netns(&format!(
+        "{nc}echo 'c = connect(\"127.0.0.1\", 1234)' | setpriv --inh-caps=-all --bounding-set=-net_admin -- \"$CRAFT\" 2>/tmp/e.$$\necho EXIT=$?\ncat /tmp/e.$$\n",
+        nc = nc_listen(1234, "")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("4"), "{out}\n{err}");
+    assert!(out.contains("CAP_NET_ADMIN"), "{out}");
+    assert!(!out.contains("needs CAP_NET_RAW"), "{out}");
+}
+
+#[test]
+fn interrupted_commands_report_what_they_gathered_and_exit_130() {
+    if !privileged("interrupted_commands_report_what_they_gathered_and_exit_130") {
+        return;
+    }
+    need("nc");
+    let script = format!(
+        "{nc}\
+         \"$CRAFT\" sniff > /tmp/s.$$ 2>&1 & P=$!; sleep 0.5; kill -INT $P; wait $P; echo SNIFF=$?\n\
+         \"$CRAFT\" syn --dport 1234 -c 100 --interval 0.1 > /tmp/y.$$ 2>&1 & P=$!; sleep 0.5; kill -INT $P; wait $P; echo SYN=$?\n\
+         cat /tmp/y.$$\n\
+         \"$CRAFT\" --no-setup syn --dport 1234 --timeout 0.2; echo NOSETUP=$?\n",
+        nc = nc_listen(1234, "-k")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "SNIFF").as_deref(), Some("130"), "{out}\n{err}");
+    assert_eq!(var(&out, "SYN").as_deref(), Some("130"), "{out}\n{err}");
+    assert!(
+        out.contains("--- 127.0.0.1:1234 ---") && out.contains(" sent, "),
+        "statistics: {out}"
+    );
+    assert!(
+        out.contains("craft doctor"),
+        "no reply with --no-setup points to doctor: {out}"
+    );
+    assert_eq!(var(&out, "NOSETUP").as_deref(), Some("3"), "{out}");
+}

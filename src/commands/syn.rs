@@ -56,7 +56,7 @@ pub fn run(rt: &mut Runtime, o: &SynOptions) -> EvalResult<Outcome> {
         let seq = iss_base.wrapping_add(i.wrapping_mul(0x0100_0000));
         match probe(rt, o, sport, seq) {
             Ok(reply) => {
-                let line = st.record(o, i, sport, reply);
+                let line = st.record(o, i, sport, reply, &rt.no_reply_hint());
                 rt.print(&line)?;
             }
             Err(e) if e.kind == ErrorKind::Interrupted => {
@@ -125,6 +125,7 @@ impl Stats {
         i: u32,
         sport: u16,
         reply: Option<(Tcp, Duration)>,
+        hint: &str,
     ) -> String {
         self.sent += 1;
         let Some((t, rtt)) = reply else {
@@ -136,7 +137,7 @@ impl Stats {
                 ])
             } else {
                 format!(
-                    "{}:{} no reply within {} s",
+                    "{}:{} no reply within {} s{hint}",
                     o.dst,
                     o.dport,
                     o.timeout.as_secs_f64()

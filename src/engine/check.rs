@@ -14,6 +14,7 @@ pub fn check_file(path: &Path, given: &[String]) -> Result<(), Error> {
     let mut c = Checker {
         defined: given.iter().cloned().collect(),
         uses: Vec::new(),
+        params: BTreeSet::new(),
     };
     c.file(path, 0)?;
     let mut names: Vec<&str> = c.defined.iter().map(String::as_str).collect();
@@ -35,10 +36,26 @@ pub fn check_file(path: &Path, given: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The names a recipe (with its includes) could take from `--var`: those
+/// it asks for with `param("name", ...)` and those it reads as variables.
+pub fn wanted_names(path: &Path) -> Result<BTreeSet<String>, Error> {
+    let mut c = Checker {
+        defined: BTreeSet::new(),
+        uses: Vec::new(),
+        params: BTreeSet::new(),
+    };
+    c.file(path, 0)?;
+    let mut names = c.params;
+    names.extend(c.uses.into_iter().map(|(_, n, _)| n));
+    Ok(names)
+}
+
 struct Checker {
     defined: BTreeSet<String>,
     /// (file, name, where) of every name read.
     uses: Vec<(String, String, Pos)>,
+    /// Names asked for with `param("name", ...)`.
+    params: BTreeSet<String>,
 }
 
 impl Checker {
@@ -103,6 +120,18 @@ impl Checker {
             }
             ExprKind::Call { func, args, kwargs } => {
                 self.expr(func, file)?;
+                if let (
+                    ExprKind::Var(f),
+                    Some(Expr {
+                        kind: ExprKind::Str(name),
+                        ..
+                    }),
+                ) = (&func.kind, args.first())
+                    && f == "param"
+                {
+                    self.params
+                        .insert(String::from_utf8_lossy(name).into_owned());
+                }
                 // A builtin or layer called by its own name: its argument names are known.
                 if let ExprKind::Var(name) = &func.kind
                     && !self.defined.contains(name)

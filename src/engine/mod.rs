@@ -125,7 +125,13 @@ impl Engine {
     /// errors ("" for the REPL). Stops at the first failure.
     pub fn run_source(&mut self, file: &str, src: &str) -> EvalResult<()> {
         let prog = parse_program(src).map_err(|e| Error::syntax(e).in_file(file))?;
-        for stmt in &prog {
+        self.run_program(file, &prog)
+    }
+
+    /// Runs parsed statements of `file`. Stops at the first failure (but for
+    /// failed expects under --keep-going).
+    pub fn run_program(&mut self, file: &str, prog: &[crate::lang::Stmt]) -> EvalResult<()> {
+        for stmt in prog {
             match self.exec(stmt).map_err(|e| e.in_file(file)) {
                 Err(e) if e.kind == ErrorKind::Expect && self.rt.opts.keep_going => {
                     warn(&e.to_string());

@@ -85,7 +85,8 @@ pub fn sr1(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         }
         None => {
             if echo {
-                eng.print(&format!("no reply within {timeout} s"))?;
+                let hint = eng.rt.no_reply_hint();
+                eng.print(&format!("no reply within {timeout} s{hint}"))?;
             }
             Value::None
         }

@@ -83,6 +83,11 @@ impl Runtime {
         Ok(self.out.text(s)?)
     }
 
+    /// Puts `out` in place of the output sink; returns the one it replaces.
+    pub fn swap_output(&mut self, out: Output) -> Output {
+        std::mem::replace(&mut self.out, out)
+    }
+
     /// The output sink.
     pub fn out(&mut self) -> &mut Output {
         &mut self.out
@@ -115,6 +120,14 @@ impl Runtime {
         let r = f(self.live(pos)?);
         self.flush_notes();
         r.map_err(|e| live_error(e, pos))
+    }
+
+    /// What to add to a "no reply" line: with `--no-setup`, where to look.
+    pub fn no_reply_hint(&self) -> String {
+        match &self.live {
+            Some(l) if !l.prepares_host() => format!(" ({})", crate::live::NO_SETUP_HINT),
+            _ => String::new(),
+        }
     }
 
     /// Prints the host preparation notes the live link has collected (stderr).

@@ -62,11 +62,16 @@ const PUNCTS: [&str; 22] = [
 
 /// Splits `src` into tokens.
 pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
+    lex_at(src, 1)
+}
+
+/// Splits `src`, whose first line is line `first_line` of a longer input, into tokens.
+pub fn lex_at(src: &str, first_line: u32) -> Result<Vec<Token>, SyntaxError> {
     let mut lx = Lexer {
         src,
         chars: src.char_indices().collect(),
         i: 0,
-        line: 1,
+        line: first_line,
         col: 1,
         depth: Vec::new(),
     };

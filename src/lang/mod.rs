@@ -9,7 +9,7 @@ pub mod lexer;
 pub mod parser;
 
 pub use ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
-pub use parser::{parse_expr, parse_program};
+pub use parser::{parse_expr, parse_program, parse_program_at};
 
 use std::fmt;
 

@@ -4,7 +4,7 @@
 //! `+ -`, `* / %` (`/` also stacks layers), unary `-`, then calls, `.attr` and `[i]`.
 
 use super::ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
-use super::lexer::{Tok, Token, lex};
+use super::lexer::{Tok, Token, lex, lex_at};
 use super::{Pos, SyntaxError};
 
 /// Words that cannot be variable names.
@@ -14,7 +14,13 @@ pub const KEYWORDS: &[&str] = &[
 
 /// Parses a whole program (a recipe, a REPL line, piped input).
 pub fn parse_program(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
-    let toks = lex(src)?;
+    parse_program_at(src, 1)
+}
+
+/// Parses statements whose text starts at line `first_line` of a longer
+/// input (piped input, run as it comes), so positions name that input's lines.
+pub fn parse_program_at(src: &str, first_line: u32) -> Result<Vec<Stmt>, SyntaxError> {
+    let toks = lex_at(src, first_line)?;
     let mut p = Parser {
         toks,
         i: 0,

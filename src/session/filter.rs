@@ -49,7 +49,32 @@ impl Filter {
         if words.is_empty() {
             return Ok(Filter::Any);
         }
-        let mut p = P { w: words, i: 0 };
+        // Brackets first: a deep one is named as such even when also long.
+        let mut open = 0usize;
+        for (i, w) in words.iter().enumerate() {
+            match *w {
+                "(" => open += 1,
+                ")" => open = open.saturating_sub(1),
+                _ => {}
+            }
+            if open > MAX_DEPTH {
+                return Err(format!(
+                    "filter: nested too deeply at word {} (more than {MAX_DEPTH} levels of brackets or not)",
+                    i + 1
+                ));
+            }
+        }
+        if words.len() > MAX_WORDS {
+            return Err(format!(
+                "filter: too long ({} words; at most {MAX_WORDS})",
+                words.len()
+            ));
+        }
+        let mut p = P {
+            w: words,
+            i: 0,
+            depth: 0,
+        };
         let f = p.or()?;
         if p.i < p.w.len() {
             return Err(format!(
@@ -99,9 +124,18 @@ impl Filter {
     }
 }
 
+/// Words a filter may have: matching and dropping a filter recurse once per
+/// `and`/`or`, so its length bounds their depth.
+const MAX_WORDS: usize = 4096;
+
+/// Brackets and `not`s nest at most this deep (parsing recurses once per level).
+const MAX_DEPTH: usize = 100;
+
 struct P<'a> {
     w: Vec<&'a str>,
     i: usize,
+    /// Brackets and `not`s open here.
+    depth: usize,
 }
 
 impl P<'_> {
@@ -131,10 +165,25 @@ impl P<'_> {
         }
     }
 
+    /// Enters one more level of brackets or `not`.
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "filter: nested too deeply at word {} (more than {MAX_DEPTH} levels of brackets or not)",
+                self.i + 1
+            ));
+        }
+        Ok(())
+    }
+
     fn not(&mut self) -> Result<Filter, String> {
         if self.peek() == Some("not") {
             self.i += 1;
-            return Ok(Filter::Not(Box::new(self.not()?)));
+            self.enter()?;
+            let f = Filter::Not(Box::new(self.not()?));
+            self.depth -= 1;
+            return Ok(f);
         }
         self.prim()
     }
@@ -163,10 +212,12 @@ impl P<'_> {
         let dir = dir.unwrap_or(Dir::Either);
         match w.as_str() {
             "(" => {
+                self.enter()?;
                 let f = self.or()?;
                 if self.word("')'")? != ")" {
                     return Err("filter: expected ')'".into());
                 }
+                self.depth -= 1;
                 Ok(f)
             }
             "ip" => Ok(Filter::Proto("ip")),
@@ -248,5 +299,27 @@ mod tests {
         );
         assert!(Filter::parse("frob").unwrap_err().contains("unknown word"));
         assert!(Filter::parse("(tcp").is_err());
+    }
+
+    #[test]
+    fn deep_or_long_filters_are_refused_not_a_crash() {
+        let deep = format!("{}tcp{}", "(".repeat(200_000), ")".repeat(200_000));
+        let e = Filter::parse(&deep).unwrap_err();
+        assert!(e.contains("nested too deeply"), "{e}");
+        let nots = format!("{}tcp", "not ".repeat(200));
+        assert!(
+            Filter::parse(&nots)
+                .unwrap_err()
+                .contains("nested too deeply")
+        );
+        let nots = format!("{}tcp", "not ".repeat(200_000));
+        assert!(Filter::parse(&nots).unwrap_err().contains("too long"));
+        let long = vec!["tcp"; 100_000].join(" and ");
+        assert!(Filter::parse(&long).unwrap_err().contains("too long"));
+        // Within the limits, deep is fine.
+        let ok = format!("{}tcp{}", "(".repeat(100), ")".repeat(100));
+        assert!(Filter::parse(&ok).is_ok());
+        let ok = vec!["tcp"; 2000].join(" and ");
+        assert!(Filter::parse(&ok).is_ok());
     }
 }
