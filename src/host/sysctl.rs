@@ -45,22 +45,13 @@ impl SysctlValues {
     }
 }
 
+/// Refuses a name the kernel could never give an interface (it would also
+/// name a path outside `/proc/sys/net/ipv4/conf`).
 fn check_iface(iface: &str) -> Result<(), HostError> {
-    let ok = !iface.is_empty()
-        && iface.len() < 16
-        && iface != "."
-        && iface != ".."
-        && !iface
-            .bytes()
-            .any(|b| b == b'/' || b == 0 || b.is_ascii_whitespace());
-    if ok {
-        Ok(())
-    } else {
-        Err(HostError::InvalidName {
-            what: "interface",
-            name: iface.to_string(),
-        })
-    }
+    crate::link::iface::validate_name(iface).map_err(|_| HostError::InvalidName {
+        what: "interface",
+        name: iface.to_string(),
+    })
 }
 
 /// `/proc/sys/net/ipv4/conf/<iface>/<name>`
