@@ -50,9 +50,7 @@ mod tests {
 
     #[test]
     fn field_constants_name_their_fields() {
-        for (i, name) in [(field::LOAD, "load")] {
-            assert_eq!(Raw::FIELDS[i].name, name);
-        }
-        assert!(Raw::FIELDS.iter().all(|f| !f.name.is_empty()));
+        assert_eq!(Raw::FIELDS[field::LOAD].name, "load");
+        assert_eq!(Raw::FIELDS.len(), 1);
     }
 }
