@@ -59,7 +59,11 @@ impl<'a> TcpView<'a> {
         let tcp = ip + usize::from(iph.get_header_length()) * 4;
         let total = usize::from(iph.get_total_length());
         let end = (ip + total).min(b.len());
-        // The segment within the IP total length; empty when that ends before tcp.
+        if tcp + 20 > end {
+            return Err(err("TCP", tcp, "truncated TCP header"));
+        }
+        // tcp + 20 <= end <= b.len(): the segment, within the IP total length,
+        // holds a fixed TCP header (neither fallback below is ever taken).
         let seg = b.get(tcp..end).unwrap_or_default();
         let Some(tcp_fixed) = seg.first_chunk::<20>() else {
             return Err(err("TCP", tcp, "truncated TCP header"));
