@@ -579,7 +579,10 @@ impl Live {
             return warnings;
         };
         let mut pipe = [0; 2];
-        // SAFETY: plain syscalls; the child only calls async-signal-safe ones.
+        // SAFETY: `pipe` is the 2-int array pipe2() fills. After fork() the child
+        // touches only its stack and calls only async-signal-safe functions
+        // (close, read, _exit); the parent closes descriptors it owns, and
+        // forgets the link so that its drop does not close `fd` a second time.
         unsafe {
             if libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
                 return warnings;

@@ -188,46 +188,18 @@ impl std::error::Error for HostError {
 const IFF_UP: u32 = 0x1;
 const IFF_LOOPBACK: u32 = 0x8;
 
-/// Interface flags (IFF_*), None if there is no such interface. Asked with
-/// `SIOCGIFFLAGS` so the answer is for this process's network namespace
+/// Interface flags (IFF_*), None if there is no such interface. Listed with
+/// getifaddrs (netlink), so the answer is for this process's network namespace
 /// (`/sys/class/net` shows the namespace sysfs was mounted in); falls back to
-/// `/sys/class/net/<iface>/flags`.
+/// `/sys/class/net/<iface>/flags` when the list cannot be had.
 pub fn iface_flags(iface: &str) -> Option<u32> {
-    if iface.is_empty() || iface.len() >= 16 || iface.contains('/') || iface == "." || iface == ".."
-    {
-        return None;
-    }
-    if let Some(f) = ioctl_flags(iface) {
+    crate::link::iface::validate_name(iface).ok()?;
+    if let Ok(f) = crate::link::iface::flags(iface) {
         return f;
     }
     let text = std::fs::read_to_string(format!("/sys/class/net/{iface}/flags")).ok()?;
     let t = text.trim();
     u32::from_str_radix(t.strip_prefix("0x").unwrap_or(t), 16).ok()
-}
-
-/// `Some(None)`: no such device; `None`: the ioctl could not be asked.
-fn ioctl_flags(iface: &str) -> Option<Option<u32>> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    // SAFETY: plain syscall; checked.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // struct ifreq: char ifr_name[16]; then a union whose short ifr_flags is first.
-    let mut ifr = [0u8; 40];
-    ifr[..iface.len()].copy_from_slice(iface.as_bytes());
-    // SAFETY: `ifr` is a zeroed ifreq-sized buffer with a NUL-terminated name.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFFLAGS as _, ifr.as_mut_ptr()) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ENODEV) | Some(libc::ENXIO) => Some(None),
-            _ => None,
-        };
-    }
-    Some(Some(u16::from_ne_bytes([ifr[16], ifr[17]]) as u32))
 }
 
 /// True for `lo` or any interface with IFF_LOOPBACK.

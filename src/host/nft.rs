@@ -579,7 +579,7 @@ fn errno_of(e: &io::Error) -> i32 {
 /// Opens and binds a NETLINK_NETFILTER socket (CLOEXEC: a child must not keep
 /// the owner table alive after we exit).
 fn open_socket() -> Result<OwnedFd, HostError> {
-    // SAFETY: plain syscall; the result is checked.
+    // SAFETY: socket() takes no pointers; the result is checked.
     let fd = unsafe {
         libc::socket(
             libc::AF_NETLINK,
@@ -597,7 +597,8 @@ fn open_socket() -> Result<OwnedFd, HostError> {
             _ => HostError::io("socket(AF_NETLINK, NETLINK_NETFILTER)", e),
         });
     }
-    // SAFETY: fd is a fresh, valid descriptor we own.
+    // SAFETY: socket() just returned this descriptor and nothing else owns
+    // it, so the OwnedFd may close it.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // SAFETY: zeroed sockaddr_nl is valid; only family set (pid 0 = kernel assigns).
     let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };

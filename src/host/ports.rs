@@ -35,7 +35,7 @@ pub fn reserve_ephemeral() -> Result<PortReservation, HostError> {
 }
 
 fn bind_loopback(port: u16) -> Result<PortReservation, HostError> {
-    // SAFETY: plain syscall; checked.
+    // SAFETY: socket() takes no pointers; the result is checked.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return Err(HostError::io(
@@ -43,7 +43,8 @@ fn bind_loopback(port: u16) -> Result<PortReservation, HostError> {
             io::Error::last_os_error(),
         ));
     }
-    // SAFETY: fresh descriptor we own.
+    // SAFETY: socket() just returned this descriptor and nothing else owns
+    // it, so the OwnedFd may close it.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let off: libc::c_int = 0;
     // SAFETY: valid fd, pointer/len to a c_int. SO_REUSEADDR is off by default;
@@ -78,6 +79,7 @@ fn bind_loopback(port: u16) -> Result<PortReservation, HostError> {
         }
         return Err(HostError::io(format!("bind(127.0.0.1:{port})"), e));
     }
+    // SAFETY: sockaddr_in is plain integers; all-zero is a valid value.
     let mut got: libc::sockaddr_in = unsafe { std::mem::zeroed() };
     let mut got_len = len;
     // SAFETY: pointer/len describe `got`.

@@ -45,22 +45,13 @@ impl SysctlValues {
     }
 }
 
+/// Refuses a name the kernel could never give an interface (it would also
+/// name a path outside `/proc/sys/net/ipv4/conf`).
 fn check_iface(iface: &str) -> Result<(), HostError> {
-    let ok = !iface.is_empty()
-        && iface.len() < 16
-        && iface != "."
-        && iface != ".."
-        && !iface
-            .bytes()
-            .any(|b| b == b'/' || b == 0 || b.is_ascii_whitespace());
-    if ok {
-        Ok(())
-    } else {
-        Err(HostError::InvalidName {
-            what: "interface",
-            name: iface.to_string(),
-        })
-    }
+    crate::link::iface::validate_name(iface).map_err(|_| HostError::InvalidName {
+        what: "interface",
+        name: iface.to_string(),
+    })
 }
 
 /// `/proc/sys/net/ipv4/conf/<iface>/<name>`
@@ -230,12 +221,13 @@ pub fn netns_id() -> Result<String, HostError> {
 /// since been destroyed is not applied to a new one that got the same inode.
 pub fn netns_cookie() -> Option<u64> {
     const SO_NETNS_COOKIE: libc::c_int = 71;
-    // SAFETY: plain syscall; checked.
+    // SAFETY: socket() takes no pointers; the result is checked.
     let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return None;
     }
-    // SAFETY: fresh descriptor we own.
+    // SAFETY: socket() just returned this descriptor and nothing else owns
+    // it, so the OwnedFd may close it.
     let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     let mut v: u64 = 0;
     let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
@@ -257,7 +249,7 @@ fn netns_inode(id: &str) -> String {
 }
 
 fn euid() -> u32 {
-    // SAFETY: geteuid never fails.
+    // SAFETY: geteuid() takes nothing and cannot fail.
     unsafe { libc::geteuid() }
 }
 
@@ -305,7 +297,7 @@ pub fn state_dir() -> Result<PathBuf, HostError> {
 
 fn writable(dir: &Path) -> bool {
     let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap_or_default();
-    // SAFETY: valid NUL-terminated path.
+    // SAFETY: `c` is a live NUL-terminated string; access() only reads it.
     unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
 }
 
@@ -333,7 +325,7 @@ impl Lock {
             .open(&path)
             .map_err(|e| HostError::io(format!("opening {}", path.display()), e))?;
         loop {
-            // SAFETY: valid fd.
+            // SAFETY: `file` stays open for the call; flock() takes no pointers.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
                 return Ok(Lock { _file: file });
             }

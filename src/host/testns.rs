@@ -24,7 +24,7 @@ pub const IN_NETNS: &str = "CRAFT_IN_NETNS";
 pub const CHILD_MODE: &str = "CRAFT_TEST_CHILD";
 
 fn is_root() -> bool {
-    // SAFETY: geteuid never fails.
+    // SAFETY: geteuid() takes nothing and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
 

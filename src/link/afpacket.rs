@@ -85,7 +85,7 @@ impl PacketSocket {
         // Protocol 0 at socket(): nothing is received until bind() names the
         // interface, so no frame from another interface slips in, and bind()
         // need not unhook a running socket (that costs an RCU grace period).
-        // SAFETY: plain syscall; the result is checked.
+        // SAFETY: socket() takes no pointers; the result is checked.
         let raw = unsafe {
             libc::socket(
                 libc::AF_PACKET,
@@ -99,7 +99,8 @@ impl PacketSocket {
                 io::Error::last_os_error(),
             ));
         }
-        // SAFETY: socket() returned a fresh descriptor that we now own.
+        // SAFETY: socket() just returned this descriptor and nothing else owns
+        // it, so the OwnedFd may close it.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let f = fd.as_raw_fd();
 
@@ -802,6 +803,7 @@ mod tests {
         let ifindex = Interface::by_name("lo").unwrap().index;
         let us = |d: Duration| d.as_secs_f64() * 1e6;
         let sock = |proto: u16| {
+            // SAFETY: socket() takes no pointers; the result is checked.
             let fd = unsafe {
                 libc::socket(
                     libc::AF_PACKET,
@@ -814,6 +816,8 @@ mod tests {
         };
         let bind = |fd: i32| {
             let sll = sockaddr_ll(ifindex, ETH_P_ALL);
+            // SAFETY: the pointer and length describe `sll`, a live
+            // sockaddr_ll; fd is the socket just opened.
             let rc = unsafe {
                 libc::bind(
                     fd,
@@ -851,6 +855,7 @@ mod tests {
                     bind(fd);
                 }
                 let t2 = Instant::now();
+                // SAFETY: fd is the socket opened above, closed once, not used after.
                 unsafe { libc::close(fd) };
                 let t3 = Instant::now();
                 ts.push(t1 - t0);
@@ -881,9 +886,14 @@ mod tests {
             let mut tw = vec![];
             for _ in 0..N {
                 let t0 = Instant::now();
+                // SAFETY: the child runs only async-signal-safe syscalls on
+                // its own stack and _exit()s (see below), so forking this
+                // multi-threaded test process cannot deadlock it.
                 let pid = unsafe { libc::fork() };
                 if pid == 0 {
-                    // Child: only async-signal-safe syscalls from here.
+                    // SAFETY: in the child only async-signal-safe syscalls
+                    // (socket, bind, close, _exit), with a pointer/length pair
+                    // describing the live `sll` on this stack.
                     unsafe {
                         if mode >= 1 {
                             let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0);
@@ -901,6 +911,7 @@ mod tests {
                     }
                 }
                 let mut status = 0;
+                // SAFETY: `status` is a live c_int for waitpid to write.
                 unsafe { libc::waitpid(pid, &mut status, 0) };
                 tw.push(t0.elapsed());
             }

@@ -8,17 +8,21 @@
 //! - [`MemLink`]: a scripted in-memory peer, for unit tests without root;
 //! - a pcap file ([`PcapReader`] / [`PcapWriter`]) to replay or record frames.
 //!
-//! # Why not pnet
+//! # Where pnet is used, and why not for the socket
 //!
-//! pnet 0.35's `datalink` hides `sll_pkttype`, so a reader cannot tell a frame
-//! that came in (`PACKET_HOST`) from one going out (`PACKET_OUTGOING`) — on `lo`
-//! every frame is seen both ways. It reads into a 4 KiB buffer by default and
-//! silently truncates longer frames (`lo` has MTU 65536), and its read timeout
-//! is fixed when the channel is created, while a reply matcher needs its own
-//! deadline per call. So we go below it, with `libc`, for the `AF_PACKET`
-//! socket: direction from `sll_pkttype`, kernel receive timestamps
-//! (`SO_TIMESTAMPNS`), a receive buffer sized for the MTU with `MSG_TRUNC` to
-//! learn the real length, and `poll` against a caller-supplied deadline.
+//! Interface discovery is `pnet_datalink::interfaces()` ([`iface`]); only the
+//! MTU and hardware type, which it lacks, are ioctls. The `AF_PACKET` socket is
+//! craft's own, with `libc`: pnet 0.35's `datalink` channel drops the
+//! `sockaddr_ll`, so a reader cannot tell a frame that came in (`PACKET_HOST`)
+//! from one going out (`PACKET_OUTGOING`) — on `lo` every frame is seen both
+//! ways; it has no per-frame kernel timestamps (`SO_TIMESTAMPNS`), no
+//! `PACKET_IGNORE_OUTGOING`, no `recvmmsg`/`sendmmsg`, no BPF filter; it reads
+//! into a 4 KiB buffer by default and silently truncates longer frames (`lo`
+//! has MTU 65536); and its read timeout is fixed when the channel is created,
+//! while a reply matcher needs its own deadline per call. So the socket here
+//! has: direction from `sll_pkttype`, kernel receive timestamps, a receive
+//! buffer sized for the MTU with `MSG_TRUNC` to learn the real length, batches,
+//! and `ppoll` against a caller-supplied deadline.
 //!
 //! # Interrupts
 //!

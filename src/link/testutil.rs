@@ -35,6 +35,7 @@ pub fn run_in_netns(module: &str, name: &str, body: impl FnOnce()) {
         Some((_crate, rest)) => format!("{rest}::{name}"),
         None => name.to_string(),
     };
+    // SAFETY: geteuid() takes nothing and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         if in_ci() {
             panic!(

@@ -3,7 +3,23 @@
 //! datagram follows as the next layers (IP, then a possibly truncated TCP/UDP).
 
 use super::checksum;
-use super::{DecodeError, FieldKind, FieldSpec, FieldValue, be16, put16};
+use super::{DecodeError, FieldKind, FieldSpec, FieldValue, put16};
+use pnet_packet::icmp::IcmpPacket;
+use pnet_packet::icmp::echo_request::EchoRequestPacket;
+
+/// Indices of [`Icmp::FIELDS`], for [`Icmp::slot`] and [`Icmp::put`].
+pub mod field {
+    /// `type`: message type.
+    pub const TYPE: usize = 0;
+    /// `code`: code.
+    pub const CODE: usize = 1;
+    /// `chksum`: checksum.
+    pub const CHKSUM: usize = 2;
+    /// `id`: identifier (echo).
+    pub const ID: usize = 3;
+    /// `seq`: sequence (echo).
+    pub const SEQ: usize = 4;
+}
 
 /// An ICMP header. Defaults: echo request (type 8, code 0), id 0, seq 0.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -30,56 +46,68 @@ impl Icmp {
     pub const LEN: usize = 8;
 
     /// Field table, in wire order.
-    pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec {
+    pub const FIELDS: &'static [FieldSpec] = &{
+        let mut t = [FieldSpec::UNSET; 5];
+        t[field::TYPE] = FieldSpec {
             name: "type",
             kind: FieldKind::UInt(8),
             default: "8",
             doc: "8 echo-request, 0 echo-reply, 3 dest-unreach, 11 time-exceeded",
-        },
-        FieldSpec {
+        };
+        t[field::CODE] = FieldSpec {
             name: "code",
             kind: FieldKind::UInt(8),
             default: "0",
             doc: "code (for type 3: 3 port unreachable)",
-        },
-        FieldSpec {
+        };
+        t[field::CHKSUM] = FieldSpec {
             name: "chksum",
             kind: FieldKind::UInt(16),
             default: "auto",
             doc: "checksum",
-        },
-        FieldSpec {
+        };
+        t[field::ID] = FieldSpec {
             name: "id",
             kind: FieldKind::UInt(16),
             default: "0",
             doc: "identifier (echo); unused word (errors)",
-        },
-        FieldSpec {
+        };
+        t[field::SEQ] = FieldSpec {
             name: "seq",
             kind: FieldKind::UInt(16),
             default: "0",
             doc: "sequence (echo); next-hop MTU (frag needed)",
-        },
-    ];
+        };
+        t
+    };
 
     /// Parses the header.
     #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<(Icmp, usize), DecodeError> {
-        if b.len() < Self::LEN {
-            return Err(DecodeError {
-                layer: "ICMP",
-                offset: 0,
-                msg: format!("truncated: {} of 8 header bytes", b.len()),
-            });
-        }
+        let truncated = || DecodeError {
+            layer: "ICMP",
+            offset: 0,
+            msg: format!("truncated: {} of 8 header bytes", b.len()),
+        };
+        // Craft's bounds check first: the whole fixed header is there. pnet
+        // gets it as a fixed-size array, so its `new` cannot fail and its
+        // getters read within it.
+        let Some(fixed) = b.first_chunk::<{ Self::LEN }>() else {
+            return Err(truncated());
+        };
+        let Some(i) = IcmpPacket::new(fixed) else {
+            return Err(truncated());
+        };
+        let Some(rest) = EchoRequestPacket::new(fixed) else {
+            return Err(truncated());
+        };
         Ok((
             Icmp {
-                icmp_type: Some(b[0]),
-                code: Some(b[1]),
-                chksum: Some(be16(b, 2)),
-                id: Some(be16(b, 4)),
-                seq: Some(be16(b, 6)),
+                icmp_type: Some(i.get_icmp_type().0),
+                code: Some(i.get_icmp_code().0),
+                chksum: Some(i.get_checksum()),
+                id: Some(rest.get_identifier()),
+                seq: Some(rest.get_sequence_number()),
             },
             Self::LEN,
         ))
@@ -111,11 +139,11 @@ impl Icmp {
     /// Reads field `i` of [`Self::FIELDS`].
     pub fn slot(&self, i: usize) -> Option<FieldValue> {
         let v: Option<u64> = match i {
-            0 => self.icmp_type.map(u64::from),
-            1 => self.code.map(u64::from),
-            2 => self.chksum.map(u64::from),
-            3 => self.id.map(u64::from),
-            4 => self.seq.map(u64::from),
+            field::TYPE => self.icmp_type.map(u64::from),
+            field::CODE => self.code.map(u64::from),
+            field::CHKSUM => self.chksum.map(u64::from),
+            field::ID => self.id.map(u64::from),
+            field::SEQ => self.seq.map(u64::from),
             _ => None,
         };
         v.map(FieldValue::Int)
@@ -125,12 +153,31 @@ impl Icmp {
     pub fn put(&mut self, i: usize, v: Option<FieldValue>) {
         let n = v.as_ref().and_then(FieldValue::as_int);
         match i {
-            0 => self.icmp_type = n.map(|x| x as u8),
-            1 => self.code = n.map(|x| x as u8),
-            2 => self.chksum = n.map(|x| x as u16),
-            3 => self.id = n.map(|x| x as u16),
-            4 => self.seq = n.map(|x| x as u16),
+            field::TYPE => self.icmp_type = n.map(|x| x as u8),
+            field::CODE => self.code = n.map(|x| x as u8),
+            field::CHKSUM => self.chksum = n.map(|x| x as u16),
+            field::ID => self.id = n.map(|x| x as u16),
+            field::SEQ => self.seq = n.map(|x| x as u16),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_constants_name_their_fields() {
+        for (i, name) in [
+            (field::TYPE, "type"),
+            (field::CODE, "code"),
+            (field::CHKSUM, "chksum"),
+            (field::ID, "id"),
+            (field::SEQ, "seq"),
+        ] {
+            assert_eq!(Icmp::FIELDS[i].name, name);
+        }
+        assert!(Icmp::FIELDS.iter().all(|f| !f.name.is_empty()));
     }
 }

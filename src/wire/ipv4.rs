@@ -1,8 +1,39 @@
 //! IPv4 header, options kept as raw bytes.
 
 use super::checksum;
-use super::{DecodeError, FieldKind, FieldSpec, FieldValue, be16, put16};
+use super::{DecodeError, FieldKind, FieldSpec, FieldValue, put16};
+use pnet_packet::ipv4::Ipv4Packet;
 use std::net::Ipv4Addr;
+
+/// Indices of [`Ipv4::FIELDS`], for [`Ipv4::slot`] and [`Ipv4::put`].
+pub mod field {
+    /// `version`: IP version.
+    pub const VERSION: usize = 0;
+    /// `ihl`: header length in words.
+    pub const IHL: usize = 1;
+    /// `tos`: type of service.
+    pub const TOS: usize = 2;
+    /// `len`: total length.
+    pub const LEN: usize = 3;
+    /// `id`: identification.
+    pub const ID: usize = 4;
+    /// `flags`: DF, MF, evil.
+    pub const FLAGS: usize = 5;
+    /// `frag`: fragment offset.
+    pub const FRAG: usize = 6;
+    /// `ttl`: time to live.
+    pub const TTL: usize = 7;
+    /// `proto`: payload protocol.
+    pub const PROTO: usize = 8;
+    /// `chksum`: header checksum.
+    pub const CHKSUM: usize = 9;
+    /// `src`: source address.
+    pub const SRC: usize = 10;
+    /// `dst`: destination address.
+    pub const DST: usize = 11;
+    /// `options`: raw option bytes.
+    pub const OPTIONS: usize = 12;
+}
 
 /// An IPv4 header. `None` fields are computed (ihl, len, proto, chksum) or
 /// take defaults (ttl 64, id 1, src and dst 127.0.0.1).
@@ -44,86 +75,88 @@ impl Ipv4 {
     pub const MIN_LEN: usize = 20;
 
     /// Field table, in wire order.
-    pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec {
+    pub const FIELDS: &'static [FieldSpec] = &{
+        let mut t = [FieldSpec::UNSET; 13];
+        t[field::VERSION] = FieldSpec {
             name: "version",
             kind: FieldKind::UInt(4),
             default: "4",
             doc: "IP version",
-        },
-        FieldSpec {
+        };
+        t[field::IHL] = FieldSpec {
             name: "ihl",
             kind: FieldKind::UInt(4),
             default: "auto",
             doc: "header length in 32-bit words",
-        },
-        FieldSpec {
+        };
+        t[field::TOS] = FieldSpec {
             name: "tos",
             kind: FieldKind::UInt(8),
             default: "0",
             doc: "type of service (DSCP, ECN)",
-        },
-        FieldSpec {
+        };
+        t[field::LEN] = FieldSpec {
             name: "len",
             kind: FieldKind::UInt(16),
             default: "auto",
             doc: "total length, header and payload",
-        },
-        FieldSpec {
+        };
+        t[field::ID] = FieldSpec {
             name: "id",
             kind: FieldKind::UInt(16),
             default: "1",
             doc: "identification",
-        },
-        FieldSpec {
+        };
+        t[field::FLAGS] = FieldSpec {
             name: "flags",
             kind: FieldKind::IpFlags,
             default: "",
             doc: "DF, MF, evil",
-        },
-        FieldSpec {
+        };
+        t[field::FRAG] = FieldSpec {
             name: "frag",
             kind: FieldKind::UInt(13),
             default: "0",
             doc: "fragment offset (8-byte units)",
-        },
-        FieldSpec {
+        };
+        t[field::TTL] = FieldSpec {
             name: "ttl",
             kind: FieldKind::UInt(8),
             default: "64",
             doc: "time to live",
-        },
-        FieldSpec {
+        };
+        t[field::PROTO] = FieldSpec {
             name: "proto",
             kind: FieldKind::UInt(8),
             default: "auto",
             doc: "payload protocol: 6 TCP, 17 UDP, 1 ICMP",
-        },
-        FieldSpec {
+        };
+        t[field::CHKSUM] = FieldSpec {
             name: "chksum",
             kind: FieldKind::UInt(16),
             default: "auto",
             doc: "header checksum",
-        },
-        FieldSpec {
+        };
+        t[field::SRC] = FieldSpec {
             name: "src",
             kind: FieldKind::Ipv4,
             default: "127.0.0.1",
             doc: "source address",
-        },
-        FieldSpec {
+        };
+        t[field::DST] = FieldSpec {
             name: "dst",
             kind: FieldKind::Ipv4,
             default: "127.0.0.1",
             doc: "destination address",
-        },
-        FieldSpec {
+        };
+        t[field::OPTIONS] = FieldSpec {
             name: "options",
             kind: FieldKind::Bytes,
             default: "\"\"",
             doc: "options, raw bytes",
-        },
-    ];
+        };
+        t
+    };
 
     /// Parses the header; returns it and its length (ihl * 4).
     #[inline(always)]
@@ -133,14 +166,21 @@ impl Ipv4 {
             offset,
             msg,
         };
-        if b.len() < Self::MIN_LEN {
-            return Err(err(0, format!("truncated: {} of 20 header bytes", b.len())));
-        }
-        let version = b[0] >> 4;
+        let truncated = || err(0, format!("truncated: {} of 20 header bytes", b.len()));
+        // Craft's bounds check first: the whole fixed header is there. pnet
+        // gets it as a fixed-size array, so its `new` cannot fail and its
+        // getters read within it.
+        let Some(fixed) = b.first_chunk::<{ Self::MIN_LEN }>() else {
+            return Err(truncated());
+        };
+        let Some(p) = Ipv4Packet::new(fixed) else {
+            return Err(truncated());
+        };
+        let version = p.get_version();
         if version != 4 {
             return Err(err(0, format!("version {version}, expected 4")));
         }
-        let ihl = b[0] & 0x0f;
+        let ihl = p.get_header_length();
         let hlen = usize::from(ihl) * 4;
         if hlen < Self::MIN_LEN {
             return Err(err(0, format!("ihl {ihl} is below the minimum of 5")));
@@ -154,21 +194,23 @@ impl Ipv4 {
                 ),
             ));
         }
+        // 20 <= ihl * 4 <= b.len(), so the options are exactly b[20..hlen]
+        // (sliced here: pnet's get_options_raw re-derives that length).
         Ok((
             Ipv4 {
                 version: Some(version),
                 ihl: Some(ihl),
-                tos: Some(b[1]),
-                len: Some(be16(b, 2)),
-                id: Some(be16(b, 4)),
-                flags: Some(b[6] >> 5),
-                frag: Some(be16(b, 6) & 0x1fff),
-                ttl: Some(b[8]),
-                proto: Some(b[9]),
-                chksum: Some(be16(b, 10)),
-                src: Some(Ipv4Addr::new(b[12], b[13], b[14], b[15])),
-                dst: Some(Ipv4Addr::new(b[16], b[17], b[18], b[19])),
-                options: b[20..hlen].to_vec(),
+                tos: Some((p.get_dscp() << 2) | p.get_ecn()),
+                len: Some(p.get_total_length()),
+                id: Some(p.get_identification()),
+                flags: Some(p.get_flags()),
+                frag: Some(p.get_fragment_offset()),
+                ttl: Some(p.get_ttl()),
+                proto: Some(p.get_next_level_protocol().0),
+                chksum: Some(p.get_checksum()),
+                src: Some(p.get_source()),
+                dst: Some(p.get_destination()),
+                options: b[Self::MIN_LEN..hlen].to_vec(),
             },
             hlen,
         ))
@@ -241,19 +283,19 @@ impl Ipv4 {
     pub fn slot(&self, i: usize) -> Option<FieldValue> {
         let int = |v: Option<u64>| v.map(FieldValue::Int);
         match i {
-            0 => int(self.version.map(u64::from)),
-            1 => int(self.ihl.map(u64::from)),
-            2 => int(self.tos.map(u64::from)),
-            3 => int(self.len.map(u64::from)),
-            4 => int(self.id.map(u64::from)),
-            5 => self.flags.map(|f| FieldValue::Flags(f.into())),
-            6 => int(self.frag.map(u64::from)),
-            7 => int(self.ttl.map(u64::from)),
-            8 => int(self.proto.map(u64::from)),
-            9 => int(self.chksum.map(u64::from)),
-            10 => self.src.map(FieldValue::Ip),
-            11 => self.dst.map(FieldValue::Ip),
-            12 => Some(FieldValue::Bytes(self.options.clone())),
+            field::VERSION => int(self.version.map(u64::from)),
+            field::IHL => int(self.ihl.map(u64::from)),
+            field::TOS => int(self.tos.map(u64::from)),
+            field::LEN => int(self.len.map(u64::from)),
+            field::ID => int(self.id.map(u64::from)),
+            field::FLAGS => self.flags.map(|f| FieldValue::Flags(f.into())),
+            field::FRAG => int(self.frag.map(u64::from)),
+            field::TTL => int(self.ttl.map(u64::from)),
+            field::PROTO => int(self.proto.map(u64::from)),
+            field::CHKSUM => int(self.chksum.map(u64::from)),
+            field::SRC => self.src.map(FieldValue::Ip),
+            field::DST => self.dst.map(FieldValue::Ip),
+            field::OPTIONS => Some(FieldValue::Bytes(self.options.clone())),
             _ => None,
         }
     }
@@ -266,19 +308,19 @@ impl Ipv4 {
             _ => None,
         };
         match i {
-            0 => self.version = n.map(|x| x as u8),
-            1 => self.ihl = n.map(|x| x as u8),
-            2 => self.tos = n.map(|x| x as u8),
-            3 => self.len = n.map(|x| x as u16),
-            4 => self.id = n.map(|x| x as u16),
-            5 => self.flags = n.map(|x| x as u8),
-            6 => self.frag = n.map(|x| x as u16),
-            7 => self.ttl = n.map(|x| x as u8),
-            8 => self.proto = n.map(|x| x as u8),
-            9 => self.chksum = n.map(|x| x as u16),
-            10 => self.src = ip,
-            11 => self.dst = ip,
-            12 => {
+            field::VERSION => self.version = n.map(|x| x as u8),
+            field::IHL => self.ihl = n.map(|x| x as u8),
+            field::TOS => self.tos = n.map(|x| x as u8),
+            field::LEN => self.len = n.map(|x| x as u16),
+            field::ID => self.id = n.map(|x| x as u16),
+            field::FLAGS => self.flags = n.map(|x| x as u8),
+            field::FRAG => self.frag = n.map(|x| x as u16),
+            field::TTL => self.ttl = n.map(|x| x as u8),
+            field::PROTO => self.proto = n.map(|x| x as u8),
+            field::CHKSUM => self.chksum = n.map(|x| x as u16),
+            field::SRC => self.src = ip,
+            field::DST => self.dst = ip,
+            field::OPTIONS => {
                 self.options = match v {
                     Some(FieldValue::Bytes(b)) => b,
                     _ => Vec::new(),
@@ -286,5 +328,32 @@ impl Ipv4 {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_constants_name_their_fields() {
+        for (i, name) in [
+            (field::VERSION, "version"),
+            (field::IHL, "ihl"),
+            (field::TOS, "tos"),
+            (field::LEN, "len"),
+            (field::ID, "id"),
+            (field::FLAGS, "flags"),
+            (field::FRAG, "frag"),
+            (field::TTL, "ttl"),
+            (field::PROTO, "proto"),
+            (field::CHKSUM, "chksum"),
+            (field::SRC, "src"),
+            (field::DST, "dst"),
+            (field::OPTIONS, "options"),
+        ] {
+            assert_eq!(Ipv4::FIELDS[i].name, name);
+        }
+        assert!(Ipv4::FIELDS.iter().all(|f| !f.name.is_empty()));
     }
 }

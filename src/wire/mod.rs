@@ -108,6 +108,16 @@ pub struct FieldSpec {
     pub doc: &'static str,
 }
 
+impl FieldSpec {
+    /// A placeholder while a layer's `FIELDS` table is filled in by index.
+    pub(crate) const UNSET: FieldSpec = FieldSpec {
+        name: "",
+        kind: FieldKind::Bytes,
+        default: "",
+        doc: "",
+    };
+}
+
 /// A field's value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldValue {

@@ -365,7 +365,10 @@ impl Packet {
         let mut layers = Vec::with_capacity(4);
         let mut padding = Vec::new();
         let err = decode_chain(first, bytes, 0, 0, &mut layers, &mut padding);
-        layers.extend(padding.into_iter().rev());
+        // Most frames have no padding: skip the (not inlined) empty extend.
+        if !padding.is_empty() {
+            layers.extend(padding.into_iter().rev());
+        }
         (Packet { layers }, err)
     }
 

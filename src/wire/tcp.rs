@@ -3,7 +3,34 @@
 
 use super::checksum;
 use super::{DecodeError, FieldKind, FieldSpec, FieldValue, be16, be32, put16};
+use pnet_packet::tcp::TcpPacket;
 use std::net::Ipv4Addr;
+
+/// Indices of [`Tcp::FIELDS`], for [`Tcp::slot`] and [`Tcp::put`].
+pub mod field {
+    /// `sport`: source port.
+    pub const SPORT: usize = 0;
+    /// `dport`: destination port.
+    pub const DPORT: usize = 1;
+    /// `seq`: sequence number.
+    pub const SEQ: usize = 2;
+    /// `ack`: acknowledgment number.
+    pub const ACK: usize = 3;
+    /// `dataofs`: header length in words.
+    pub const DATAOFS: usize = 4;
+    /// `reserved`: reserved bits.
+    pub const RESERVED: usize = 5;
+    /// `flags`: FSRPAUECN.
+    pub const FLAGS: usize = 6;
+    /// `window`: receive window.
+    pub const WINDOW: usize = 7;
+    /// `chksum`: checksum.
+    pub const CHKSUM: usize = 8;
+    /// `urgptr`: urgent pointer.
+    pub const URGPTR: usize = 9;
+    /// `options`: options.
+    pub const OPTIONS: usize = 10;
+}
 
 /// A TCP header. `None` fields are computed (dataofs, chksum) or take
 /// defaults (sport 20, dport 80, flags S, window 8192, everything else 0).
@@ -55,74 +82,76 @@ impl Tcp {
     pub const MIN_LEN: usize = 20;
 
     /// Field table, in wire order.
-    pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec {
+    pub const FIELDS: &'static [FieldSpec] = &{
+        let mut t = [FieldSpec::UNSET; 11];
+        t[field::SPORT] = FieldSpec {
             name: "sport",
             kind: FieldKind::UInt(16),
             default: "20",
             doc: "source port (a reserved free port when sending)",
-        },
-        FieldSpec {
+        };
+        t[field::DPORT] = FieldSpec {
             name: "dport",
             kind: FieldKind::UInt(16),
             default: "80",
             doc: "destination port",
-        },
-        FieldSpec {
+        };
+        t[field::SEQ] = FieldSpec {
             name: "seq",
             kind: FieldKind::UInt(32),
             default: "0",
             doc: "sequence number (modulo 2^32)",
-        },
-        FieldSpec {
+        };
+        t[field::ACK] = FieldSpec {
             name: "ack",
             kind: FieldKind::UInt(32),
             default: "0",
             doc: "acknowledgment number (modulo 2^32)",
-        },
-        FieldSpec {
+        };
+        t[field::DATAOFS] = FieldSpec {
             name: "dataofs",
             kind: FieldKind::UInt(4),
             default: "auto",
             doc: "header length in 32-bit words",
-        },
-        FieldSpec {
+        };
+        t[field::RESERVED] = FieldSpec {
             name: "reserved",
             kind: FieldKind::UInt(3),
             default: "0",
             doc: "reserved bits",
-        },
-        FieldSpec {
+        };
+        t[field::FLAGS] = FieldSpec {
             name: "flags",
             kind: FieldKind::TcpFlags,
             default: "S",
             doc: "F S R P A U E C N",
-        },
-        FieldSpec {
+        };
+        t[field::WINDOW] = FieldSpec {
             name: "window",
             kind: FieldKind::UInt(16),
             default: "8192",
             doc: "receive window",
-        },
-        FieldSpec {
+        };
+        t[field::CHKSUM] = FieldSpec {
             name: "chksum",
             kind: FieldKind::UInt(16),
             default: "auto",
             doc: "checksum over pseudo header, header, data",
-        },
-        FieldSpec {
+        };
+        t[field::URGPTR] = FieldSpec {
             name: "urgptr",
             kind: FieldKind::UInt(16),
             default: "0",
             doc: "urgent pointer",
-        },
-        FieldSpec {
+        };
+        t[field::OPTIONS] = FieldSpec {
             name: "options",
             kind: FieldKind::TcpOptions,
             default: "[]",
             doc: "[(\"MSS\",1460), (\"NOP\",), (\"WScale\",7), (\"SAckOK\",), (\"Timestamp\",(1,0))] or raw bytes",
-        },
-    ];
+        };
+        t
+    };
 
     /// Parses the header; returns it and its length (dataofs * 4).
     #[inline(always)]
@@ -132,10 +161,17 @@ impl Tcp {
             offset,
             msg,
         };
-        if b.len() < Self::MIN_LEN {
-            return Err(err(0, format!("truncated: {} of 20 header bytes", b.len())));
-        }
-        let dataofs = b[12] >> 4;
+        let truncated = || err(0, format!("truncated: {} of 20 header bytes", b.len()));
+        // Craft's bounds check first: the whole fixed header is there. pnet
+        // gets it as a fixed-size array, so its `new` cannot fail and its
+        // getters read within it.
+        let Some(fixed) = b.first_chunk::<{ Self::MIN_LEN }>() else {
+            return Err(truncated());
+        };
+        let Some(p) = TcpPacket::new(fixed) else {
+            return Err(truncated());
+        };
+        let dataofs = p.get_data_offset();
         let hlen = usize::from(dataofs) * 4;
         if hlen < Self::MIN_LEN {
             return Err(err(
@@ -152,19 +188,24 @@ impl Tcp {
                 ),
             ));
         }
+        // pnet splits byte 12-13 as data offset (4), reserved (4), flags (8);
+        // craft as data offset, reserved (3), flags (9: NS is reserved's low bit).
+        let reserved4 = p.get_reserved();
+        // 20 <= dataofs * 4 <= b.len(), so the options are exactly b[20..hlen]
+        // (sliced here: pnet's get_options_raw re-derives that length).
         Ok((
             Tcp {
-                sport: Some(be16(b, 0)),
-                dport: Some(be16(b, 2)),
-                seq: Some(be32(b, 4)),
-                ack: Some(be32(b, 8)),
+                sport: Some(p.get_source()),
+                dport: Some(p.get_destination()),
+                seq: Some(p.get_sequence()),
+                ack: Some(p.get_acknowledgement()),
                 dataofs: Some(dataofs),
-                reserved: Some((b[12] >> 1) & 0x7),
-                flags: Some((u16::from(b[12] & 1) << 8) | u16::from(b[13])),
-                window: Some(be16(b, 14)),
-                chksum: Some(be16(b, 16)),
-                urgptr: Some(be16(b, 18)),
-                options: b[20..hlen].to_vec(),
+                reserved: Some(reserved4 >> 1),
+                flags: Some((u16::from(reserved4 & 1) << 8) | u16::from(p.get_flags())),
+                window: Some(p.get_window()),
+                chksum: Some(p.get_checksum()),
+                urgptr: Some(p.get_urgent_ptr()),
+                options: b[Self::MIN_LEN..hlen].to_vec(),
             },
             hlen,
         ))
@@ -240,17 +281,17 @@ impl Tcp {
     pub fn slot(&self, i: usize) -> Option<FieldValue> {
         let int = |v: Option<u64>| v.map(FieldValue::Int);
         match i {
-            0 => int(self.sport.map(u64::from)),
-            1 => int(self.dport.map(u64::from)),
-            2 => int(self.seq.map(u64::from)),
-            3 => int(self.ack.map(u64::from)),
-            4 => int(self.dataofs.map(u64::from)),
-            5 => int(self.reserved.map(u64::from)),
-            6 => self.flags.map(FieldValue::Flags),
-            7 => int(self.window.map(u64::from)),
-            8 => int(self.chksum.map(u64::from)),
-            9 => int(self.urgptr.map(u64::from)),
-            10 => Some(FieldValue::Bytes(self.options.clone())),
+            field::SPORT => int(self.sport.map(u64::from)),
+            field::DPORT => int(self.dport.map(u64::from)),
+            field::SEQ => int(self.seq.map(u64::from)),
+            field::ACK => int(self.ack.map(u64::from)),
+            field::DATAOFS => int(self.dataofs.map(u64::from)),
+            field::RESERVED => int(self.reserved.map(u64::from)),
+            field::FLAGS => self.flags.map(FieldValue::Flags),
+            field::WINDOW => int(self.window.map(u64::from)),
+            field::CHKSUM => int(self.chksum.map(u64::from)),
+            field::URGPTR => int(self.urgptr.map(u64::from)),
+            field::OPTIONS => Some(FieldValue::Bytes(self.options.clone())),
             _ => None,
         }
     }
@@ -259,17 +300,17 @@ impl Tcp {
     pub fn put(&mut self, i: usize, v: Option<FieldValue>) {
         let n = v.as_ref().and_then(FieldValue::as_int);
         match i {
-            0 => self.sport = n.map(|x| x as u16),
-            1 => self.dport = n.map(|x| x as u16),
-            2 => self.seq = n.map(|x| x as u32),
-            3 => self.ack = n.map(|x| x as u32),
-            4 => self.dataofs = n.map(|x| x as u8),
-            5 => self.reserved = n.map(|x| x as u8),
-            6 => self.flags = n.map(|x| x as u16),
-            7 => self.window = n.map(|x| x as u16),
-            8 => self.chksum = n.map(|x| x as u16),
-            9 => self.urgptr = n.map(|x| x as u16),
-            10 => {
+            field::SPORT => self.sport = n.map(|x| x as u16),
+            field::DPORT => self.dport = n.map(|x| x as u16),
+            field::SEQ => self.seq = n.map(|x| x as u32),
+            field::ACK => self.ack = n.map(|x| x as u32),
+            field::DATAOFS => self.dataofs = n.map(|x| x as u8),
+            field::RESERVED => self.reserved = n.map(|x| x as u8),
+            field::FLAGS => self.flags = n.map(|x| x as u16),
+            field::WINDOW => self.window = n.map(|x| x as u16),
+            field::CHKSUM => self.chksum = n.map(|x| x as u16),
+            field::URGPTR => self.urgptr = n.map(|x| x as u16),
+            field::OPTIONS => {
                 self.options = match v {
                     Some(FieldValue::Bytes(b)) => b,
                     _ => Vec::new(),
@@ -478,6 +519,26 @@ pub fn decode_options(b: &[u8]) -> (Vec<TcpOption>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_constants_name_their_fields() {
+        for (i, name) in [
+            (field::SPORT, "sport"),
+            (field::DPORT, "dport"),
+            (field::SEQ, "seq"),
+            (field::ACK, "ack"),
+            (field::DATAOFS, "dataofs"),
+            (field::RESERVED, "reserved"),
+            (field::FLAGS, "flags"),
+            (field::WINDOW, "window"),
+            (field::CHKSUM, "chksum"),
+            (field::URGPTR, "urgptr"),
+            (field::OPTIONS, "options"),
+        ] {
+            assert_eq!(Tcp::FIELDS[i].name, name);
+        }
+        assert!(Tcp::FIELDS.iter().all(|f| !f.name.is_empty()));
+    }
 
     #[test]
     fn options_round_trip() {

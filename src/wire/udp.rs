@@ -1,8 +1,21 @@
 //! UDP header.
 
 use super::checksum;
-use super::{DecodeError, FieldKind, FieldSpec, FieldValue, be16, put16};
+use super::{DecodeError, FieldKind, FieldSpec, FieldValue, put16};
+use pnet_packet::udp::UdpPacket;
 use std::net::Ipv4Addr;
+
+/// Indices of [`Udp::FIELDS`], for [`Udp::slot`] and [`Udp::put`].
+pub mod field {
+    /// `sport`: source port.
+    pub const SPORT: usize = 0;
+    /// `dport`: destination port.
+    pub const DPORT: usize = 1;
+    /// `len`: length of header and data.
+    pub const LEN: usize = 2;
+    /// `chksum`: checksum.
+    pub const CHKSUM: usize = 3;
+}
 
 /// A UDP header. `len` and `chksum` are computed unless set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,49 +35,58 @@ impl Udp {
     pub const LEN: usize = 8;
 
     /// Field table, in wire order.
-    pub const FIELDS: &'static [FieldSpec] = &[
-        FieldSpec {
+    pub const FIELDS: &'static [FieldSpec] = &{
+        let mut t = [FieldSpec::UNSET; 4];
+        t[field::SPORT] = FieldSpec {
             name: "sport",
             kind: FieldKind::UInt(16),
             default: "53",
             doc: "source port",
-        },
-        FieldSpec {
+        };
+        t[field::DPORT] = FieldSpec {
             name: "dport",
             kind: FieldKind::UInt(16),
             default: "53",
             doc: "destination port",
-        },
-        FieldSpec {
+        };
+        t[field::LEN] = FieldSpec {
             name: "len",
             kind: FieldKind::UInt(16),
             default: "auto",
             doc: "length of header and data",
-        },
-        FieldSpec {
+        };
+        t[field::CHKSUM] = FieldSpec {
             name: "chksum",
             kind: FieldKind::UInt(16),
             default: "auto",
             doc: "checksum (0 means none)",
-        },
-    ];
+        };
+        t
+    };
 
     /// Parses the header.
     #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<(Udp, usize), DecodeError> {
-        if b.len() < Self::LEN {
-            return Err(DecodeError {
-                layer: "UDP",
-                offset: 0,
-                msg: format!("truncated: {} of 8 header bytes", b.len()),
-            });
-        }
+        let truncated = || DecodeError {
+            layer: "UDP",
+            offset: 0,
+            msg: format!("truncated: {} of 8 header bytes", b.len()),
+        };
+        // Craft's bounds check first: the whole fixed header is there. pnet
+        // gets it as a fixed-size array, so its `new` cannot fail and its
+        // getters read within it.
+        let Some(fixed) = b.first_chunk::<{ Self::LEN }>() else {
+            return Err(truncated());
+        };
+        let Some(u) = UdpPacket::new(fixed) else {
+            return Err(truncated());
+        };
         Ok((
             Udp {
-                sport: Some(be16(b, 0)),
-                dport: Some(be16(b, 2)),
-                len: Some(be16(b, 4)),
-                chksum: Some(be16(b, 6)),
+                sport: Some(u.get_source()),
+                dport: Some(u.get_destination()),
+                len: Some(u.get_length()),
+                chksum: Some(u.get_checksum()),
             },
             Self::LEN,
         ))
@@ -93,22 +115,43 @@ impl Udp {
 
     /// Reads field `i` of [`Self::FIELDS`].
     pub fn slot(&self, i: usize) -> Option<FieldValue> {
-        [self.sport, self.dport, self.len, self.chksum]
-            .get(i)
-            .copied()
-            .flatten()
-            .map(|v| FieldValue::Int(v.into()))
+        let v = match i {
+            field::SPORT => self.sport,
+            field::DPORT => self.dport,
+            field::LEN => self.len,
+            field::CHKSUM => self.chksum,
+            _ => None,
+        };
+        v.map(|v| FieldValue::Int(v.into()))
     }
 
     /// Sets (or with `None` unsets) field `i`.
     pub fn put(&mut self, i: usize, v: Option<FieldValue>) {
         let n = v.as_ref().and_then(FieldValue::as_int).map(|x| x as u16);
         match i {
-            0 => self.sport = n,
-            1 => self.dport = n,
-            2 => self.len = n,
-            3 => self.chksum = n,
+            field::SPORT => self.sport = n,
+            field::DPORT => self.dport = n,
+            field::LEN => self.len = n,
+            field::CHKSUM => self.chksum = n,
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_constants_name_their_fields() {
+        for (i, name) in [
+            (field::SPORT, "sport"),
+            (field::DPORT, "dport"),
+            (field::LEN, "len"),
+            (field::CHKSUM, "chksum"),
+        ] {
+            assert_eq!(Udp::FIELDS[i].name, name);
+        }
+        assert!(Udp::FIELDS.iter().all(|f| !f.name.is_empty()));
     }
 }
