@@ -31,7 +31,10 @@ pub fn construct(
                 let b = bytes_of(v).ok_or_else(|| {
                     Error::eval(pos, format!("Raw() takes a string, not {}", v.type_name()))
                 })?;
-                layer.put(0, Some(crate::wire::FieldValue::Bytes(b)));
+                layer.put(
+                    crate::wire::raw::field::LOAD,
+                    Some(crate::wire::FieldValue::Bytes(b)),
+                );
             }
             (_, Value::Str(b)) => {
                 if !kwargs.is_empty() {
