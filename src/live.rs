@@ -136,9 +136,8 @@ pub struct Live {
     pcap: Option<PcapWriter<File>>,
     sport: Option<u16>,
     sport_reservation: Option<PortReservation>,
-    /// Frames sent on a loopback, whose looped-back copies are still to come
-    /// (with how many copies: a burst sends one frame many times).
-    echoes: VecDeque<(Vec<u8>, u64)>,
+    /// Frames sent on a loopback whose looped-back copies are still to come.
+    echoes: VecDeque<Echo>,
     /// Frames received while waiting for something else, kept for sniff().
     backlog: VecDeque<Frame>,
     announced: bool,
@@ -150,7 +149,22 @@ pub struct Live {
     pub notes: Vec<String>,
 }
 
+/// A frame sent on a loopback whose looped-back copies are still to come.
+#[derive(Debug)]
+struct Echo {
+    bytes: Vec<u8>,
+    /// How many copies (a burst sends one frame many times).
+    copies: u64,
+    /// Written to the pcap tap when its copy comes, stamped with the kernel's
+    /// time for it: then the capture is in the order the frames crossed the
+    /// link, as tcpdump sees it. (A burst taps its frames as it sends them.)
+    tap: bool,
+}
+
 const ECHO_MEMORY: usize = 256;
+/// How long `send` waits for a frame's looped-back copy (it is normally
+/// queued before the send call returns).
+const ECHO_WAIT: Duration = Duration::from_millis(5);
 const BACKLOG_MAX: usize = 4096;
 
 impl Live {
@@ -341,21 +355,46 @@ impl Live {
     }
 
     /// Sends a packet: fills defaults, prepares the host, emits, sends, taps.
+    /// On a loopback the frame's time is the kernel's, from its looped-back
+    /// copy (read here: frames that came before it are kept, in order), so
+    /// that sent and received frames sort by the time they crossed the link.
     pub fn send(&mut self, pkt: &Packet) -> Result<Sent, LiveError> {
         self.ensure_link()?;
         let mut pkt = pkt.clone();
         self.fill_defaults(&mut pkt)?;
         self.prepare(&pkt)?;
         let bytes = pkt.emit();
+        if !self.loopback {
+            // No copy of our frame comes back: take in what came before it
+            // so that the capture keeps the order.
+            self.take_queued()?;
+        }
         let link = self.link.as_mut().expect("ensured");
-        let ts = link
+        let sent_at = link
             .send(&bytes)
             .map_err(|e| io_err(&format!("sending on {}", self.opts.iface), e))?;
-        if let Some(w) = &mut self.pcap {
-            w.write_frame(ts, &bytes, bytes.len())
-                .map_err(|e| pcap_failed(w, e))?;
-        }
-        self.expect_echo(&bytes, 1);
+        let ts = if self.loopback {
+            self.echoes.push_back(Echo {
+                bytes: bytes.clone(),
+                copies: 1,
+                tap: true,
+            });
+            self.forget_old_echoes();
+            self.wait_echo(&bytes)?
+        } else {
+            None
+        };
+        let ts = match ts {
+            Some(ts) => ts,
+            None => {
+                // No copy seen (or none to come): tap it now, at the send time.
+                if let Some(e) = self.echoes.iter_mut().rev().find(|e| e.bytes == bytes) {
+                    e.tap = false;
+                }
+                self.tap(sent_at, &bytes)?;
+                sent_at
+            }
+        };
         Ok(Sent {
             pkt: pkt.resolved(),
             bytes,
@@ -363,20 +402,53 @@ impl Live {
         })
     }
 
-    /// Notes that `copies` copies of `bytes` were sent (by a burst): their
-    /// looped-back copies are craft's own, not frames to show or match.
+    /// Reads until the looped-back copy of `bytes` (frames before it are
+    /// kept), for at most [`ECHO_WAIT`]. Its kernel timestamp, if it came.
+    fn wait_echo(&mut self, bytes: &[u8]) -> Result<Option<SystemTime>, LiveError> {
+        let deadline = Instant::now() + ECHO_WAIT;
+        loop {
+            match self.recv_any(Some(deadline))? {
+                None => return Ok(None),
+                Some(Incoming::Echo(b, ts)) if b == bytes => return Ok(Some(ts)),
+                Some(Incoming::Echo(..)) => {}
+                Some(Incoming::Frame(f)) => self.keep(f),
+            }
+        }
+    }
+
+    /// Reads every frame already queued on the link, keeping them in order.
+    fn take_queued(&mut self) -> Result<(), LiveError> {
+        while let Some(i) = self.recv_any(Some(Instant::now()))? {
+            if let Incoming::Frame(f) = i {
+                self.keep(f);
+            }
+        }
+        Ok(())
+    }
+
+    fn forget_old_echoes(&mut self) {
+        while self.echoes.len() > ECHO_MEMORY {
+            self.echoes.pop_front();
+        }
+    }
+
+    /// Notes that `copies` copies of `bytes` were sent (by a burst, which taps
+    /// them itself): their looped-back copies are craft's own, not frames to
+    /// show or match.
     pub fn expect_echo(&mut self, bytes: &[u8], copies: u64) {
         if !self.loopback || copies == 0 {
             return;
         }
-        if let Some(e) = self.echoes.iter_mut().find(|(b, _)| b == bytes) {
-            e.1 += copies;
+        if let Some(e) = self.echoes.iter_mut().find(|e| !e.tap && e.bytes == bytes) {
+            e.copies += copies;
             return;
         }
-        self.echoes.push_back((bytes.to_vec(), copies));
-        if self.echoes.len() > ECHO_MEMORY {
-            self.echoes.pop_front();
-        }
+        self.echoes.push_back(Echo {
+            bytes: bytes.to_vec(),
+            copies,
+            tap: false,
+        });
+        self.forget_old_echoes();
     }
 
     fn recv_any(&mut self, deadline: Option<Instant>) -> Result<Option<Incoming>, LiveError> {
@@ -385,14 +457,19 @@ impl Live {
         let Some(frame) = link.recv(deadline).map_err(|e| io_err("receiving", e))? else {
             return Ok(None);
         };
-        if let Some(i) = self.echoes.iter().position(|(e, _)| *e == frame.data) {
+        if let Some(i) = self.echoes.iter().position(|e| e.bytes == frame.data) {
             let e = &mut self.echoes[i];
-            e.1 -= 1;
-            let bytes = if e.1 == 0 {
-                self.echoes.remove(i).map(|(b, _)| b).unwrap_or_default()
+            e.copies -= 1;
+            let tap = e.tap;
+            let bytes = if e.copies == 0 {
+                self.echoes.remove(i).map(|e| e.bytes).unwrap_or_default()
             } else {
-                e.0.clone()
+                e.bytes.clone()
             };
+            if tap && let Some(w) = &mut self.pcap {
+                w.write_frame(frame.ts, &frame.data, frame.orig_len)
+                    .map_err(|e| pcap_failed(w, e))?;
+            }
             return Ok(Some(Incoming::Echo(bytes, frame.ts)));
         }
         if let Some(w) = &mut self.pcap {
@@ -419,18 +496,14 @@ impl Live {
     ) -> Result<(Sent, Option<(Received, Duration)>), LiveError> {
         let sent = self.send(pkt)?;
         let deadline = Instant::now() + timeout;
-        let mut t0 = sent.ts;
+        let t0 = sent.ts;
         loop {
             if interrupted().load(Ordering::SeqCst) {
                 return Err(LiveError::Interrupted);
             }
             match self.recv_any(Some(deadline))? {
                 None => return Ok((sent, None)),
-                Some(Incoming::Echo(bytes, ts)) => {
-                    if bytes == sent.bytes {
-                        t0 = ts;
-                    }
-                }
+                Some(Incoming::Echo(..)) => {}
                 Some(Incoming::Frame(f)) => {
                     // Most frames are not the answer: ports first, without decoding.
                     if !quick_ports(&sent.pkt, &f.data) {

@@ -96,7 +96,7 @@ pub struct Conn {
     pub peer_wscale: Option<u8>,
     /// The peer's window in bytes (scaled).
     pub peer_window: u32,
-    /// Every segment, in order.
+    /// Every segment, in the order they crossed the link (kernel timestamps).
     pub log: Vec<LogEntry>,
     /// The data both ways in the order it went: (direction, bytes).
     pub stream: Vec<(Dir, Vec<u8>)>,
@@ -261,7 +261,19 @@ impl Conn {
             rel: self.relative(dir),
             note,
         });
-        self.log.push(LogEntry { dir, ts, pkt, note });
+        self.log_entry(LogEntry { dir, ts, pkt, note });
+    }
+
+    /// Adds a segment to the log in the order the segments crossed the link
+    /// (by kernel timestamp): a reply read after we sent more segments was
+    /// on the wire before them.
+    fn log_entry(&mut self, e: LogEntry) {
+        let at = self
+            .log
+            .iter()
+            .rposition(|x| x.ts <= e.ts)
+            .map_or(0, |i| i + 1);
+        self.log.insert(at, e);
     }
 
     fn transmit(
@@ -466,7 +478,7 @@ impl Conn {
         if fl & flags::RST != 0 {
             self.set_state(State::Closed);
         }
-        self.log.push(LogEntry {
+        self.log_entry(LogEntry {
             dir: Dir::Out,
             ts,
             pkt: pkt.clone(),
