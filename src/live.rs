@@ -565,9 +565,12 @@ impl Live {
     }
 
     /// Frames that pass `want`, until `count` have passed or `timeout` ends
-    /// (or Ctrl-C, or `each` returning false). Each goes to `each`; with `keep` they are also returned
-    /// (the language's `sniff()`), without it nothing accumulates (`craft
-    /// sniff` on a long flood stays flat).
+    /// (or Ctrl-C, or `each` returning false), oldest first: frames already
+    /// read and kept (while waiting for something else) come first. Each goes
+    /// to `each`; with `keep` they are also returned (the language's
+    /// `sniff()`), and the frames it does not take stay queued, in arrival
+    /// order, for the next `sniff` or `expect_packet`. Without `keep` nothing
+    /// accumulates (`craft sniff` on a long flood stays flat).
     pub fn sniff(
         &mut self,
         count: Option<usize>,
@@ -589,12 +592,20 @@ impl Live {
             }
             go_on
         };
+        let mut left = VecDeque::new();
         while let Some(f) = self.backlog.pop_front() {
+            if stopped || full(seen) {
+                left.push_back(f);
+                continue;
+            }
             let r = decoded(f);
-            if !stopped && !full(seen) && want(&r.pkt) {
+            if want(&r.pkt) {
                 stopped = !take(r, &mut out, &mut seen);
+            } else {
+                left.push_back(r.frame);
             }
         }
+        self.backlog = left;
         while !stopped && !full(seen) {
             if interrupted().load(Ordering::SeqCst) {
                 break;
@@ -606,6 +617,8 @@ impl Live {
                     let r = decoded(f);
                     if want(&r.pkt) {
                         stopped = !take(r, &mut out, &mut seen);
+                    } else if keep {
+                        self.keep(r.frame);
                     }
                 }
                 Err(LiveError::Interrupted) => break,
@@ -703,5 +716,105 @@ impl Live {
     /// True when frames are written to a pcap.
     pub fn tapping(&self) -> bool {
         self.opts.pcap.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::MemLink;
+    use crate::wire::{Ipv4, Tcp, Udp};
+
+    fn tcp(dport: u16) -> Vec<u8> {
+        let t = Tcp {
+            dport: Some(dport),
+            ..Tcp::default()
+        };
+        Packet::ether_ip_tcp(Ipv4::default(), t, b"").emit()
+    }
+
+    fn udp(dport: u16) -> Vec<u8> {
+        Packet {
+            layers: vec![
+                Layer::Ether(Ether::default()),
+                Layer::Ip(Ipv4::default()),
+                Layer::Udp(Udp {
+                    dport: Some(dport),
+                    ..Udp::default()
+                }),
+            ],
+        }
+        .emit()
+    }
+
+    fn dport(r: &Received) -> u16 {
+        r.pkt
+            .tcp()
+            .and_then(|t| t.dport)
+            .or_else(|| r.pkt.udp().and_then(|u| u.dport))
+            .unwrap_or(0)
+    }
+
+    /// A live context whose link has delivered `frames`, all kept unread
+    /// (read while waiting for something that never came).
+    fn with_backlog(frames: Vec<Vec<u8>>) -> Live {
+        let mut link = MemLink::new();
+        for f in frames {
+            link.push_rx(f);
+        }
+        let mut live = Live::with_link(Box::new(link));
+        let got = live
+            .recv_matching(Instant::now(), |_| true, |_| false)
+            .unwrap();
+        assert!(got.is_none());
+        live
+    }
+
+    #[test]
+    fn sniff_takes_what_it_counts_and_leaves_the_rest_queued_in_order() {
+        let mut live = with_backlog(vec![udp(1), tcp(2), tcp(3), udp(4), tcp(5)]);
+        let is_tcp = |p: &Packet| p.tcp().is_some();
+        let first = live
+            .sniff(Some(1), Some(Duration::ZERO), true, is_tcp, |_| true)
+            .unwrap();
+        assert_eq!(first.iter().map(dport).collect::<Vec<_>>(), [2]);
+        // Nothing else was consumed: the next sniff gets the rest, in order.
+        let rest = live
+            .sniff(None, Some(Duration::ZERO), true, |_| true, |_| true)
+            .unwrap();
+        assert_eq!(rest.iter().map(dport).collect::<Vec<_>>(), [1, 3, 4, 5]);
+        let none = live
+            .sniff(None, Some(Duration::ZERO), true, |_| true, |_| true)
+            .unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn frames_a_sniff_filters_out_stay_for_expect_packet() {
+        let mut link = MemLink::new();
+        for f in [udp(1), tcp(2), udp(3)] {
+            link.push_rx(f);
+        }
+        let mut live = Live::with_link(Box::new(link));
+        let got = live
+            .sniff(
+                None,
+                Some(Duration::ZERO),
+                true,
+                |p| p.tcp().is_some(),
+                |_| true,
+            )
+            .unwrap();
+        assert_eq!(got.iter().map(dport).collect::<Vec<_>>(), [2]);
+        let r = live
+            .recv_matching(Instant::now(), |_| true, |p| p.udp().is_some())
+            .unwrap()
+            .unwrap();
+        assert_eq!(dport(&r), 1);
+        let r = live
+            .recv_matching(Instant::now(), |_| true, |p| p.udp().is_some())
+            .unwrap()
+            .unwrap();
+        assert_eq!(dport(&r), 3);
     }
 }
