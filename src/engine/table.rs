@@ -294,7 +294,9 @@ pub const METHODS: &[Method] = &[
     Method {
         sig: sig!("send", req("data")),
         summary: "sends data as PSH/ACK segments: split to the peer's MSS, within its window",
-        help: "Waits until everything is acknowledged, retransmitting on timeout; returns the last ACK.",
+        help: "Waits until everything is acknowledged, retransmitting on timeout; returns the last ACK.\n\
+               Data follows whatever was sent before, by hand too. It fails, saying why, when no\n\
+               ACK comes after the retries (what was not acknowledged is given up; c.seq goes back).",
         run: session::send,
     },
     Method {
