@@ -80,8 +80,10 @@ pub struct Conn {
     pub cfg: ConnConfig,
     /// Current state.
     pub state: State,
-    /// True when a RST ended it.
+    /// True when the peer's RST ended it.
     pub reset: bool,
+    /// True when our RST (`rst()`) ended it.
+    pub aborted: bool,
     /// The peer's initial sequence number, once known.
     pub irs: Option<u32>,
     /// Oldest unacknowledged sequence number.
@@ -130,6 +132,7 @@ impl Conn {
             cfg,
             state: State::Closed,
             reset: false,
+            aborted: false,
             irs: None,
             snd_una: iss,
             snd_nxt: iss,
@@ -150,12 +153,24 @@ impl Conn {
         }
     }
 
-    /// The state for display: `ESTABLISHED`, or `CLOSED (reset)`.
-    pub fn state_name(&self) -> String {
+    /// Why the connection ended, when something other than the FIN
+    /// exchange ended it: "reset by peer", "reset by us".
+    pub fn reason(&self) -> Option<&'static str> {
         if self.reset {
-            format!("{} (reset by peer)", self.state.name())
+            Some("reset by peer")
+        } else if self.aborted && self.state == State::Closed {
+            Some("reset by us")
         } else {
-            self.state.name().to_string()
+            None
+        }
+    }
+
+    /// The state with its reason, for printed lines: `ESTABLISHED`,
+    /// `CLOSED (reset by peer)`. (`state.name()` is the plain RFC name.)
+    pub fn state_line(&self) -> String {
+        match self.reason() {
+            Some(r) => format!("{} ({r})", self.state.name()),
+            None => self.state.name().to_string(),
         }
     }
 
@@ -494,7 +509,7 @@ impl Conn {
         if self.reset {
             return Err(ConnError::State(format!(
                 "{what}: the connection was reset by the peer (state {})",
-                self.state_name()
+                self.state_line()
             )));
         }
         if ok {
@@ -502,7 +517,7 @@ impl Conn {
         } else {
             Err(ConnError::State(format!(
                 "{what}: not possible in state {}",
-                self.state_name()
+                self.state_line()
             )))
         }
     }
@@ -773,6 +788,7 @@ impl Conn {
     pub fn rst(&mut self, live: &mut Live) -> Result<Packet, ConnError> {
         let p = self.segment(flags::RST | flags::ACK, self.snd_nxt, &[], Vec::new());
         let p = self.transmit(live, &p, None)?;
+        self.aborted = true;
         self.set_state(State::Closed);
         Ok(p)
     }
@@ -1186,7 +1202,10 @@ mod tests {
         .resolved();
         c.absorb(&rst, SystemTime::now());
         assert!(c.reset);
-        assert_eq!(c.state_name(), "CLOSED (reset by peer)");
+        assert_eq!(c.state, State::Closed);
+        assert_eq!(c.state.name(), "CLOSED");
+        assert_eq!(c.reason(), Some("reset by peer"));
+        assert_eq!(c.state_line(), "CLOSED (reset by peer)");
         let e = c.ack(&mut live).unwrap_err();
         assert!(matches!(e, ConnError::State(m) if m.contains("reset by the peer")));
     }
