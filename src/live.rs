@@ -145,9 +145,8 @@ pub struct Live {
     pcap: Option<PcapWriter<File>>,
     sport: Option<u16>,
     sport_reservation: Option<PortReservation>,
-    /// Frames sent on a loopback, whose looped-back copies are still to come
-    /// (with how many copies: a burst sends one frame many times).
-    echoes: VecDeque<(Vec<u8>, u64)>,
+    /// Frames sent on a loopback whose looped-back copies are still to come.
+    echoes: VecDeque<Echo>,
     /// Frames received while waiting for something else, kept for sniff().
     backlog: VecDeque<Frame>,
     announced: bool,
@@ -159,7 +158,22 @@ pub struct Live {
     pub notes: Vec<String>,
 }
 
+/// A frame sent on a loopback whose looped-back copies are still to come.
+#[derive(Debug)]
+struct Echo {
+    bytes: Vec<u8>,
+    /// How many copies (a burst sends one frame many times).
+    copies: u64,
+    /// Written to the pcap tap when its copy comes, stamped with the kernel's
+    /// time for it: then the capture is in the order the frames crossed the
+    /// link, as tcpdump sees it. (A burst taps its frames as it sends them.)
+    tap: bool,
+}
+
 const ECHO_MEMORY: usize = 256;
+/// How long `send` waits for a frame's looped-back copy (it is normally
+/// queued before the send call returns).
+const ECHO_WAIT: Duration = Duration::from_millis(5);
 const BACKLOG_MAX: usize = 4096;
 
 impl Live {
@@ -355,21 +369,46 @@ impl Live {
     }
 
     /// Sends a packet: fills defaults, prepares the host, emits, sends, taps.
+    /// On a loopback the frame's time is the kernel's, from its looped-back
+    /// copy (read here: frames that came before it are kept, in order), so
+    /// that sent and received frames sort by the time they crossed the link.
     pub fn send(&mut self, pkt: &Packet) -> Result<Sent, LiveError> {
         self.ensure_link()?;
         let mut pkt = pkt.clone();
         self.fill_defaults(&mut pkt)?;
         self.prepare(&pkt)?;
         let bytes = pkt.emit();
+        if !self.loopback {
+            // No copy of our frame comes back: take in what came before it
+            // so that the capture keeps the order.
+            self.take_queued()?;
+        }
         let link = self.link.as_mut().expect("ensured");
-        let ts = link
+        let sent_at = link
             .send(&bytes)
             .map_err(|e| io_err(&format!("sending on {}", self.opts.iface), e))?;
-        if let Some(w) = &mut self.pcap {
-            w.write_frame(ts, &bytes, bytes.len())
-                .map_err(|e| pcap_failed(w, e))?;
-        }
-        self.expect_echo(&bytes, 1);
+        let ts = if self.loopback {
+            self.echoes.push_back(Echo {
+                bytes: bytes.clone(),
+                copies: 1,
+                tap: true,
+            });
+            self.forget_old_echoes();
+            self.wait_echo(&bytes)?
+        } else {
+            None
+        };
+        let ts = match ts {
+            Some(ts) => ts,
+            None => {
+                // No copy seen (or none to come): tap it now, at the send time.
+                if let Some(e) = self.echoes.iter_mut().rev().find(|e| e.bytes == bytes) {
+                    e.tap = false;
+                }
+                self.tap(sent_at, &bytes)?;
+                sent_at
+            }
+        };
         Ok(Sent {
             pkt: pkt.resolved(),
             bytes,
@@ -377,20 +416,53 @@ impl Live {
         })
     }
 
-    /// Notes that `copies` copies of `bytes` were sent (by a burst): their
-    /// looped-back copies are craft's own, not frames to show or match.
+    /// Reads until the looped-back copy of `bytes` (frames before it are
+    /// kept), for at most [`ECHO_WAIT`]. Its kernel timestamp, if it came.
+    fn wait_echo(&mut self, bytes: &[u8]) -> Result<Option<SystemTime>, LiveError> {
+        let deadline = Instant::now() + ECHO_WAIT;
+        loop {
+            match self.recv_any(Some(deadline))? {
+                None => return Ok(None),
+                Some(Incoming::Echo(b, ts)) if b == bytes => return Ok(Some(ts)),
+                Some(Incoming::Echo(..)) => {}
+                Some(Incoming::Frame(f)) => self.keep(f),
+            }
+        }
+    }
+
+    /// Reads every frame already queued on the link, keeping them in order.
+    fn take_queued(&mut self) -> Result<(), LiveError> {
+        while let Some(i) = self.recv_any(Some(Instant::now()))? {
+            if let Incoming::Frame(f) = i {
+                self.keep(f);
+            }
+        }
+        Ok(())
+    }
+
+    fn forget_old_echoes(&mut self) {
+        while self.echoes.len() > ECHO_MEMORY {
+            self.echoes.pop_front();
+        }
+    }
+
+    /// Notes that `copies` copies of `bytes` were sent (by a burst, which taps
+    /// them itself): their looped-back copies are craft's own, not frames to
+    /// show or match.
     pub fn expect_echo(&mut self, bytes: &[u8], copies: u64) {
         if !self.loopback || copies == 0 {
             return;
         }
-        if let Some(e) = self.echoes.iter_mut().find(|(b, _)| b == bytes) {
-            e.1 += copies;
+        if let Some(e) = self.echoes.iter_mut().find(|e| !e.tap && e.bytes == bytes) {
+            e.copies += copies;
             return;
         }
-        self.echoes.push_back((bytes.to_vec(), copies));
-        if self.echoes.len() > ECHO_MEMORY {
-            self.echoes.pop_front();
-        }
+        self.echoes.push_back(Echo {
+            bytes: bytes.to_vec(),
+            copies,
+            tap: false,
+        });
+        self.forget_old_echoes();
     }
 
     fn recv_any(&mut self, deadline: Option<Instant>) -> Result<Option<Incoming>, LiveError> {
@@ -399,14 +471,19 @@ impl Live {
         let Some(frame) = link.recv(deadline).map_err(|e| io_err("receiving", e))? else {
             return Ok(None);
         };
-        if let Some(i) = self.echoes.iter().position(|(e, _)| *e == frame.data) {
+        if let Some(i) = self.echoes.iter().position(|e| e.bytes == frame.data) {
             let e = &mut self.echoes[i];
-            e.1 -= 1;
-            let bytes = if e.1 == 0 {
-                self.echoes.remove(i).map(|(b, _)| b).unwrap_or_default()
+            e.copies -= 1;
+            let tap = e.tap;
+            let bytes = if e.copies == 0 {
+                self.echoes.remove(i).map(|e| e.bytes).unwrap_or_default()
             } else {
-                e.0.clone()
+                e.bytes.clone()
             };
+            if tap && let Some(w) = &mut self.pcap {
+                w.write_frame(frame.ts, &frame.data, frame.orig_len)
+                    .map_err(|e| pcap_failed(w, e))?;
+            }
             return Ok(Some(Incoming::Echo(bytes, frame.ts)));
         }
         if let Some(w) = &mut self.pcap {
@@ -433,18 +510,14 @@ impl Live {
     ) -> Result<(Sent, Option<(Received, Duration)>), LiveError> {
         let sent = self.send(pkt)?;
         let deadline = Instant::now() + timeout;
-        let mut t0 = sent.ts;
+        let t0 = sent.ts;
         loop {
             if interrupted().load(Ordering::SeqCst) {
                 return Err(LiveError::Interrupted);
             }
             match self.recv_any(Some(deadline))? {
                 None => return Ok((sent, None)),
-                Some(Incoming::Echo(bytes, ts)) => {
-                    if bytes == sent.bytes {
-                        t0 = ts;
-                    }
-                }
+                Some(Incoming::Echo(..)) => {}
                 Some(Incoming::Frame(f)) => {
                     // Most frames are not the answer: ports first, without decoding.
                     if !quick_ports(&sent.pkt, &f.data) {
@@ -506,9 +579,12 @@ impl Live {
     }
 
     /// Frames that pass `want`, until `count` have passed or `timeout` ends
-    /// (or Ctrl-C, or `each` returning false). Each goes to `each`; with `keep` they are also returned
-    /// (the language's `sniff()`), without it nothing accumulates (`craft
-    /// sniff` on a long flood stays flat).
+    /// (or Ctrl-C, or `each` returning false), oldest first: frames already
+    /// read and kept (while waiting for something else) come first. Each goes
+    /// to `each`; with `keep` they are also returned (the language's
+    /// `sniff()`), and the frames it does not take stay queued, in arrival
+    /// order, for the next `sniff` or `expect_packet`. Without `keep` nothing
+    /// accumulates (`craft sniff` on a long flood stays flat).
     pub fn sniff(
         &mut self,
         count: Option<usize>,
@@ -530,12 +606,20 @@ impl Live {
             }
             go_on
         };
+        let mut left = VecDeque::new();
         while let Some(f) = self.backlog.pop_front() {
+            if stopped || full(seen) {
+                left.push_back(f);
+                continue;
+            }
             let r = decoded(f);
-            if !stopped && !full(seen) && want(&r.pkt) {
+            if want(&r.pkt) {
                 stopped = !take(r, &mut out, &mut seen);
+            } else {
+                left.push_back(r.frame);
             }
         }
+        self.backlog = left;
         while !stopped && !full(seen) {
             if interrupted().load(Ordering::SeqCst) {
                 break;
@@ -547,6 +631,8 @@ impl Live {
                     let r = decoded(f);
                     if want(&r.pkt) {
                         stopped = !take(r, &mut out, &mut seen);
+                    } else if keep {
+                        self.keep(r.frame);
                     }
                 }
                 Err(LiveError::Interrupted) => break,
@@ -647,5 +733,105 @@ impl Live {
     /// True when frames are written to a pcap.
     pub fn tapping(&self) -> bool {
         self.opts.pcap.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::MemLink;
+    use crate::wire::{Ipv4, Tcp, Udp};
+
+    fn tcp(dport: u16) -> Vec<u8> {
+        let t = Tcp {
+            dport: Some(dport),
+            ..Tcp::default()
+        };
+        Packet::ether_ip_tcp(Ipv4::default(), t, b"").emit()
+    }
+
+    fn udp(dport: u16) -> Vec<u8> {
+        Packet {
+            layers: vec![
+                Layer::Ether(Ether::default()),
+                Layer::Ip(Ipv4::default()),
+                Layer::Udp(Udp {
+                    dport: Some(dport),
+                    ..Udp::default()
+                }),
+            ],
+        }
+        .emit()
+    }
+
+    fn dport(r: &Received) -> u16 {
+        r.pkt
+            .tcp()
+            .and_then(|t| t.dport)
+            .or_else(|| r.pkt.udp().and_then(|u| u.dport))
+            .unwrap_or(0)
+    }
+
+    /// A live context whose link has delivered `frames`, all kept unread
+    /// (read while waiting for something that never came).
+    fn with_backlog(frames: Vec<Vec<u8>>) -> Live {
+        let mut link = MemLink::new();
+        for f in frames {
+            link.push_rx(f);
+        }
+        let mut live = Live::with_link(Box::new(link));
+        let got = live
+            .recv_matching(Instant::now(), |_| true, |_| false)
+            .unwrap();
+        assert!(got.is_none());
+        live
+    }
+
+    #[test]
+    fn sniff_takes_what_it_counts_and_leaves_the_rest_queued_in_order() {
+        let mut live = with_backlog(vec![udp(1), tcp(2), tcp(3), udp(4), tcp(5)]);
+        let is_tcp = |p: &Packet| p.tcp().is_some();
+        let first = live
+            .sniff(Some(1), Some(Duration::ZERO), true, is_tcp, |_| true)
+            .unwrap();
+        assert_eq!(first.iter().map(dport).collect::<Vec<_>>(), [2]);
+        // Nothing else was consumed: the next sniff gets the rest, in order.
+        let rest = live
+            .sniff(None, Some(Duration::ZERO), true, |_| true, |_| true)
+            .unwrap();
+        assert_eq!(rest.iter().map(dport).collect::<Vec<_>>(), [1, 3, 4, 5]);
+        let none = live
+            .sniff(None, Some(Duration::ZERO), true, |_| true, |_| true)
+            .unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn frames_a_sniff_filters_out_stay_for_expect_packet() {
+        let mut link = MemLink::new();
+        for f in [udp(1), tcp(2), udp(3)] {
+            link.push_rx(f);
+        }
+        let mut live = Live::with_link(Box::new(link));
+        let got = live
+            .sniff(
+                None,
+                Some(Duration::ZERO),
+                true,
+                |p| p.tcp().is_some(),
+                |_| true,
+            )
+            .unwrap();
+        assert_eq!(got.iter().map(dport).collect::<Vec<_>>(), [2]);
+        let r = live
+            .recv_matching(Instant::now(), |_| true, |p| p.udp().is_some())
+            .unwrap()
+            .unwrap();
+        assert_eq!(dport(&r), 1);
+        let r = live
+            .recv_matching(Instant::now(), |_| true, |p| p.udp().is_some())
+            .unwrap()
+            .unwrap();
+        assert_eq!(dport(&r), 3);
     }
 }

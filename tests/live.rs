@@ -281,8 +281,14 @@ fn sniff_sees_a_connection() {
     ));
     let (out, err) = text(&o);
     assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    // Each line starts with its capture time, as tcpdump's do: 12:34:56.789012 IP ...
     let lines: Vec<&str> = out
         .lines()
+        .filter_map(|l| {
+            l.split_once(' ')
+                .filter(|(t, _)| t.len() == 15 && t.as_bytes()[8] == b'.')
+        })
+        .map(|(_, rest)| rest)
         .filter(|l| l.starts_with("IP 127.0.0.1."))
         .collect();
     assert_eq!(lines.len(), 3, "{out}");

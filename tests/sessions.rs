@@ -223,3 +223,83 @@ fn handshake_json_against_nc() {
         "{out}"
     );
 }
+
+/// tcpdump's lines of a capture without their timestamps.
+fn untimed(lines: &str) -> Vec<String> {
+    lines
+        .lines()
+        .filter(|l| l.contains(" IP "))
+        .map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest).to_string())
+        .collect()
+}
+
+#[test]
+fn flow_and_pcap_keep_the_order_frames_crossed_lo_in() {
+    if !privileged("flow_and_pcap_keep_the_order_frames_crossed_lo_in") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    // With an MTU of 1500 the 5000 bytes go as four segments, and the peer's
+    // ACK for each is on the wire before the next segment.
+    let recipe = r#"
+c = connect("127.0.0.1", 1234)
+c.syn()
+c.ack()
+c.send("x" * 5000)
+flow(c)
+"#;
+    let script = format!(
+        "ip link set lo mtu 1500\ncat > /tmp/r.$$ <<'EOF'\n{recipe}EOF\n{}{}\
+         \"$CRAFT\" run --pcap /tmp/craft.$$ /tmp/r.$$ > /tmp/out.$$ 2>&1\necho EXIT=$?\nsleep 0.3\nkill $TD; wait $TD 2>/dev/null\n\
+         cat /tmp/out.$$\necho =====\ntcpdump -nn -tt -r /tmp/cap.$$ 2>/dev/null\necho =====\ntcpdump -nn -tt -r /tmp/craft.$$ 2>/dev/null\n",
+        tcpdump_start("/tmp/cap.$$"),
+        nc_listen(1234, "> /dev/null < /dev/null")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    let parts: Vec<&str> = out.split("=====").collect();
+    let tcpdump = untimed(parts[1]);
+    let ours = untimed(parts[2]);
+    assert!(
+        tcpdump.iter().filter(|l| l.contains("length 1460")).count() >= 3,
+        "several segments: {out}"
+    );
+    // The data segments and their ACKs alternate on the wire.
+    assert!(
+        tcpdump
+            .windows(2)
+            .any(|w| w[0].contains("length 1460") && w[1].contains("ack 1461")),
+        "{out}"
+    );
+    assert_eq!(ours, tcpdump, "craft's --pcap in tcpdump's order: {out}");
+    // craft's capture's times never go backwards.
+    let times: Vec<f64> = parts[2]
+        .lines()
+        .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{out}");
+    // The ladder has the same rows in the same order, its times going down.
+    let rows: Vec<&str> = parts[0]
+        .lines()
+        .filter(|l| l.contains("|-") || l.contains("|<"))
+        .collect();
+    assert_eq!(rows.len(), tcpdump.len(), "{out}");
+    for (row, cap) in rows.iter().zip(&tcpdump) {
+        let outbound = cap.contains(" > 127.0.0.1.1234:");
+        assert_eq!(row.contains("->|"), outbound, "{row} vs {cap}");
+        let len = cap.rsplit("length ").next().unwrap().trim();
+        assert_eq!(
+            row.contains("len="),
+            len != "0",
+            "{row} vs {cap} (length {len})"
+        );
+    }
+    let row_times: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(row_times.len(), rows.len(), "{out}");
+    assert!(row_times.windows(2).all(|w| w[0] <= w[1]), "{out}");
+}

@@ -143,7 +143,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
     if o.json {
         out.line(&object(&[
             ("summary", J::Bool(true)),
-            ("state", J::Str(c.state_name())),
+            ("state", J::Str(c.state.name().into())),
             (
                 "sent_bytes",
                 J::Int(
@@ -156,6 +156,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
             ),
             ("received_bytes", J::Int(c.received.len() as i64)),
             ("received", J::Str(received)),
+            ("reason", c.reason().map_or(J::Null, |r| J::Str(r.into()))),
         ]))?;
     } else {
         if o.recv {
@@ -165,7 +166,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
                 crate::lang::escape_bytes(&c.received)
             ))?;
         }
-        out.line(&format!("state {}", c.state_name()))?;
+        out.line(&format!("state {}", c.state_line()))?;
     }
     Ok(outcome)
 }

@@ -32,7 +32,7 @@ pub fn run(rt: &mut Runtime, o: &SniffOptions) -> EvalResult<Outcome> {
         false,
         |p| filter.matches(p),
         |r| {
-            printed = out.line(&crate::render::summary(&r.pkt));
+            printed = out.line(&crate::render::timed_summary(r.frame.ts, &r.pkt));
             printed.is_ok()
         },
     )

@@ -136,7 +136,7 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         |p| filter.matches(p),
         |r| {
             if echo && printed.is_ok() {
-                printed = eng.rt.print(&render::summary(&r.pkt));
+                printed = eng.rt.print(&render::timed_summary(r.frame.ts, &r.pkt));
             }
             printed.is_ok()
         },

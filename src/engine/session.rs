@@ -112,15 +112,17 @@ fn step(
     } else {
         Vec::new()
     };
+    let verbose = c.cfg.verbose;
+    // A quiet session (verbose=false) prints nothing of its own.
     let extra = match (after, &r) {
+        _ if !verbose => None,
         (After::NoAnswer, Ok(Value::None)) => Some(format!(
             "no answer to the SYN after {} tries",
             c.cfg.retries + 1
         )),
-        (After::State, _) if !c.reset => Some(format!("state {}", c.state_name())),
+        (After::State, _) if !c.reset => Some(format!("state {}", c.state_line())),
         _ => None,
     };
-    let verbose = c.cfg.verbose;
     drop(c);
     eng.rt.flush_notes();
     for l in lines {
@@ -129,8 +131,9 @@ fn step(
     if let (Some(x), true) = (extra, eng.rt.opts.echo) {
         eng.print(&x)?;
     }
-    // The segments were shown as they went: the REPL need not echo the result.
-    eng.interp.shown = shows_result && verbose;
+    // The segments were shown as they went: the REPL need not echo the
+    // result. A quiet session's results are not echoed either.
+    eng.interp.shown = shows_result || !verbose;
     r.map_err(|e| conn_error(e, pos))
 }
 
@@ -191,6 +194,37 @@ pub fn rst(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> 
     step(eng, s, a.pos(), After::Nothing, true, |c, l| {
         c.rst(l).map(packet)
     })
+}
+
+/// `c.rel(p)`: a copy of the segment `p` (of this session, either way) with
+/// seq and ack relative to the initial sequence numbers, as the live lines
+/// and `flow(c)` show them; the checksum is computed again for the copy.
+pub fn rel(_eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let mut p = super::builtins::packet_arg("rel", a.req("packet")?, pos)?.to_packet();
+    let c = s.0.borrow();
+    let dir = if c.is_to_peer(&p) {
+        Dir::Out
+    } else if c.is_from_peer(&p) {
+        Dir::In
+    } else {
+        return Err(Error::eval(
+            pos,
+            format!(
+                "rel(): not a segment of this session (port {} to {}:{}, either way)",
+                c.cfg.sport, c.cfg.dst, c.cfg.dport
+            ),
+        ));
+    };
+    let base = c.relative(dir);
+    if let Some(t) = p.tcp_mut() {
+        t.seq = t.seq.map(|v| v.wrapping_sub(base.seq_base));
+        if t.flag_bits() & crate::wire::tcp::flags::ACK != 0 {
+            t.ack = t.ack.map(|v| v.wrapping_sub(base.ack_base));
+        }
+        t.chksum = None;
+    }
+    Ok(packet(p))
 }
 
 fn packet(p: crate::wire::Packet) -> Value {
@@ -272,4 +306,210 @@ pub fn follow(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let text = follow_text(&s, eng.rt.opts.color);
     eng.print(&text)?;
     Ok(Value::None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Engine, Runtime};
+    use crate::link::MemLink;
+    use crate::live::Live;
+    use crate::output::Output;
+    use crate::wire::tcp::{TcpOption, encode_options, flags};
+    use crate::wire::{Ipv4, Packet, Tcp};
+    use std::cell::RefCell;
+    use std::io::Write;
+    use std::net::Ipv4Addr;
+    use std::rc::Rc;
+
+    #[derive(Clone, Default)]
+    struct Buf(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buf {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        }
+    }
+
+    /// How the scripted peer on 127.0.0.1:1234 answers.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Peer {
+        /// SYN-ACK (ISN 5000), ACKs data and answers "ok", FIN/ACK for a FIN.
+        Server,
+        /// As Server, but data gets a RST.
+        ResetsData,
+        /// Nothing at all.
+        Silent,
+    }
+
+    fn peer(kind: Peer) -> MemLink {
+        let mut rcv_nxt = 0u32;
+        let mut sent = 0u32;
+        MemLink::with_responder(move |frame: &[u8]| {
+            let p = Packet::parse(frame);
+            let Some(t) = p.tcp().cloned() else {
+                return vec![];
+            };
+            if kind == Peer::Silent || t.dport != Some(1234) {
+                return vec![];
+            }
+            let mk = |fl: u16, seq: u32, ack: u32, opts: Vec<u8>, data: &[u8]| {
+                let ip = Ipv4 {
+                    src: Some(Ipv4Addr::LOCALHOST),
+                    dst: Some(Ipv4Addr::LOCALHOST),
+                    ..Ipv4::default()
+                };
+                let tcp = Tcp {
+                    sport: t.dport,
+                    dport: t.sport,
+                    seq: Some(seq),
+                    ack: Some(ack),
+                    flags: Some(fl),
+                    window: Some(65535),
+                    options: opts,
+                    ..Tcp::default()
+                };
+                Packet::ether_ip_tcp(ip, tcp, data).emit()
+            };
+            let fl = t.flag_bits();
+            let seq = t.seq.unwrap_or(0);
+            if fl & flags::SYN != 0 {
+                rcv_nxt = seq.wrapping_add(1);
+                let opts = encode_options(&[TcpOption::Mss(1460)]);
+                return vec![mk(flags::SYN | flags::ACK, 5000, rcv_nxt, opts, &[])];
+            }
+            let data = p.payload();
+            let mut out = vec![];
+            if !data.is_empty() {
+                if kind == Peer::ResetsData {
+                    return vec![mk(flags::RST, 5001, 0, vec![], &[])];
+                }
+                rcv_nxt = rcv_nxt.wrapping_add(data.len() as u32);
+                out.push(mk(
+                    flags::PSH | flags::ACK,
+                    5001 + sent,
+                    rcv_nxt,
+                    vec![],
+                    b"ok",
+                ));
+                sent += 2;
+            }
+            if fl & flags::FIN != 0 {
+                rcv_nxt = rcv_nxt.wrapping_add(1);
+                out.push(mk(
+                    flags::FIN | flags::ACK,
+                    5001 + sent,
+                    rcv_nxt,
+                    vec![],
+                    &[],
+                ));
+            }
+            out
+        })
+    }
+
+    fn engine(kind: Peer) -> (Engine, Buf) {
+        let buf = Buf::default();
+        let rt = Runtime::with_live(
+            Output::to(Box::new(buf.clone())),
+            Live::with_link(Box::new(peer(kind))),
+        );
+        (Engine::on(rt), buf)
+    }
+
+    const CONNECT: &str =
+        "c = connect(\"127.0.0.1\", 1234, sport=40000, iss=1000, rto=0.001, retries=1";
+
+    #[test]
+    fn a_quiet_session_prints_nothing() {
+        let (mut eng, out) = engine(Peer::Server);
+        let src = format!(
+            "{CONNECT}, verbose=false)\nc.syn()\nc.ack()\nc.send(\"hi\")\nc.recv(timeout=0)\nc.close(timeout=0.01)\n"
+        );
+        eng.run_source("t", &src).unwrap();
+        assert_eq!(out.text(), "");
+        // It did go through: the peer's data came, and the state moved.
+        eng.run_source(
+            "t",
+            "expect c.received == \"ok\"\nexpect c.state == \"TIME-WAIT\"",
+        )
+        .unwrap();
+        // And a SYN nobody answers says nothing either.
+        let (mut eng, out) = engine(Peer::Silent);
+        eng.run_source("t", &format!("{CONNECT}, verbose=false)\nc.syn()\n"))
+            .unwrap();
+        assert_eq!(out.text(), "");
+        // The same session, verbose, shows its segments and the final lines.
+        let (mut eng, out) = engine(Peer::Silent);
+        eng.run_source("t", &format!("{CONNECT})\nc.syn()\n"))
+            .unwrap();
+        assert!(
+            out.text().contains("no answer to the SYN after 2 tries"),
+            "{}",
+            out.text()
+        );
+    }
+
+    #[test]
+    fn state_is_the_plain_rfc_name_and_the_reason_is_apart() {
+        let (mut eng, out) = engine(Peer::ResetsData);
+        eng.run_source(
+            "t",
+            &format!("{CONNECT})\nc.syn()\nc.ack()\nexpect c.reason == none\n"),
+        )
+        .unwrap();
+        let e = eng.run_source("t", "c.send(\"x\")").unwrap_err();
+        assert!(e.to_string().contains("reset by the peer"), "{e}");
+        eng.run_source(
+            "t",
+            "expect c.state == \"CLOSED\"\nexpect c.reason == \"reset by peer\"\nprint(c)",
+        )
+        .unwrap();
+        // Printed lines keep the reason.
+        assert!(
+            out.text().contains("CLOSED (reset by peer)"),
+            "{}",
+            out.text()
+        );
+        // Our own RST is a reason too.
+        let (mut eng, _) = engine(Peer::Server);
+        eng.run_source(
+            "t",
+            &format!("{CONNECT})\nc.syn()\nc.ack()\nc.rst()\nexpect c.state == \"CLOSED\"\nexpect c.reason == \"reset by us\""),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn relative_numbers_are_offered_beside_the_absolute_ones() {
+        let (mut eng, _) = engine(Peer::Server);
+        eng.run_source(
+            "t",
+            &format!(
+                "{CONNECT})\nexpect c.rel_ack == none\ns = c.syn()\nc.ack()\na = c.send(\"hello\")\n\
+                 expect c.seq == 1006\nexpect c.rel_seq == 6\nexpect c.ack_no == 5003\nexpect c.rel_ack == 3\n\
+                 expect a.tcp.ack == 1006\nexpect c.rel(a).tcp.ack == 6\nexpect c.rel(a).tcp.seq == 1\n\
+                 expect c.rel(s).tcp.seq == 0\nexpect c.rel(s).tcp.ack == 1\n\
+                 expect c.rel(c.last_sent).tcp.seq == 6\nexpect c.rel(c.packets[0]).tcp.seq == 0\n\
+                 expect c.packets[0].tcp.seq == 1000\n"
+            ),
+        )
+        .unwrap();
+        let e = eng
+            .run_source("t", "c.rel(Ether()/IP()/TCP(sport=1, dport=2))")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("not a segment of this session"),
+            "{e}"
+        );
+    }
 }

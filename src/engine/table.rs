@@ -294,7 +294,9 @@ pub const METHODS: &[Method] = &[
     Method {
         sig: sig!("send", req("data")),
         summary: "sends data as PSH/ACK segments: split to the peer's MSS, within its window",
-        help: "Waits until everything is acknowledged, retransmitting on timeout; returns the last ACK.",
+        help: "Waits until everything is acknowledged, retransmitting on timeout; returns the last ACK.\n\
+               Data follows whatever was sent before, by hand too. It fails, saying why, when no\n\
+               ACK comes after the retries (what was not acknowledged is given up; c.seq goes back).",
         run: session::send,
     },
     Method {
@@ -310,6 +312,15 @@ pub const METHODS: &[Method] = &[
         run: session::close,
     },
     Method {
+        sig: sig!("rel", req("packet")),
+        summary: "a copy of one of this session's segments with seq/ack relative, as flow(c) shows them",
+        help: "c.seq, c.ack_no, c.packets, c.last_sent, c.last_recv and what the helpers return are\n\
+               absolute (as on the wire); c.rel_seq, c.rel_ack and c.rel(p) are relative to our\n\
+               initial sequence number (c.iss) and the peer's (c.irs), like Wireshark and the live\n\
+               lines. e.g. expect c.rel(c.last_recv).tcp.ack == 7",
+        run: session::rel,
+    },
+    Method {
         sig: sig!("rst"),
         summary: "aborts the connection with a RST",
         help: "Returns the RST as sent.",
@@ -321,18 +332,40 @@ pub const METHODS: &[Method] = &[
 pub const ATTRS: &[Attr] = &[
     Attr {
         name: "seq",
-        summary: "our next sequence number (absolute)",
+        summary: "our next sequence number (absolute; c.rel_seq is relative)",
         read: |c| Value::Int(c.snd_nxt.into()),
     },
     Attr {
         name: "ack_no",
-        summary: "the next sequence number we expect from the peer (absolute)",
+        summary: "the next sequence number we expect from the peer (absolute; c.rel_ack is relative)",
         read: |c| Value::Int(c.rcv_nxt.into()),
     },
     Attr {
+        name: "rel_seq",
+        summary: "our next sequence number relative to c.iss, as the live lines show it",
+        read: |c| Value::Int(c.snd_nxt.wrapping_sub(c.cfg.iss).into()),
+    },
+    Attr {
+        name: "rel_ack",
+        summary: "what we expect from the peer next, relative to c.irs (none before its SYN-ACK)",
+        read: |c| {
+            c.irs.map_or(Value::None, |irs| {
+                Value::Int(c.rcv_nxt.wrapping_sub(irs).into())
+            })
+        },
+    },
+    Attr {
         name: "state",
-        summary: "the RFC 793 state: SYN-SENT, ESTABLISHED, FIN-WAIT-1, ...",
-        read: |c| Value::Str(c.state_name().into_bytes()),
+        summary: "the RFC 793 state, plain: SYN-SENT, ESTABLISHED, FIN-WAIT-1, CLOSED, ...",
+        read: |c| Value::Str(c.state.name().as_bytes().to_vec()),
+    },
+    Attr {
+        name: "reason",
+        summary: "why it ended, when not by FINs: \"reset by peer\", \"reset by us\"; none otherwise",
+        read: |c| {
+            c.reason()
+                .map_or(Value::None, |r| Value::Str(r.as_bytes().to_vec()))
+        },
     },
     Attr {
         name: "mss",
@@ -376,12 +409,12 @@ pub const ATTRS: &[Attr] = &[
     },
     Attr {
         name: "last_sent",
-        summary: "the last segment we sent",
+        summary: "the last segment we sent (absolute)",
         read: |c| c.last(Dir::Out).cloned().map_or(Value::None, packet),
     },
     Attr {
         name: "last_recv",
-        summary: "the last segment we received",
+        summary: "the last segment we received (absolute)",
         read: |c| c.last(Dir::In).cloned().map_or(Value::None, packet),
     },
     Attr {
@@ -391,7 +424,7 @@ pub const ATTRS: &[Attr] = &[
     },
     Attr {
         name: "packets",
-        summary: "every segment both ways, in order",
+        summary: "every segment both ways, in the order they crossed the link (absolute; c.rel(p) for relative)",
         read: |c| Value::List(c.log.iter().map(|e| packet(e.pkt.clone())).collect()),
     },
 ];

@@ -168,7 +168,7 @@ impl Value {
                     c.cfg.sport,
                     c.cfg.dst,
                     c.cfg.dport,
-                    c.state_name(),
+                    c.state_line(),
                     c.snd_nxt.wrapping_sub(c.cfg.iss),
                     c.rcv_nxt.wrapping_sub(c.irs.unwrap_or(0))
                 )

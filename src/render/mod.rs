@@ -22,6 +22,34 @@ pub fn ms(d: std::time::Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// A capture time as tcpdump prints it by default: the local time of day,
+/// `12:34:56.789012`.
+pub fn clock(ts: std::time::SystemTime) -> String {
+    let d = ts.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as libc::time_t;
+    // SAFETY: all-zero is a valid `tm`; localtime_r only writes into it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live values of the right types; the
+    // reentrant form keeps no shared state.
+    let ok = !unsafe { libc::localtime_r(&secs, &mut tm) }.is_null();
+    let (h, m, s) = if ok {
+        (tm.tm_hour, tm.tm_min, tm.tm_sec)
+    } else {
+        let day = d.as_secs() % 86400;
+        (
+            (day / 3600) as i32,
+            (day / 60 % 60) as i32,
+            (day % 60) as i32,
+        )
+    };
+    format!("{h:02}:{m:02}:{s:02}.{:06}", d.subsec_micros())
+}
+
+/// A received packet's line: its capture time, then its summary.
+pub fn timed_summary(ts: std::time::SystemTime, p: &Packet) -> String {
+    format!("{} {}", clock(ts), summary(p))
+}
+
 /// One tcpdump-like line: `IP 127.0.0.1.40000 > 127.0.0.1.1234: Flags [S], seq 1000, win 8192, length 0`.
 pub fn summary(p: &Packet) -> String {
     summary_rel(p, None)
@@ -305,4 +333,27 @@ pub fn hexdump(p: &Packet, color: bool) -> String {
 /// The whole frame as one line of lowercase hex.
 pub fn hex_line(p: &Packet) -> String {
     hex::encode(p.emit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn a_capture_time_reads_as_tcpdump_prints_it() {
+        let t = UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+        let c = clock(t);
+        let b = c.as_bytes();
+        assert_eq!(c.len(), 15, "{c}");
+        assert_eq!((b[2], b[5], b[8]), (b':', b':', b'.'), "{c}");
+        assert!(c.ends_with(".123456"), "{c}");
+        assert!(c.chars().filter(char::is_ascii_digit).count() == 12, "{c}");
+        let p = Packet::ether_ip_tcp(
+            crate::wire::Ipv4::default(),
+            crate::wire::Tcp::default(),
+            b"",
+        );
+        assert_eq!(timed_summary(t, &p), format!("{c} {}", summary(&p)));
+    }
 }

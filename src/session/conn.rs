@@ -80,8 +80,10 @@ pub struct Conn {
     pub cfg: ConnConfig,
     /// Current state.
     pub state: State,
-    /// True when a RST ended it.
+    /// True when the peer's RST ended it.
     pub reset: bool,
+    /// True when our RST (`rst()`) ended it.
+    pub aborted: bool,
     /// The peer's initial sequence number, once known.
     pub irs: Option<u32>,
     /// Oldest unacknowledged sequence number.
@@ -96,7 +98,7 @@ pub struct Conn {
     pub peer_wscale: Option<u8>,
     /// The peer's window in bytes (scaled).
     pub peer_window: u32,
-    /// Every segment, in order.
+    /// Every segment, in the order they crossed the link (kernel timestamps).
     pub log: Vec<LogEntry>,
     /// The data both ways in the order it went: (direction, bytes).
     pub stream: Vec<(Dir, Vec<u8>)>,
@@ -130,6 +132,7 @@ impl Conn {
             cfg,
             state: State::Closed,
             reset: false,
+            aborted: false,
             irs: None,
             snd_una: iss,
             snd_nxt: iss,
@@ -150,12 +153,24 @@ impl Conn {
         }
     }
 
-    /// The state for display: `ESTABLISHED`, or `CLOSED (reset)`.
-    pub fn state_name(&self) -> String {
+    /// Why the connection ended, when something other than the FIN
+    /// exchange ended it: "reset by peer", "reset by us".
+    pub fn reason(&self) -> Option<&'static str> {
         if self.reset {
-            format!("{} (reset by peer)", self.state.name())
+            Some("reset by peer")
+        } else if self.aborted && self.state == State::Closed {
+            Some("reset by us")
         } else {
-            self.state.name().to_string()
+            None
+        }
+    }
+
+    /// The state with its reason, for printed lines: `ESTABLISHED`,
+    /// `CLOSED (reset by peer)`. (`state.name()` is the plain RFC name.)
+    pub fn state_line(&self) -> String {
+        match self.reason() {
+            Some(r) => format!("{} ({r})", self.state.name()),
+            None => self.state.name().to_string(),
         }
     }
 
@@ -261,7 +276,19 @@ impl Conn {
             rel: self.relative(dir),
             note,
         });
-        self.log.push(LogEntry { dir, ts, pkt, note });
+        self.log_entry(LogEntry { dir, ts, pkt, note });
+    }
+
+    /// Adds a segment to the log in the order the segments crossed the link
+    /// (by kernel timestamp): a reply read after we sent more segments was
+    /// on the wire before them.
+    fn log_entry(&mut self, e: LogEntry) {
+        let at = self
+            .log
+            .iter()
+            .rposition(|x| x.ts <= e.ts)
+            .map_or(0, |i| i + 1);
+        self.log.insert(at, e);
     }
 
     fn transmit(
@@ -451,10 +478,14 @@ impl Conn {
         if fl & flags::SYN != 0 && self.state == State::Closed && self.log.is_empty() {
             self.cfg.iss = seq;
             self.snd_una = seq;
+            self.snd_nxt = seq;
             self.set_state(State::SynSent);
         }
         let end = seq.wrapping_add(len);
-        if seq_lt(self.snd_nxt, end) {
+        // Only a segment that starts within what we have sent continues the
+        // stream; one beyond it leaves a gap the peer will not acknowledge.
+        let contiguous = seq_le(self.snd_una, seq) && seq_le(seq, self.snd_nxt);
+        if contiguous && seq_lt(self.snd_nxt, end) {
             if !pkt.payload().is_empty() {
                 self.push_stream(Dir::Out, pkt.payload());
             }
@@ -466,7 +497,7 @@ impl Conn {
         if fl & flags::RST != 0 {
             self.set_state(State::Closed);
         }
-        self.log.push(LogEntry {
+        self.log_entry(LogEntry {
             dir: Dir::Out,
             ts,
             pkt: pkt.clone(),
@@ -478,7 +509,7 @@ impl Conn {
         if self.reset {
             return Err(ConnError::State(format!(
                 "{what}: the connection was reset by the peer (state {})",
-                self.state_name()
+                self.state_line()
             )));
         }
         if ok {
@@ -486,7 +517,7 @@ impl Conn {
         } else {
             Err(ConnError::State(format!(
                 "{what}: not possible in state {}",
-                self.state_name()
+                self.state_line()
             )))
         }
     }
@@ -548,9 +579,14 @@ impl Conn {
             "send()",
         )?;
         if data.is_empty() {
-            return Ok(None);
+            return Err(ConnError::State(
+                "send(): no data to send (c.ack() sends a segment without data)".into(),
+            ));
         }
         let base = self.snd_nxt;
+        // Bytes sent before this call (by hand, on our ports) and not yet
+        // acknowledged: they count in flight, and this data follows them.
+        let earlier = self.snd_nxt.wrapping_sub(self.snd_una);
         let mut last_ack = None;
         let mut rto = self.cfg.rto;
         let mut retries = 0;
@@ -565,14 +601,23 @@ impl Conn {
                     data.len()
                 )));
             }
-            let acked = (self.snd_una.wrapping_sub(base) as usize).min(data.len());
+            // Offsets into `data`: none of it is acknowledged while the peer's
+            // ACK is still short of where it starts.
+            let offset = |seq: u32| {
+                if seq_lt(seq, base) {
+                    0
+                } else {
+                    (seq.wrapping_sub(base) as usize).min(data.len())
+                }
+            };
+            let acked = offset(self.snd_una);
             if acked == data.len() {
                 return Ok(last_ack);
             }
             // Send what the window allows, from snd_nxt.
-            let mut next = (self.snd_nxt.wrapping_sub(base) as usize).min(data.len());
+            let mut next = offset(self.snd_nxt);
             loop {
-                let in_flight = next - acked;
+                let in_flight = base.wrapping_add(next as u32).wrapping_sub(self.snd_una) as usize;
                 let window = self.peer_window as usize;
                 if next >= data.len() || in_flight >= window {
                     break;
@@ -619,14 +664,34 @@ impl Conn {
                 // Timeout: go back to the oldest unacknowledged byte.
                 retries += 1;
                 if retries > self.cfg.retries {
+                    // What was not acknowledged is given up: the next send
+                    // starts from the first byte of it again.
+                    let acked = offset(self.snd_una);
+                    self.snd_nxt = base.wrapping_add(acked as u32);
+                    let unacked_earlier = seq_lt(self.snd_una, base);
+                    let why = if unacked_earlier {
+                        format!(
+                            "; the {earlier} bytes sent by hand before it were never acknowledged either, \
+                             so the peer waits for them (seq {})",
+                            self.snd_una.wrapping_sub(self.cfg.iss)
+                        )
+                    } else {
+                        String::new()
+                    };
                     return Err(ConnError::State(format!(
-                        "send(): no ACK after {} retransmissions ({} of {} bytes acknowledged)",
+                        "send(): no ACK after {} retransmissions ({acked} of {} bytes acknowledged, \
+                         the rest given up: c.seq is back at the first of them){why}",
                         self.cfg.retries,
-                        self.snd_una.wrapping_sub(base),
                         data.len()
                     )));
                 }
-                self.snd_nxt = self.snd_una;
+                // Go back to the oldest unacknowledged byte of this data
+                // (bytes sent by hand before it are not ours to resend).
+                self.snd_nxt = if seq_lt(self.snd_una, base) {
+                    base
+                } else {
+                    self.snd_una
+                };
                 if self.peer_window == 0 {
                     self.peer_window = 1; // zero-window probe
                 }
@@ -723,6 +788,7 @@ impl Conn {
     pub fn rst(&mut self, live: &mut Live) -> Result<Packet, ConnError> {
         let p = self.segment(flags::RST | flags::ACK, self.snd_nxt, &[], Vec::new());
         let p = self.transmit(live, &p, None)?;
+        self.aborted = true;
         self.set_state(State::Closed);
         Ok(p)
     }
@@ -1004,6 +1070,80 @@ mod tests {
     }
 
     #[test]
+    fn send_after_a_segment_sent_by_hand_sends_its_data_after_it() {
+        let (mut live, seen) = peer(1460, 65535, 0, b"");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        // The user sends "abc" by hand on the session's ports; the session keeps in step.
+        let by_hand = c.segment(flags::PSH | flags::ACK, c.snd_nxt, b"abc", Vec::new());
+        let sent = live.send(&by_hand).unwrap();
+        c.observe_sent(&sent.pkt, sent.ts);
+        assert_eq!(c.snd_nxt, 1001 + 3);
+        let before = c.log.len();
+        let ack = c.send(&mut live, b"hello").unwrap().unwrap();
+        assert!(c.log.len() > before, "send() sent something");
+        assert_eq!(seen.lock().unwrap().data, b"abchello");
+        assert_eq!(ack.tcp().unwrap().ack, Some(1001 + 8));
+        assert_eq!((c.snd_una, c.snd_nxt), (1001 + 8, 1001 + 8));
+    }
+
+    #[test]
+    fn send_after_one_that_gave_up_sends_again() {
+        let (mut live, seen) = peer(1460, 65535, 100, b"");
+        let mut c = conn();
+        c.cfg.retries = 2;
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        let e = c.send(&mut live, b"lost").unwrap_err();
+        assert!(
+            matches!(&e, ConnError::State(m) if m.contains("no ACK after 2 retransmissions")),
+            "{e:?}"
+        );
+        // What was not acknowledged is given up: the next send starts there.
+        assert_eq!(c.snd_nxt, c.snd_una);
+        seen.lock().unwrap().drops_left = 0;
+        let sent_before = c.log.iter().filter(|e| e.dir == Dir::Out).count();
+        c.send(&mut live, b"again").unwrap();
+        assert!(c.log.iter().filter(|e| e.dir == Dir::Out).count() > sent_before);
+        assert_eq!(seen.lock().unwrap().data, b"again");
+        assert_eq!(c.snd_una, 1001 + 5);
+    }
+
+    #[test]
+    fn send_of_nothing_says_so() {
+        let (mut live, _) = peer(1460, 65535, 0, b"");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        let e = c.send(&mut live, b"").unwrap_err();
+        assert!(
+            matches!(&e, ConnError::State(m) if m.contains("no data")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn send_when_bytes_sent_by_hand_are_never_acknowledged_fails_saying_so() {
+        let (mut live, seen) = peer(1460, 65535, 0, b"");
+        let mut c = conn();
+        c.cfg.retries = 1;
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        // Bytes "sent by hand" that never reached the peer.
+        let lost = c
+            .segment(flags::ACK, c.snd_nxt, b"gap", Vec::new())
+            .resolved();
+        c.observe_sent(&lost, SystemTime::now());
+        let e = c.send(&mut live, b"after").unwrap_err();
+        assert!(
+            matches!(&e, ConnError::State(m) if m.contains("3 bytes sent by hand before it were never acknowledged")),
+            "{e:?}"
+        );
+        assert!(seen.lock().unwrap().data.is_empty());
+    }
+
+    #[test]
     fn out_of_order_data_is_held_then_delivered_in_order() {
         let (mut live, _) = peer(1460, 65535, 0, b"0123456789");
         let mut c = conn();
@@ -1062,7 +1202,10 @@ mod tests {
         .resolved();
         c.absorb(&rst, SystemTime::now());
         assert!(c.reset);
-        assert_eq!(c.state_name(), "CLOSED (reset by peer)");
+        assert_eq!(c.state, State::Closed);
+        assert_eq!(c.state.name(), "CLOSED");
+        assert_eq!(c.reason(), Some("reset by peer"));
+        assert_eq!(c.state_line(), "CLOSED (reset by peer)");
         let e = c.ack(&mut live).unwrap_err();
         assert!(matches!(e, ConnError::State(m) if m.contains("reset by the peer")));
     }
