@@ -110,8 +110,7 @@ pub fn run(eng: &mut Engine, plan: &RunPlan) -> EvalResult<Outcome> {
     check_vars(plan)?;
     if plan.json {
         let stdout = eng.rt.swap_output(Output::stderr());
-        let r = run_files(eng, plan, Some(stdout));
-        return r;
+        return run_files(eng, plan, Some(stdout));
     }
     run_files(eng, plan, None)
 }

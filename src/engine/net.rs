@@ -126,8 +126,7 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     if count.is_none() && timeout.is_none() && echo {
         eng.print("sniffing until Ctrl-C (give count= or timeout= to stop by itself)")?;
     }
-    eng.rt.live(pos)?;
-    let mut live = eng.rt.live.take().expect("checked above");
+    let (live, out) = eng.rt.link_and_output(pos)?;
     let mut printed = Ok(());
     let got = live.sniff(
         count,
@@ -136,12 +135,11 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         |p| filter.matches(p),
         |r| {
             if echo && printed.is_ok() {
-                printed = eng.rt.print(&render::timed_summary(r.frame.ts, &r.pkt));
+                printed = out.line(&render::timed_summary(r.frame.ts, &r.pkt));
             }
             printed.is_ok()
         },
     );
-    eng.rt.live = Some(live);
     eng.rt.flush_notes();
     printed?;
     let got = got.map_err(|e| super::live_error(e, pos))?;
