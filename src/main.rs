@@ -210,6 +210,9 @@ enum Cmd {
         /// A JSON summary.
         #[arg(long)]
         json: bool,
+        /// Send an odd stack as it is (TCP, UDP or ICMP with no IP layer below it).
+        #[arg(long)]
+        raw: bool,
     },
     /// Print packets seen on the interface.
     Sniff {
@@ -398,6 +401,7 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             rate,
             vary,
             json,
+            raw,
         }) => {
             let o = send::SendOptions {
                 expr,
@@ -405,6 +409,7 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 rate,
                 vary,
                 json,
+                raw,
             };
             send::run(&mut Engine::on(live(&l.over(&top), ColorChoice::Never)), &o)
         }

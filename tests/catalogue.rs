@@ -291,6 +291,73 @@ fn catalogue() -> Vec<Case> {
         format!("x = f{}", "()".repeat(100_000)),
         "1:204",
     ));
+    // Wire-level values that would wrap or be left unfinished (issue 11).
+    v.extend([
+        case(
+            "sack_edge_over_32_bits",
+            "p = TCP(options=[(\"SAck\", (1, 4294967296))])",
+            false,
+            "1:9",
+            "SAck right edge = 4294967296 is out of range",
+        ),
+        case(
+            "timestamp_over_32_bits",
+            "p = TCP(options=[(8, 1, -1)])",
+            false,
+            "1:9",
+            "Timestamp echo reply = -1 is out of range",
+        ),
+        case(
+            "option_kind_with_a_number_for_data",
+            "p = TCP(options=[(99, 5)])",
+            false,
+            "1:9",
+            "option kind 99 takes its data as bytes",
+        ),
+        case(
+            "datagram_over_65535",
+            "x = 1\nsend(IP()/TCP()/(\"x\" * 65600))",
+            false,
+            "2:5",
+            "IP.len: the datagram is 65640 bytes, over IPv4's 65,535",
+        ),
+        case(
+            "tcp_options_over_40_bytes",
+            "send(IP()/TCP(options=\"\\x01\" * 41))",
+            false,
+            "1:5",
+            "TCP.options: 41 bytes of options, over TCP's 40",
+        ),
+        case(
+            "udp_after_padding",
+            "send(IP()/Padding(load=\"\\x00\")/UDP())",
+            false,
+            "1:5",
+            "UDP.len cannot be computed: the UDP layer comes after Padding",
+        ),
+        // A transport layer with nothing to carry it: refused unless raw=true.
+        case(
+            "tcp_with_no_ip_below",
+            "send(TCP(dport=1235))",
+            false,
+            "1:5",
+            "TCP starts the packet, with no IP layer below it",
+        ),
+        case(
+            "udp_on_ether",
+            "send(Ether()/UDP())",
+            false,
+            "1:5",
+            "UDP sits on Ether with no IP layer between",
+        ),
+        case(
+            "icmp_on_ether_by_sr1",
+            "r = sr1(Ether()/ICMP())",
+            false,
+            "1:8",
+            "sr1(): ICMP sits on Ether",
+        ),
+    ]);
     // A value nested one level per line: the parser never sees depth, the evaluator must.
     v.push(Case {
         name: "value_nested_100k_lines",

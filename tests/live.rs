@@ -452,3 +452,35 @@ fn interrupted_commands_report_what_they_gathered_and_exit_130() {
     );
     assert_eq!(var(&out, "NOSETUP").as_deref(), Some("3"), "{out}");
 }
+
+#[test]
+fn an_odd_stack_goes_out_only_when_asked_for() {
+    if !privileged("an_odd_stack_goes_out_only_when_asked_for") {
+        return;
+    }
+    need("tcpdump");
+    let script = format!(
+        "{td}\
+         \"$CRAFT\" send 'TCP(dport=1235)' 2>/tmp/e.$$; echo PLAIN=$?\n\
+         \"$CRAFT\" send --raw 'TCP(dport=1235)'; echo RAW=$?\n\
+         sleep 0.3; kill -INT $TD; wait $TD 2>/dev/null\n\
+         cat /tmp/e.$$\n\
+         tcpdump -nn -e -r /tmp/td.$$.pcap 2>/dev/null\n",
+        // Every frame, not only TCP: the odd one is not IP.
+        td = tcpdump_start("/tmp/td.$$.pcap").replace(" tcp 2>", " 2>")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "PLAIN").as_deref(), Some("2"), "{out}\n{err}");
+    assert!(
+        out.contains("TCP starts the packet, with no IP layer below it"),
+        "{out}"
+    );
+    assert_eq!(var(&out, "RAW").as_deref(), Some("0"), "{out}\n{err}");
+    // One frame crossed lo: Ethernet type 0x9000 (craft's "not IP"), 34 bytes.
+    assert_eq!(
+        out.matches("ethertype Loopback (0x9000)").count(),
+        1,
+        "{out}"
+    );
+}

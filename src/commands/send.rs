@@ -3,8 +3,9 @@
 //! "send many"), each frame built anew.
 
 use super::report_burst;
+use crate::engine::builtins::{packet_arg, sendable};
 use crate::engine::burst::{Burst, Vary, send_many};
-use crate::engine::{Engine, Error, EvalResult, builtins::packet_arg};
+use crate::engine::{Engine, Error, EvalResult};
 use crate::lang::Pos;
 use crate::outcome::Outcome;
 
@@ -21,6 +22,8 @@ pub struct SendOptions {
     pub vary: Vec<String>,
     /// A JSON summary.
     pub json: bool,
+    /// Send an odd stack as it is.
+    pub raw: bool,
 }
 
 impl SendOptions {
@@ -39,12 +42,14 @@ pub fn run(eng: &mut Engine, o: &SendOptions) -> EvalResult<Outcome> {
     }
     if !o.is_burst() {
         eng.rt.opts.report_expects = false;
-        eng.run_source("", &format!("send({})", o.expr))?;
+        let raw = if o.raw { ", raw=true" } else { "" };
+        eng.run_source("", &format!("send({}{raw})", o.expr))?;
         return Ok(Outcome::Success);
     }
     let pos = Pos::default();
     let v = eng.eval_str(&o.expr)?;
     let pkt = packet_arg("send", v, pos)?.to_packet();
+    sendable("send", &pkt, o.raw, pos)?;
     // Defaults (Ether layer, source port) first, so --vary can name every layer.
     let full = eng.rt.with_link(pos, |live| live.ready(&pkt))?;
     let vary = o

@@ -89,6 +89,32 @@ pub fn packet_arg(name: &str, v: Value, pos: Pos) -> EvalResult<PacketView> {
     }
 }
 
+/// Refuses a packet that cannot go out as built, naming why: a length or a
+/// computed field that would not fit (see [`Packet::check_build`]), or, unless
+/// `raw`, a transport layer with no network layer below it (the kernel would
+/// have nothing to deliver it to; `raw=true` sends the odd stack as it is).
+pub fn sendable(name: &str, pkt: &Packet, raw: bool, pos: Pos) -> EvalResult<()> {
+    pkt.check_build()
+        .map_err(|m| Error::eval(pos, format!("{name}(): {m}")))?;
+    if raw {
+        return Ok(());
+    }
+    if let Some((kind, below)) = pkt.bare_transport() {
+        let t = kind.name();
+        let where_ = match below {
+            Some(b) => format!("{t} sits on {} with no IP layer between", b.name()),
+            None => format!("{t} starts the packet, with no IP layer below it"),
+        };
+        return Err(Error::eval(
+            pos,
+            format!(
+                "{name}(): {where_}, so nothing on the other side would take it; build Ether()/IP()/{t}(...), or send the odd stack as it is with {name}(p, raw=true)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A packet argument `name` as it will be sent.
 fn sent_packet(eng: &mut Engine, a: &mut Args, name: &str) -> EvalResult<Packet> {
     let pos = a.pos();

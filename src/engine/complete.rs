@@ -294,7 +294,7 @@ mod tests {
         assert!(complete(&e, "c.", 2).1.is_empty());
         assert_eq!(
             hint(&e, "sr1(", 4).unwrap(),
-            "  sr1(packet, timeout=2)  sends a packet and returns the first packet that answers it, or none"
+            "  sr1(packet, timeout=2, raw=false)  sends a packet and returns the first packet that answers it, or none"
         );
         assert!(hint(&e, "TCP(", 4).unwrap().contains("sport="));
         assert_eq!(hint(&e, "nothing(", 8), None);

@@ -132,6 +132,18 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     Some(m)
 }
 
+/// Option names by kind number (RFC 9293 3.2, RFC 7323, RFC 2018): a kind
+/// given as a number is the same option as its name, with the same arguments.
+const OPTION_KINDS: [(u8, &str); 7] = [
+    (0, "eol"),
+    (1, "nop"),
+    (2, "mss"),
+    (3, "wscale"),
+    (4, "sackok"),
+    (5, "sack"),
+    (8, "timestamp"),
+];
+
 fn tcp_option(v: &Value) -> Result<TcpOption, String> {
     let (name, args): (&Value, &[Value]) = match v {
         Value::Tuple(items) | Value::List(items) if !items.is_empty() => (&items[0], &items[1..]),
@@ -153,19 +165,44 @@ fn tcp_option(v: &Value) -> Result<TcpOption, String> {
             None => Err("option needs a value".into()),
         }
     };
-    let Value::Str(n) = name else {
-        if let Value::Int(kind) = name {
+    let lower = match name {
+        Value::Str(n) => String::from_utf8_lossy(n).to_ascii_lowercase(),
+        Value::Int(kind) => {
             let kind = u8::try_from(*kind)
                 .map_err(|_| format!("option kind {kind} is out of range (0..=255)"))?;
-            let data = args.first().and_then(bytes_of).unwrap_or_default();
-            return Ok(TcpOption::Unknown(kind, data));
+            let known = OPTION_KINDS.iter().find(|(k, _)| *k == kind);
+            match (known, args.first()) {
+                // A known kind with raw bytes: sent as given, kind, length, data.
+                (Some(_), Some(Value::Str(data))) if kind > 1 => {
+                    return Ok(TcpOption::Unknown(kind, data.clone()));
+                }
+                (Some((_, name)), _) => (*name).to_string(),
+                (None, None) => return Ok(TcpOption::Unknown(kind, Vec::new())),
+                (None, Some(data)) => {
+                    let data = bytes_of(data).ok_or_else(|| {
+                        format!(
+                            "option kind {kind} takes its data as bytes (a string), not {}",
+                            data.repr()
+                        )
+                    })?;
+                    return Ok(TcpOption::Unknown(kind, data));
+                }
+            }
         }
-        return Err(format!(
-            "an option starts with its name or kind number, not {}",
-            name.repr()
-        ));
+        _ => {
+            return Err(format!(
+                "an option starts with its name or kind number, not {}",
+                name.repr()
+            ));
+        }
     };
-    let lower = String::from_utf8_lossy(n).to_ascii_lowercase();
+    let u32_of = |v: &Value, what: &str| -> Result<u32, String> {
+        match v {
+            Value::Int(n) => u32::try_from(*n)
+                .map_err(|_| format!("{what} = {n} is out of range (0..=4294967295: 32 bits)")),
+            other => Err(format!("{what} takes an integer, not {}", other.repr())),
+        }
+    };
     Ok(match lower.as_str() {
         "eol" => TcpOption::Eol,
         "nop" => TcpOption::Nop,
@@ -173,26 +210,35 @@ fn tcp_option(v: &Value) -> Result<TcpOption, String> {
         "wscale" => TcpOption::WScale(int(0, 255)? as u8),
         "sackok" => TcpOption::SackOk,
         "sack" => {
+            if args.len() > 4 {
+                return Err(format!(
+                    "SAck takes at most 4 blocks (they fill 34 of the 40 option bytes), not {}",
+                    args.len()
+                ));
+            }
             let mut blocks = Vec::new();
             for b in args {
                 match b {
-                    Value::Tuple(p) | Value::List(p) if p.len() == 2 => match (&p[0], &p[1]) {
-                        (Value::Int(l), Value::Int(r)) => blocks.push((*l as u32, *r as u32)),
-                        _ => return Err("SAck blocks are (left, right) integer pairs".into()),
-                    },
+                    Value::Tuple(p) | Value::List(p) if p.len() == 2 => blocks.push((
+                        u32_of(&p[0], "SAck left edge")?,
+                        u32_of(&p[1], "SAck right edge")?,
+                    )),
                     _ => return Err("SAck blocks are (left, right) integer pairs".into()),
                 }
             }
             TcpOption::Sack(blocks)
         }
-        "timestamp" | "ts" => match args {
-            [Value::Tuple(p)] | [Value::List(p)] if p.len() == 2 => match (&p[0], &p[1]) {
-                (Value::Int(a), Value::Int(b)) => TcpOption::Timestamp(*a as u32, *b as u32),
+        "timestamp" | "ts" => {
+            let pair = match args {
+                [Value::Tuple(p)] | [Value::List(p)] if p.len() == 2 => (&p[0], &p[1]),
+                [a, b] => (a, b),
                 _ => return Err("Timestamp takes (value, echo reply)".into()),
-            },
-            [Value::Int(a), Value::Int(b)] => TcpOption::Timestamp(*a as u32, *b as u32),
-            _ => return Err("Timestamp takes (value, echo reply)".into()),
-        },
+            };
+            TcpOption::Timestamp(
+                u32_of(pair.0, "Timestamp value")?,
+                u32_of(pair.1, "Timestamp echo reply")?,
+            )
+        }
         _ => {
             return Err(format!(
                 "unknown option \"{lower}\" (known: EOL NOP MSS WScale SAckOK SAck Timestamp, or a kind number)"

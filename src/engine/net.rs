@@ -29,6 +29,8 @@ pub fn send(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         }
     };
     let pkt = p.to_packet();
+    let raw = a.given("raw").is_some_and(|v| v.truthy());
+    super::builtins::sendable(name, &pkt, raw, pos)?;
     if count == 1 {
         let sent = eng.rt.with_link(pos, |live| live.send(&pkt))?;
         eng.rt.observe_sent(&sent.pkt, sent.ts);
@@ -56,12 +58,14 @@ pub fn send(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     Ok(Value::None)
 }
 
-/// `sr1(packet, timeout=2)`.
+/// `sr1(packet, timeout=2, raw=false)`.
 pub fn sr1(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
     let p = packet_arg("sr1", a.req("packet")?, pos)?;
     let timeout = a.secs("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
     let pkt = p.to_packet();
+    let raw = a.given("raw").is_some_and(|v| v.truthy());
+    super::builtins::sendable("sr1", &pkt, raw, pos)?;
     let wait = Duration::from_secs_f64(timeout.min(86400.0));
     let (sent, reply) = eng.rt.with_link(pos, |live| live.sr1(&pkt, wait))?;
     eng.rt.observe_sent(&sent.pkt, sent.ts);

@@ -91,7 +91,12 @@ macro_rules! sig {
 /// Every builtin, in the order `help()` lists them.
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
-        sig: sig!("sr1", req("packet"), opt("timeout", "2")),
+        sig: sig!(
+            "sr1",
+            req("packet"),
+            opt("timeout", "2"),
+            opt("raw", "false")
+        ),
         summary: "sends a packet and returns the first packet that answers it, or none",
         help: "The answer is matched direction first (ports and addresses swapped), so craft's own\n\
                looped-back frame never counts; a frame with a wrong checksum answers nothing.\n\
@@ -101,15 +106,26 @@ pub const BUILTINS: &[Builtin] = &[
         run: net::sr1,
     },
     Builtin {
-        sig: sig!("send", req("packet"), opt("count", "1")),
+        sig: sig!(
+            "send",
+            req("packet"),
+            opt("count", "1"),
+            opt("raw", "false")
+        ),
         summary: "sends a packet on the interface (an Ether layer is added if missing)",
         help: "With count=N the frames go in sendmmsg batches. Nothing is waited for;\n\
-               use sr1 or expect_packet for the answer.",
+               use sr1 or expect_packet for the answer. A TCP, UDP or ICMP layer with no IP\n\
+               layer below it is refused unless raw=true (or Ether(type=...) says what follows).",
         live: true,
         run: net::send,
     },
     Builtin {
-        sig: sig!("sendp", req("packet"), opt("count", "1")),
+        sig: sig!(
+            "sendp",
+            req("packet"),
+            opt("count", "1"),
+            opt("raw", "false")
+        ),
         summary: "the same as send: craft always sends whole frames",
         help: "Kept for scapy's users: scapy's sendp sends at layer 2, as craft's send always does.",
         live: true,
@@ -717,7 +733,7 @@ mod tests {
     fn usage_comes_from_the_parameters() {
         assert_eq!(
             builtin("sr1").unwrap().sig.usage(),
-            "sr1(packet, timeout=2)"
+            "sr1(packet, timeout=2, raw=false)"
         );
         assert_eq!(method("send").unwrap().sig.usage(), "send(data)");
         assert_eq!(builtin("print").unwrap().sig.usage(), "print(...)");

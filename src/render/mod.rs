@@ -50,6 +50,19 @@ pub fn timed_summary(ts: std::time::SystemTime, p: &Packet) -> String {
     format!("{} {}", clock(ts), summary(p))
 }
 
+/// A packet whose layers do not sit on each other as protocols do, shown as
+/// it is: `Ether / TCP / IP  (odd stack: TCP on Ether)`. None for an ordinary stack.
+pub fn odd_stack(p: &Packet) -> Option<String> {
+    let (above, below) = p.odd_pair()?;
+    let names: Vec<&str> = p.layers.iter().map(|l| l.kind().name()).collect();
+    Some(format!(
+        "{}  (odd stack: {} on {})",
+        names.join(" / "),
+        above.name(),
+        below.name()
+    ))
+}
+
 /// One tcpdump-like line: `IP 127.0.0.1.40000 > 127.0.0.1.1234: Flags [S], seq 1000, win 8192, length 0`.
 pub fn summary(p: &Packet) -> String {
     summary_rel(p, None)
@@ -57,6 +70,33 @@ pub fn summary(p: &Packet) -> String {
 
 /// Like [`summary`], with seq/ack relative to `rel` when given.
 pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
+    if let Some(odd) = odd_stack(p) {
+        return odd;
+    }
+    // IP in IP (protocol 4): each outer header's addresses, then the inner
+    // datagram, as tcpdump does.
+    let mut inner_start = 0;
+    let mut prefix = String::new();
+    while let Some(i) = p.layers[inner_start..]
+        .iter()
+        .position(|l| l.kind() == LayerKind::Ip)
+        .map(|i| i + inner_start)
+        && let (Some(Layer::Ip(outer)), Some(Layer::Ip(_))) = (p.layers.get(i), p.layers.get(i + 1))
+    {
+        let _ = write!(
+            prefix,
+            "IP {} > {}: ",
+            outer.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
+            outer.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR)
+        );
+        inner_start = i + 1;
+    }
+    if inner_start > 0 {
+        let inner = Packet {
+            layers: p.layers[inner_start..].to_vec(),
+        };
+        return prefix + &summary_rel(&inner, rel);
+    }
     let ip = p.ip();
     let src = ip.map(|h| h.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));
     let dst = ip.map(|h| h.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));

@@ -63,7 +63,7 @@ pub struct Ipv4 {
     pub src: Option<Ipv4Addr>,
     /// Destination address.
     pub dst: Option<Ipv4Addr>,
-    /// Options, raw (padded with zeros to 4 bytes when ihl is computed).
+    /// Options, raw (padded with zeros to a 4-byte boundary on the wire).
     pub options: Vec<u8>,
 }
 
@@ -216,14 +216,10 @@ impl Ipv4 {
         ))
     }
 
-    /// Header length this header will have on the wire.
+    /// Header length this header will have on the wire: options are padded
+    /// to the 4-byte boundary even when `ihl` is set (which is sent as set).
     pub fn header_len(&self) -> usize {
-        let opts = if self.ihl.is_none() {
-            self.options.len().div_ceil(4) * 4
-        } else {
-            self.options.len()
-        };
-        Self::MIN_LEN + opts
+        Self::MIN_LEN + self.options.len().div_ceil(4) * 4
     }
 
     /// Appends the header with provisional (zero) length and checksum when those
@@ -262,9 +258,18 @@ impl Ipv4 {
             dst[3],
         ]);
         out.extend_from_slice(&self.options);
-        if self.ihl.is_none() {
-            out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
+        out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
+    }
+
+    /// Total length this datagram gets when `len` is computed, or why it cannot
+    /// have one: `datagram` is its header and payload length in bytes.
+    pub fn check_len(&self, datagram: usize) -> Result<(), String> {
+        if self.len.is_none() && datagram > usize::from(u16::MAX) {
+            return Err(format!(
+                "IP.len: the datagram is {datagram} bytes, over IPv4's 65,535 (send less data, or fragment it)"
+            ));
         }
+        Ok(())
     }
 
     /// Fills in computed length and checksum. `buf` runs from this header's first
@@ -331,9 +336,99 @@ impl Ipv4 {
     }
 }
 
+/// Option types of the source routes (RFC 791 3.1): loose and strict.
+const LSRR: u8 = 0x83;
+const SSRR: u8 = 0x89;
+
+/// The source and destination a transport checksum covers for the IPv4 header
+/// `h` (its whole header, options included): `ip.dst`, or with an unfinished
+/// loose or strict source route the route's final destination (RFC 9293 3.1,
+/// RFC 768: the pseudo header carries the final destination). None when `h`
+/// is shorter than 20 bytes.
+pub fn pseudo_addrs(h: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
+    let a = h.get(12..20)?;
+    let src = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
+    let dst = Ipv4Addr::new(a[4], a[5], a[6], a[7]);
+    Some((src, route_final_destination(&h[20..]).unwrap_or(dst)))
+}
+
+/// The last address of an unfinished source route among `options`.
+fn route_final_destination(options: &[u8]) -> Option<Ipv4Addr> {
+    let mut i = 0;
+    while i < options.len() {
+        let kind = options[i];
+        match kind {
+            0 => return None,
+            1 => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let len = usize::from(*options.get(i + 1)?);
+        if len < 2 || i + len > options.len() {
+            return None;
+        }
+        if matches!(kind, LSRR | SSRR) && len >= 7 {
+            // The pointer (1-based, from the option's start) names the next
+            // address; past the last one the route is finished.
+            let pointer = usize::from(options[i + 2]);
+            let last = i + 3 + (len - 3) / 4 * 4 - 4;
+            if pointer + 3 <= len {
+                let b = &options[last..last + 4];
+                return Some(Ipv4Addr::new(b[0], b[1], b[2], b[3]));
+            }
+            return None;
+        }
+        i += len;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unfinished_source_route_ends_at_its_last_address() {
+        let mut h = vec![0u8; 20];
+        h[12..16].copy_from_slice(&[127, 0, 0, 1]);
+        h[16..20].copy_from_slice(&[127, 0, 0, 2]);
+        assert_eq!(
+            pseudo_addrs(&h),
+            Some((Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 2)))
+        );
+        // NOP, then LSRR len 11, pointer 4: two addresses still to visit.
+        let mut r = h.clone();
+        r.extend_from_slice(&[1, LSRR, 11, 4, 127, 0, 0, 3, 127, 0, 0, 9]);
+        assert_eq!(pseudo_addrs(&r).unwrap().1, Ipv4Addr::new(127, 0, 0, 9));
+        // Strict route, pointer past the end (12 > 11): finished, ip.dst counts.
+        let mut done = h.clone();
+        done.extend_from_slice(&[SSRR, 11, 12, 127, 0, 0, 3, 127, 0, 0, 9, 0]);
+        assert_eq!(pseudo_addrs(&done).unwrap().1, Ipv4Addr::new(127, 0, 0, 2));
+        // Pointer at the last address (8): still unfinished.
+        let mut last = h.clone();
+        last.extend_from_slice(&[SSRR, 11, 8, 127, 0, 0, 3, 127, 0, 0, 9, 0]);
+        assert_eq!(pseudo_addrs(&last).unwrap().1, Ipv4Addr::new(127, 0, 0, 9));
+        // A malformed option list is no route.
+        let mut bad = h;
+        bad.extend_from_slice(&[LSRR, 40, 4, 127]);
+        assert_eq!(pseudo_addrs(&bad).unwrap().1, Ipv4Addr::new(127, 0, 0, 2));
+    }
+
+    #[test]
+    fn options_pad_to_four_bytes_even_with_ihl_set() {
+        let ip = Ipv4 {
+            ihl: Some(6),
+            options: vec![1],
+            ..Ipv4::default()
+        };
+        let mut out = Vec::new();
+        ip.emit(&mut out, 6);
+        assert_eq!(out.len(), 24);
+        assert_eq!(out[0], 0x46);
+        assert_eq!(&out[20..], &[1, 0, 0, 0]);
+    }
 
     #[test]
     fn field_constants_name_their_fields() {

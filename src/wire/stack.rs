@@ -77,6 +77,50 @@ impl LayerKind {
             })
     }
 
+    /// Which kinds sit directly above an IPv4 header, by protocol number:
+    /// the table both emit (IP's `proto`) and decode read.
+    const OVER_IP: [(u8, LayerKind); 4] = [
+        (6, LayerKind::Tcp),
+        (17, LayerKind::Udp),
+        (1, LayerKind::Icmp),
+        (4, LayerKind::Ip),
+    ];
+
+    /// The IPv4 protocol number of this kind above an IPv4 header (0 for none).
+    pub fn ip_proto(self) -> u8 {
+        Self::OVER_IP
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or(0, |(p, _)| *p)
+    }
+
+    /// The kind an IPv4 protocol number carries, if craft decodes it.
+    pub fn over_ip(proto: u8) -> Option<LayerKind> {
+        Self::OVER_IP
+            .iter()
+            .find(|(p, _)| *p == proto)
+            .map(|(_, k)| *k)
+    }
+
+    /// True when a layer of this kind belongs directly above one of `below`:
+    /// what a view calls an ordinary stack. Raw and Padding go anywhere;
+    /// the first layer of a packet can be anything.
+    pub fn can_sit_on(self, below: LayerKind) -> bool {
+        use LayerKind::*;
+        match self {
+            Raw | Padding => true,
+            Ether => false,
+            // IP over Ethernet, IP in IP, and the datagram an ICMP error quotes.
+            Ip => matches!(below, Ether | Ip | Icmp),
+            Tcp | Udp | Icmp => below == Ip,
+        }
+    }
+
+    /// True for the transport layers, which need a network layer below them.
+    pub fn is_transport(self) -> bool {
+        matches!(self, LayerKind::Tcp | LayerKind::Udp | LayerKind::Icmp)
+    }
+
     /// The field table of this kind.
     pub fn fields(self) -> &'static [FieldSpec] {
         match self {
@@ -302,15 +346,7 @@ impl Packet {
                         0x9000
                     },
                 ),
-                Layer::Ip(h) => h.emit(
-                    out,
-                    match next {
-                        Some(LayerKind::Tcp) => 6,
-                        Some(LayerKind::Udp) => 17,
-                        Some(LayerKind::Icmp) => 1,
-                        _ => 0,
-                    },
-                ),
+                Layer::Ip(h) => h.emit(out, next.map_or(0, LayerKind::ip_proto)),
                 Layer::Tcp(h) => h.emit(out),
                 Layer::Udp(h) => h.emit(out),
                 Layer::Icmp(h) => h.emit(out),
@@ -340,18 +376,90 @@ impl Packet {
         }
     }
 
-    /// Source and destination of the nearest IPv4 layer before the given ones, as emitted.
+    /// The pseudo-header addresses of the nearest IPv4 layer before the given
+    /// ones, as emitted (see [`pseudo_addrs_before`]).
     fn enclosing_addrs(
         before: &[Layer],
         starts: &[usize],
         out: &[u8],
     ) -> Option<(Ipv4Addr, Ipv4Addr)> {
         let j = before.iter().rposition(|l| l.kind() == LayerKind::Ip)?;
-        let b = out.get(starts[j] + 12..starts[j] + 20)?;
-        Some((
-            Ipv4Addr::new(b[0], b[1], b[2], b[3]),
-            Ipv4Addr::new(b[4], b[5], b[6], b[7]),
-        ))
+        let end = starts.get(j + 1).copied().unwrap_or(out.len());
+        super::ipv4::pseudo_addrs(out.get(starts[j]..end)?)
+    }
+
+    /// The first layer that does not belong on the one below it, and that
+    /// one: `Ether()/TCP()/IP()` gives (TCP, Ether). None for an ordinary stack.
+    pub fn odd_pair(&self) -> Option<(LayerKind, LayerKind)> {
+        self.layers
+            .windows(2)
+            .map(|w| (w[1].kind(), w[0].kind()))
+            .find(|(above, below)| !above.can_sit_on(*below))
+    }
+
+    /// A transport layer (TCP, UDP, ICMP) with no network layer directly
+    /// below it, and what is below (None when it starts the packet). An
+    /// Ethernet header whose type is set explicitly says what follows it,
+    /// so it does not count.
+    pub fn bare_transport(&self) -> Option<(LayerKind, Option<LayerKind>)> {
+        self.layers.iter().enumerate().find_map(|(i, l)| {
+            if !l.kind().is_transport() {
+                return None;
+            }
+            match i.checked_sub(1).map(|j| &self.layers[j]) {
+                None => Some((l.kind(), None)),
+                Some(Layer::Ip(_)) => None,
+                Some(Layer::Ether(e)) if e.ethertype.is_some() => None,
+                Some(below) => Some((l.kind(), Some(below.kind()))),
+            }
+        })
+    }
+
+    /// Why this packet cannot be built as set, naming the field: a length
+    /// that would not fit its field (a datagram over 65,535 bytes, more than
+    /// 40 bytes of options), or a computed field of a layer after `Padding`
+    /// (past the datagram's end, where nothing is computed). Emitting never
+    /// fails; sending calls this first so nothing wraps silently.
+    pub fn check_build(&self) -> Result<(), String> {
+        let mut out = Vec::new();
+        let spans = self.emit_with_spans(&mut out);
+        let end = self.payload_end(
+            &spans.iter().map(|s| s.start).collect::<Vec<_>>(),
+            out.len(),
+        );
+        for (l, sp) in self.layers.iter().zip(&spans) {
+            let name = l.kind().name();
+            if sp.start >= end && l.kind() != LayerKind::Padding {
+                let computed = computed_fields(l);
+                if let Some(f) = computed.first() {
+                    return Err(format!(
+                        "{name}.{f} cannot be computed: the {name} layer comes after Padding, past the datagram's end (set {f}= explicitly, or put the layer before Padding)"
+                    ));
+                }
+                continue;
+            }
+            let datagram = end.saturating_sub(sp.start);
+            match l {
+                Layer::Ip(h) => {
+                    h.check_len(datagram)?;
+                    if h.ihl.is_none() && sp.header_end - sp.start > 60 {
+                        return Err(format!(
+                            "IP.options: {} bytes of options, over IPv4's 40",
+                            h.options.len()
+                        ));
+                    }
+                }
+                Layer::Udp(h) => h.check_len(datagram)?,
+                Layer::Tcp(h) if h.dataofs.is_none() && sp.header_end - sp.start > 60 => {
+                    return Err(format!(
+                        "TCP.options: {} bytes of options, over TCP's 40",
+                        h.options.len()
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Decodes a frame starting at Ethernet. Never fails: what cannot be decoded
@@ -478,12 +586,8 @@ pub fn layer_status(
             .get(..i)?
             .iter()
             .rposition(|l| l.kind() == LayerKind::Ip)?;
-        let start = spans.get(j)?.start;
-        let b = bytes.get(start + 12..start + 20)?;
-        Some((
-            Ipv4Addr::new(b[0], b[1], b[2], b[3]),
-            Ipv4Addr::new(b[4], b[5], b[6], b[7]),
-        ))
+        let ip = spans.get(j)?;
+        super::ipv4::pseudo_addrs(bytes.get(ip.start..ip.header_end)?)
     };
     let seg = bytes.get(sp.start..sp.end)?;
     match layers.get(i)? {
@@ -495,12 +599,28 @@ pub fn layer_status(
             Some(checksum::verify_transport(s, d, 6, seg, 16))
         }
         Layer::Udp(u) if u.chksum == Some(0) => None,
-        Layer::Udp(_) => {
+        Layer::Udp(u) => {
             let (s, d) = addrs()?;
+            let seg = &seg[..u.covered_len(seg.len())];
             Some(checksum::verify_transport(s, d, 17, seg, 6))
         }
         Layer::Icmp(_) => Some(checksum::verify_icmp(seg)),
         _ => None,
+    }
+}
+
+/// The fields of `l` that emitting computes after the payload is known
+/// (lengths and checksums) and that are unset.
+fn computed_fields(l: &Layer) -> Vec<&'static str> {
+    let unset = |pairs: &[(&'static str, bool)]| -> Vec<&'static str> {
+        pairs.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect()
+    };
+    match l {
+        Layer::Ip(h) => unset(&[("len", h.len.is_none()), ("chksum", h.chksum.is_none())]),
+        Layer::Tcp(h) => unset(&[("chksum", h.chksum.is_none())]),
+        Layer::Udp(h) => unset(&[("len", h.len.is_none()), ("chksum", h.chksum.is_none())]),
+        Layer::Icmp(h) => unset(&[("chksum", h.chksum.is_none())]),
+        _ => Vec::new(),
     }
 }
 
@@ -551,11 +671,21 @@ fn decode_chain(
                 let fragment = h.frag.unwrap_or(0) != 0 || h.flags.unwrap_or(0) & 1 != 0;
                 match h.proto {
                     _ if fragment => LayerKind::Raw,
-                    Some(6) => LayerKind::Tcp,
-                    Some(17) => LayerKind::Udp,
-                    Some(1) => LayerKind::Icmp,
-                    _ => LayerKind::Raw,
+                    Some(p) => LayerKind::over_ip(p).unwrap_or(LayerKind::Raw),
+                    None => LayerKind::Raw,
                 }
+            }
+            Layer::Udp(h) => {
+                // A UDP length shorter than what follows ends the datagram
+                // there (RFC 768): the rest is trailing bytes.
+                let covered = h.covered_len(rest.len());
+                if covered < rest.len() {
+                    padding.push(Layer::Padding(Raw {
+                        load: rest[covered..].to_vec(),
+                    }));
+                    end = off + covered;
+                }
+                LayerKind::Raw
             }
             Layer::Icmp(h) if icmp::is_error_type(h.type_num()) => {
                 layers.push(layer);

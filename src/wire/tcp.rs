@@ -56,7 +56,7 @@ pub struct Tcp {
     pub chksum: Option<u16>,
     /// Urgent pointer.
     pub urgptr: Option<u16>,
-    /// Options, raw bytes (padded with EOL to 4 bytes when dataofs is computed).
+    /// Options, raw bytes (padded with EOL to a 4-byte boundary on the wire).
     pub options: Vec<u8>,
 }
 
@@ -212,13 +212,10 @@ impl Tcp {
     }
 
     /// Header length this header will have on the wire.
+    /// Options are padded to the 4-byte boundary even when `dataofs` is set
+    /// (which is sent as set).
     pub fn header_len(&self) -> usize {
-        let opts = if self.dataofs.is_none() {
-            self.options.len().div_ceil(4) * 4
-        } else {
-            self.options.len()
-        };
-        Self::MIN_LEN + opts
+        Self::MIN_LEN + self.options.len().div_ceil(4) * 4
     }
 
     /// The flags, defaulting to SYN.
@@ -261,9 +258,7 @@ impl Tcp {
             up[1],
         ]);
         out.extend_from_slice(&self.options);
-        if self.dataofs.is_none() {
-            out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
-        }
+        out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
     }
 
     /// Fills in the computed checksum. `seg` runs from this header to the end of

@@ -101,16 +101,38 @@ impl Udp {
     }
 
     /// Fills in length and checksum over `seg` (header to end of datagram).
+    /// A `len` set shorter than `seg` ends the UDP datagram there (RFC 768):
+    /// the checksum covers only that much.
     pub fn finalize(&self, seg: &mut [u8], addrs: Option<(Ipv4Addr, Ipv4Addr)>) {
         if self.len.is_none() {
             put16(seg, 4, seg.len().min(0xffff) as u16);
         }
         if self.chksum.is_none() {
             let (s, d) = addrs.unwrap_or((super::ipv4::DEFAULT_ADDR, super::ipv4::DEFAULT_ADDR));
+            let covered = self.covered_len(seg.len());
             put16(seg, 6, 0);
-            let c = checksum::transport_checksum(s, d, 17, seg);
+            let c = checksum::transport_checksum(s, d, 17, &seg[..covered]);
             put16(seg, 6, if c == 0 { 0xffff } else { c });
         }
+    }
+
+    /// How much of `available` bytes (header and what follows) the datagram
+    /// is: its length field when that is between 8 and `available`.
+    pub fn covered_len(&self, available: usize) -> usize {
+        match self.len.map(usize::from) {
+            Some(l) if (Self::LEN..available).contains(&l) => l,
+            _ => available,
+        }
+    }
+
+    /// Why the length cannot be computed, for a datagram of `datagram` bytes.
+    pub fn check_len(&self, datagram: usize) -> Result<(), String> {
+        if self.len.is_none() && datagram > usize::from(u16::MAX) {
+            return Err(format!(
+                "UDP.len: the datagram is {datagram} bytes, over UDP's 65,535"
+            ));
+        }
+        Ok(())
     }
 
     /// Reads field `i` of [`Self::FIELDS`].
