@@ -117,6 +117,9 @@ pub struct Sent {
     pub ts: SystemTime,
 }
 
+/// A probe of [`Live::sr`] as sent, with its answer and round-trip time.
+pub type Probed = (Sent, Option<(Received, Duration)>);
+
 /// A frame received from the link, decoded.
 #[derive(Clone, Debug)]
 pub struct Received {
@@ -175,6 +178,9 @@ const ECHO_MEMORY: usize = 256;
 /// queued before the send call returns).
 const ECHO_WAIT: Duration = Duration::from_millis(5);
 const BACKLOG_MAX: usize = 4096;
+/// Probes per sendmmsg batch in `sr`: their looped-back copies are read
+/// before the next batch, so the socket's queue never holds many.
+const SR_BATCH: usize = 64;
 
 impl Live {
     /// A live context that opens its link on first use.
@@ -431,7 +437,7 @@ impl Live {
     }
 
     /// Reads every frame already queued on the link, keeping them in order.
-    fn take_queued(&mut self) -> Result<(), LiveError> {
+    pub fn take_queued(&mut self) -> Result<(), LiveError> {
         while let Some(i) = self.recv_any(Some(Instant::now()))? {
             if let Incoming::Frame(f) = i {
                 self.keep(f);
@@ -535,6 +541,128 @@ impl Live {
                 }
             }
         }
+    }
+
+    /// Sends every probe in sendmmsg batches (or one at a time `inter`
+    /// apart), then waits up to `timeout` after the last for their answers,
+    /// matched as [`Live::sr1`] matches (direction first, checksum right).
+    /// Returns each probe as sent with its answer and round-trip time, in
+    /// the probes' order; frames that answer nothing stay queued for `sniff`.
+    pub fn sr(
+        &mut self,
+        probes: &[Packet],
+        timeout: Duration,
+        inter: Duration,
+    ) -> Result<Vec<Probed>, LiveError> {
+        use std::collections::HashMap;
+        self.ensure_link()?;
+        let mut sent = Vec::with_capacity(probes.len());
+        for p in probes {
+            let mut p = p.clone();
+            self.fill_defaults(&mut p)?;
+            self.prepare(&p)?;
+            let bytes = p.emit();
+            sent.push(Sent {
+                pkt: p.resolved(),
+                bytes,
+                ts: SystemTime::now(),
+            });
+        }
+        // Probes by the ports their answers come back on; portless ones apart.
+        let mut by_key: HashMap<(u16, u16), Vec<usize>> = HashMap::new();
+        let mut portless = Vec::new();
+        for (i, s) in sent.iter().enumerate() {
+            match matcher::probe_key(&s.pkt) {
+                Some(k) => by_key.entry(k).or_default().push(i),
+                None => portless.push(i),
+            }
+        }
+        let mut answers: Vec<Option<(Received, Duration)>> = vec![None; sent.len()];
+        let mut left = sent.len();
+        let by_echo: HashMap<Vec<u8>, usize> = sent
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.bytes.clone(), i))
+            .collect();
+        let batch = if inter.is_zero() { SR_BATCH } else { 1 };
+        let mut next = 0;
+        let mut deadline = Instant::now();
+        loop {
+            if interrupted().load(Ordering::SeqCst) {
+                return Err(LiveError::Interrupted);
+            }
+            if left == 0 {
+                break;
+            }
+            // While probes are left, take what is queued, then send the next
+            // batch; after the last, wait for answers until the deadline.
+            let sending = next < sent.len();
+            let until = if sending { Instant::now() } else { deadline };
+            let Some(incoming) = self.recv_any(Some(until))? else {
+                if !sending {
+                    break;
+                }
+                let end = (next + batch).min(sent.len());
+                for s in &sent[next..end] {
+                    if self.loopback {
+                        self.echoes.push_back(Echo {
+                            bytes: s.bytes.clone(),
+                            copies: 1,
+                            tap: true,
+                        });
+                    } else {
+                        self.tap(SystemTime::now(), &s.bytes)?;
+                    }
+                }
+                let frames: Vec<&[u8]> =
+                    sent[next..end].iter().map(|s| s.bytes.as_slice()).collect();
+                let now = SystemTime::now();
+                let link = self.link.as_mut().expect("ensured");
+                let went = link
+                    .send_batch(&frames)
+                    .map_err(|e| io_err(&format!("sending on {}", self.opts.iface), e))?;
+                for s in &mut sent[next..next + went] {
+                    s.ts = now;
+                }
+                next += went.max(1);
+                if next >= sent.len() {
+                    deadline = Instant::now() + timeout;
+                } else if !inter.is_zero() {
+                    std::thread::sleep(inter);
+                }
+                continue;
+            };
+            let f = match incoming {
+                Incoming::Echo(b, ts) => {
+                    if let Some(&i) = by_echo.get(&b) {
+                        sent[i].ts = ts;
+                    }
+                    continue;
+                }
+                Incoming::Frame(f) => f,
+            };
+            let r = decoded(f);
+            let candidates = match matcher::reply_key(&r.pkt) {
+                Some(k) => by_key.get(&k).map_or(&[][..], Vec::as_slice),
+                None => portless.as_slice(),
+            };
+            let hit = candidates.iter().copied().find(|&i| {
+                answers[i].is_none()
+                    && matcher::answers(&sent[i].pkt, &r.pkt)
+                    && matcher::transport_checksum_ok(&r.pkt)
+            });
+            match hit {
+                Some(i) => {
+                    let rtt = r.frame.ts.duration_since(sent[i].ts).unwrap_or_default();
+                    answers[i] = Some((r, rtt));
+                    left -= 1;
+                }
+                None => self.keep(r.frame),
+            }
+        }
+        // Echoes still owed (a probe sent but its copy not read) are forgotten.
+        self.forget_old_echoes();
+        Ok(sent.into_iter().zip(answers).collect())
     }
 
     /// The first frame for which `quick` (on the bytes) and then `want` (on

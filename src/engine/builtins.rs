@@ -60,6 +60,7 @@ pub fn construct(
             }
         }
     }
+    let mut set_fields = Vec::new();
     for (name, v, kpos) in kwargs {
         let Some(fi) = kind.field_index(&name) else {
             return Err(Error::eval(kpos, no_field(kind, &name)));
@@ -67,8 +68,26 @@ pub fn construct(
         if v == Value::None {
             continue;
         }
+        // A list or a (lo, hi) range makes the layer a set of packets.
+        if let Some(values) = super::set::field_values(&v, kind, fi) {
+            let values = values.map_err(|m| Error::eval(kpos, m))?;
+            layer.put(fi, values.first().cloned());
+            set_fields.push(super::set::SetField {
+                layer: 0,
+                field: fi,
+                values: values.into(),
+            });
+            continue;
+        }
         let fv = to_field(&v, &kind.fields()[fi], kind).map_err(|m| Error::eval(kpos, m))?;
         layer.put(fi, Some(fv));
+    }
+    if !set_fields.is_empty() {
+        let set = super::set::PacketSet {
+            base: Packet::of(layer),
+            fields: set_fields,
+        };
+        return Ok(Value::Set(set.checked().map_err(|m| Error::eval(pos, m))?));
     }
     Ok(Value::Packet(PacketView::whole(Packet::of(layer))))
 }
@@ -81,6 +100,13 @@ pub fn packet_arg(name: &str, v: Value, pos: Pos) -> EvalResult<PacketView> {
         Value::None => Err(Error::eval(
             pos,
             format!("{name}(): got none instead of a packet (nothing answered in time?)"),
+        )),
+        Value::Set(s) => Err(Error::eval(
+            pos,
+            format!(
+                "{name}() takes one packet, not a set of {} (send(set) sends them all; sr(set) sends them and matches the answers)",
+                s.len()
+            ),
         )),
         other => Err(Error::eval(
             pos,
@@ -122,9 +148,160 @@ fn sent_packet(eng: &mut Engine, a: &mut Args, name: &str) -> EvalResult<Packet>
     Ok(eng.as_sent(p, pos)?.to_packet())
 }
 
-/// `show(packet)`.
+/// Prints one summary line per packet of a set or a list of packets; false
+/// when `v` is neither (a single packet: the caller shows it its own way).
+fn print_each(eng: &mut Engine, v: &Value, pos: Pos) -> EvalResult<bool> {
+    let line = |eng: &mut Engine, p: Packet| -> EvalResult<()> {
+        let p = eng.as_sent(PacketView::whole(p), pos)?.to_packet();
+        eng.print(&render::summary(&p))
+    };
+    match v {
+        Value::Set(set) => {
+            for p in set.iter() {
+                line(eng, p)?;
+            }
+        }
+        // sr()'s answers: (sent, received) pairs, one line each.
+        Value::List(items) if !items.is_empty() && items.iter().all(is_pair) => {
+            for i in items {
+                if let Value::Tuple(pair) = i
+                    && let [Value::Packet(s), Value::Packet(r)] = pair.as_slice()
+                {
+                    let line = format!(
+                        "{} ==> {}",
+                        render::summary(&s.to_packet()),
+                        render::summary(&r.to_packet())
+                    );
+                    eng.print(&line)?;
+                }
+            }
+        }
+        Value::List(items) if items.iter().all(|i| matches!(i, Value::Packet(_))) => {
+            for i in items {
+                if let Value::Packet(p) = i {
+                    line(eng, p.to_packet())?;
+                }
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// A (sent, received) pair of packets, as `sr()` answers.
+fn is_pair(v: &Value) -> bool {
+    matches!(v, Value::Tuple(p) if matches!(p.as_slice(), [Value::Packet(_), Value::Packet(_)]))
+}
+
+/// `table(pairs, row, col, cell)`: scapy's make_table. Rows are the values of
+/// the sent packets' field `row`, columns those of `col`, and each cell the
+/// received packet's field `cell` (fields named like "tcp.dport" or "dst").
+pub fn table(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let pairs = match a.req("pairs")? {
+        Value::List(items) if items.iter().all(is_pair) => items,
+        other => {
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "table() takes sr()'s answers, a list of (sent, received) pairs, not {}",
+                    other.type_name()
+                ),
+            ));
+        }
+    };
+    let path = |a: &mut Args, name: &str| -> EvalResult<String> {
+        match a.req(name)? {
+            Value::Str(s) => Ok(String::from_utf8_lossy(&s).into_owned()),
+            other => Err(Error::eval(
+                pos,
+                format!(
+                    "table(): {name} names a field, like \"tcp.dport\", not {}",
+                    other.type_name()
+                ),
+            )),
+        }
+    };
+    let (row, col, cell) = (path(a, "row")?, path(a, "col")?, path(a, "cell")?);
+    let read = |v: &PacketView, f: &str| -> EvalResult<String> {
+        let field = f.rsplit('.').next().unwrap_or(f);
+        let view = match f.split_once('.') {
+            Some((layer, _)) => {
+                let kind = LayerKind::from_name(layer).ok_or_else(|| {
+                    Error::eval(pos, format!("table(): no layer '{layer}' in \"{f}\""))
+                })?;
+                match v.pkt.find(kind) {
+                    Some(i) => PacketView {
+                        pkt: v.pkt.clone(),
+                        start: i,
+                    },
+                    None => return Ok("-".into()),
+                }
+            }
+            None => v.clone(),
+        };
+        Ok(super::fields::read_field(&view, field).map_or_else(
+            || "-".to_string(),
+            |x| match x {
+                Value::Str(s) => String::from_utf8_lossy(&s).into_owned(),
+                other => other.repr().trim_matches('"').to_string(),
+            },
+        ))
+    };
+    let mut rows: Vec<String> = Vec::new();
+    let mut cols: Vec<String> = Vec::new();
+    let mut cells = std::collections::HashMap::new();
+    for p in &pairs {
+        let Value::Tuple(pair) = p else { continue };
+        let (Value::Packet(s), Value::Packet(r)) = (&pair[0], &pair[1]) else {
+            continue;
+        };
+        let (rk, ck) = (read(s, &row)?, read(s, &col)?);
+        if !rows.contains(&rk) {
+            rows.push(rk.clone());
+        }
+        if !cols.contains(&ck) {
+            cols.push(ck.clone());
+        }
+        cells.insert((rk, ck), read(r, &cell)?);
+    }
+    let w0 = rows.iter().map(String::len).max().unwrap_or(0);
+    let widths: Vec<usize> = cols
+        .iter()
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| cells.get(&(r.clone(), c.clone())))
+                .map(String::len)
+                .chain([c.len()])
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    let mut out = format!("{:w0$}", "");
+    for (c, w) in cols.iter().zip(&widths) {
+        out.push_str(&format!("  {c:>w$}"));
+    }
+    for r in &rows {
+        out.push_str(&format!("\n{r:<w0$}"));
+        for (c, w) in cols.iter().zip(&widths) {
+            let v = cells
+                .get(&(r.clone(), c.clone()))
+                .map_or("-", String::as_str);
+            out.push_str(&format!("  {v:>w$}"));
+        }
+    }
+    eng.print(&out)?;
+    Ok(Value::None)
+}
+
+/// `show(packet)`: every field; of a set or a list, one line per packet.
 pub fn show(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
-    let p = sent_packet(eng, a, "packet")?;
+    let pos = a.pos();
+    let v = a.req("packet")?;
+    if print_each(eng, &v, pos)? {
+        return Ok(Value::None);
+    }
+    let p = eng.as_sent(packet_arg(a.name(), v, pos)?, pos)?.to_packet();
     eng.print(&render::show(&p))?;
     Ok(Value::None)
 }
@@ -137,9 +314,14 @@ pub fn hexdump(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     Ok(Value::None)
 }
 
-/// `summary(packet)`.
+/// `summary(packet)`: one line; of a set or a list, one line per packet.
 pub fn summary(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
-    let p = sent_packet(eng, a, "packet")?;
+    let pos = a.pos();
+    let v = a.req("packet")?;
+    if print_each(eng, &v, pos)? {
+        return Ok(Value::None);
+    }
+    let p = eng.as_sent(packet_arg(a.name(), v, pos)?, pos)?.to_packet();
     eng.print(&render::summary(&p))?;
     Ok(Value::None)
 }
@@ -174,6 +356,7 @@ pub fn len(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         Value::Packet(p) => p.bytes().len() as i64,
         Value::Str(s) => s.len() as i64,
         Value::List(v) | Value::Tuple(v) => v.len() as i64,
+        Value::Set(s) => s.len() as i64,
         other => {
             return Err(Error::eval(
                 a.pos(),

@@ -7,6 +7,7 @@ use crate::live::{Live, LiveError};
 use crate::output::warn_partial;
 use crate::wire::{FieldValue, LayerKind, Packet};
 use std::io::IsTerminal;
+use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// One varied field: `tcp.seq=1-100000` cycles seq through the range.
@@ -18,6 +19,11 @@ pub struct Vary {
     span: u64,
     /// Stride through the range (1: in order; a large odd one: scattered).
     stride: u64,
+    /// Frames per step: the field moves on every `period` frames (a packet
+    /// set's outer fields move slower than its inner ones).
+    period: u64,
+    /// The values themselves, when they are not a range of integers.
+    values: Option<Rc<[FieldValue]>>,
 }
 
 impl Vary {
@@ -57,7 +63,23 @@ impl Vary {
             lo,
             span: hi - lo + 1,
             stride: 1,
+            period: 1,
+            values: None,
         })
+    }
+
+    /// Field `field` of layer `layer` taking each of `values` in turn, each
+    /// for `period` frames (a packet set's field, see `set::PacketSet::varies`).
+    pub fn values(layer: usize, field: usize, values: Rc<[FieldValue]>, period: u64) -> Vary {
+        Vary {
+            layer,
+            field,
+            lo: 0,
+            span: (values.len() as u64).max(1),
+            stride: 1,
+            period: period.max(1),
+            values: Some(values),
+        }
     }
 
     /// A field varied pseudo-randomly over `bits` bits (syn --flood's seq).
@@ -74,6 +96,8 @@ impl Vary {
             lo: 0,
             span: 1u64 << bits.min(63),
             stride: 2_654_435_761,
+            period: 1,
+            values: None,
         })
     }
 
@@ -88,10 +112,26 @@ impl Vary {
         Ok((layer, field))
     }
 
-    fn apply(&self, pkt: &mut Packet, i: u64) {
-        let v = self.lo + (i.wrapping_mul(self.stride) % self.span);
+    /// Sets the field as frame `i` has it.
+    pub fn apply(&self, pkt: &mut Packet, i: u64) {
+        let k = (i / self.period).wrapping_mul(self.stride) % self.span;
+        let v = match &self.values {
+            Some(vs) => match vs.get(k as usize) {
+                Some(v) => v.clone(),
+                None => return,
+            },
+            None => FieldValue::Int(self.lo + k),
+        };
         if let Some(l) = pkt.layers.get_mut(self.layer) {
-            l.put(self.field, Some(FieldValue::Int(v)));
+            l.put(self.field, Some(v));
+        }
+    }
+
+    /// The same field after `n` layers were put in front of the packet.
+    fn shifted(&self, n: usize) -> Vary {
+        Vary {
+            layer: self.layer + n,
+            ..self.clone()
         }
     }
 }
@@ -140,7 +180,12 @@ const BATCH: usize = 256;
 
 /// Sends `b.count` frames of `pkt` (defaults filled, host prepared once).
 pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport, LiveError> {
+    let given = pkt.layers.len();
     let mut pkt = live.ready(pkt)?;
+    // Readying only puts layers in front (a missing Ether): the varied
+    // fields' layers move by as many.
+    let shift = pkt.layers.len().saturating_sub(given);
+    let vary: Vec<Vary> = b.vary.iter().map(|v| v.shifted(shift)).collect();
     let first = pkt.clone();
     for n in live.take_notes() {
         crate::output::warn(&n);
@@ -170,7 +215,7 @@ pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport
         }
         let n = batch.min((b.count - sent) as usize);
         for (k, buf) in bufs.iter_mut().take(n).enumerate() {
-            for v in &b.vary {
+            for v in &vary {
                 v.apply(&mut pkt, sent + k as u64);
             }
             pkt.emit_into(buf);
@@ -193,8 +238,17 @@ pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport
                 live.tap(now, f)?;
             }
         }
-        if b.keep_receiving && b.vary.is_empty() {
-            live.expect_echo(&bufs[0], went as u64);
+        if b.keep_receiving {
+            // Our looped-back copies are ours, not frames to show or match;
+            // different frames each have their own, read before the next batch.
+            if vary.is_empty() {
+                live.expect_echo(&bufs[0], went as u64);
+            } else {
+                for f in &frames[..went] {
+                    live.expect_echo(f, 1);
+                }
+                live.take_queued()?;
+            }
         }
         sent += went as u64;
         if progress && last_progress.elapsed() >= Duration::from_millis(500) {

@@ -85,10 +85,14 @@ impl Checker {
                         self.uses.push((file.to_string(), var.clone(), s.pos));
                     }
                 }
-                StmtKind::For { var, iter, body } => {
+                StmtKind::For { vars, iter, body } => {
                     self.expr(iter, file)?;
-                    self.defined.insert(var.clone());
+                    self.defined.extend(vars.iter().cloned());
                     self.stmts(body, path, file, depth)?;
+                }
+                StmtKind::Unpack { vars, value } => {
+                    self.expr(value, file)?;
+                    self.defined.extend(vars.iter().cloned());
                 }
                 StmtKind::If { cond, then, els } => {
                     self.expr(cond, file)?;

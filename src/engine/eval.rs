@@ -2,6 +2,7 @@
 //! [`Engine`] (this file's interpreter state and the process's runtime).
 
 use super::args::Args;
+use super::set::PacketSet;
 use super::suggest::did_you_mean;
 use super::table::{self, Known};
 use super::value::SessionRef;
@@ -31,15 +32,22 @@ impl Engine {
                 self.assign(var, path, v, stmt.pos)?;
             }
             StmtKind::Expect(cond) => self.expect(cond, &stmt.text, stmt.pos)?,
-            StmtKind::For { var, iter, body } => {
-                let items = match self.eval(iter)? {
-                    Value::List(v) | Value::Tuple(v) => v,
-                    Value::Str(s) => s.into_iter().map(|b| Value::Int(b.into())).collect(),
+            StmtKind::Unpack { vars, value } => {
+                let v = self.eval(value)?;
+                self.unpack(vars, v, value.pos)?;
+            }
+            StmtKind::For { vars, iter, body } => {
+                let items: Box<dyn Iterator<Item = Value>> = match self.eval(iter)? {
+                    Value::List(v) | Value::Tuple(v) => Box::new(v.into_iter()),
+                    Value::Str(s) => Box::new(s.into_iter().map(|b| Value::Int(b.into()))),
+                    Value::Set(set) => Box::new(
+                        (0..set.len()).map(move |i| Value::Packet(PacketView::whole(set.get(i)))),
+                    ),
                     other => {
                         return Err(Error::eval(
                             iter.pos,
                             format!(
-                                "for: cannot iterate over {} (use a list, range(a, b) or a string)",
+                                "for: cannot iterate over {} (use a list, range(a, b), a packet set or a string)",
                                 other.type_name()
                             ),
                         ));
@@ -49,7 +57,7 @@ impl Engine {
                     if crate::link::interrupted().load(std::sync::atomic::Ordering::SeqCst) {
                         return Err(live_error(crate::live::LiveError::Interrupted, stmt.pos));
                     }
-                    self.assign(var, &[], item, stmt.pos)?;
+                    self.unpack(vars, item, iter.pos)?;
                     for s in body {
                         self.exec(s)?;
                     }
@@ -62,6 +70,42 @@ impl Engine {
                 }
             }
             StmtKind::Include(file) => self.include(file, stmt.pos)?,
+        }
+        Ok(())
+    }
+
+    /// Binds `v` to one name, or unpacks a list or tuple of as many items into several.
+    fn unpack(&mut self, vars: &[String], v: Value, pos: Pos) -> EvalResult<()> {
+        if let [one] = vars {
+            return self.assign(one, &[], v, pos);
+        }
+        let items = match v {
+            Value::List(items) | Value::Tuple(items) => items,
+            other => {
+                return Err(Error::eval(
+                    pos,
+                    format!(
+                        "cannot unpack {} into {} names ({})",
+                        other.type_name(),
+                        vars.len(),
+                        vars.join(", ")
+                    ),
+                ));
+            }
+        };
+        if items.len() != vars.len() {
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "cannot unpack {} items into {} names ({})",
+                    items.len(),
+                    vars.len(),
+                    vars.join(", ")
+                ),
+            ));
+        }
+        for (name, item) in vars.iter().zip(items) {
+            self.assign(name, &[], item, pos)?;
         }
         Ok(())
     }
@@ -230,19 +274,28 @@ impl Engine {
             ExprKind::Call { func, args, kwargs } => {
                 // `c.syn()`: a method of a session.
                 let mut session = None;
+                // `ans.summary()`: a builtin of VALUE_METHODS, the value its first argument.
+                let mut receiver = None;
                 let f = match &func.kind {
                     ExprKind::Attr(base, name) => match self.eval(base)? {
                         Value::Session(s) => {
                             session = Some((s, name.clone()));
                             Value::None
                         }
+                        b if table::VALUE_METHODS.contains(&name.as_str())
+                            && matches!(b, Value::List(_) | Value::Set(_) | Value::Packet(_)) =>
+                        {
+                            receiver = Some(b);
+                            table::builtin(name).map_or(Value::None, |r| Value::Builtin(r.sig.name))
+                        }
                         b => self.attr(b, name, func.pos)?,
                     },
                     _ => self.eval(func)?,
                 };
-                let args = args
-                    .iter()
-                    .map(|a| self.eval(a))
+                let args = receiver
+                    .into_iter()
+                    .map(Ok)
+                    .chain(args.iter().map(|a| self.eval(a)))
                     .collect::<EvalResult<Vec<_>>>()?;
                 let mut kw = Vec::with_capacity(kwargs.len());
                 for (k, v, p) in kwargs {
@@ -539,11 +592,31 @@ fn num(v: &Value) -> Option<f64> {
 }
 
 fn is_stackable(v: &Value) -> bool {
-    matches!(v, Value::Packet(_) | Value::Layer(_))
+    matches!(v, Value::Packet(_) | Value::Layer(_) | Value::Set(_))
 }
 
 /// `a / b`: stacks layers; a string on the right becomes the payload.
+/// With a set on either side the result is a set.
 fn stack(l: Value, r: Value) -> Result<Value, String> {
+    if matches!(l, Value::Set(_)) || matches!(r, Value::Set(_)) {
+        let as_set = |v: Value| -> Result<PacketSet, String> {
+            match v {
+                Value::Set(s) => Ok(s),
+                Value::Str(s) => Ok(PacketSet {
+                    base: Packet::of(Layer::raw(s)),
+                    fields: Vec::new(),
+                }),
+                other => match stack_single(other) {
+                    Some(p) => Ok(PacketSet {
+                        base: p,
+                        fields: Vec::new(),
+                    }),
+                    None => Err("cannot stack that onto a packet set".into()),
+                },
+            }
+        };
+        return PacketSet::stack(as_set(l)?, as_set(r)?).map(Value::Set);
+    }
     let mut pkt = match l {
         Value::Packet(v) => v.to_packet(),
         Value::Layer(k) => Packet::of(Layer::new(k)),
@@ -562,6 +635,15 @@ fn stack(l: Value, r: Value) -> Result<Value, String> {
         }
     }
     Ok(Value::Packet(PacketView::whole(pkt)))
+}
+
+/// A packet or a layer as a packet, for stacking with a set.
+fn stack_single(v: Value) -> Option<Packet> {
+    match v {
+        Value::Packet(p) => Some(p.to_packet()),
+        Value::Layer(k) => Some(Packet::of(Layer::new(k))),
+        _ => None,
+    }
 }
 
 fn index(b: Value, i: Value, pos: Pos) -> EvalResult<Value> {

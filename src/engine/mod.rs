@@ -21,6 +21,7 @@ pub mod fields;
 pub mod net;
 pub mod runtime;
 pub mod session;
+pub mod set;
 pub mod source;
 pub mod suggest;
 pub mod table;

@@ -4,10 +4,12 @@
 use super::args::Args;
 use super::builtins::packet_arg;
 use super::burst::{Burst, send_many};
+use super::set::PacketSet;
 use super::value::{PacketView, Value};
 use super::{Engine, Error, ErrorKind, EvalResult};
 use crate::render;
 use crate::session::filter::Filter;
+use crate::wire::Packet;
 use std::time::Duration;
 
 /// Default wait for a reply.
@@ -17,7 +19,11 @@ pub const DEFAULT_TIMEOUT: f64 = 2.0;
 pub fn send(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
     let name = a.name();
-    let p = packet_arg(name, a.req("packet")?, pos)?;
+    let v = a.req("packet")?;
+    if let Value::Set(set) = v {
+        return send_set(eng, a, set);
+    }
+    let p = packet_arg(name, v, pos)?;
     let count = match a.given("count") {
         None => 1,
         Some(Value::Int(n)) if (1..=100_000_000).contains(&n) => n as u64,
@@ -56,6 +62,119 @@ pub fn send(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         return Err(super::live_error(crate::live::LiveError::Interrupted, pos));
     }
     Ok(Value::None)
+}
+
+/// `send(set)`: every packet of the set, once each, as one burst.
+fn send_set(eng: &mut Engine, a: &mut Args, set: PacketSet) -> EvalResult<Value> {
+    let pos = a.pos();
+    let name = a.name();
+    if a.given("count").is_some_and(|c| c != Value::Int(1)) {
+        return Err(Error::eval(
+            pos,
+            format!("{name}(): count= is for one packet; a set sends each of its packets once"),
+        ));
+    }
+    if set.is_empty() {
+        return Ok(Value::None);
+    }
+    let raw = a.given("raw").is_some_and(|v| v.truthy());
+    super::builtins::sendable(name, &set.get(0), raw, pos)?;
+    let burst = Burst {
+        count: set.len(),
+        vary: set.varies(),
+        keep_receiving: true,
+        ..Burst::default()
+    };
+    let r = eng
+        .rt
+        .with_link(pos, |live| send_many(live, &set.base, &burst))?;
+    eng.rt.observe_sent(&r.first, r.ts);
+    if eng.rt.opts.echo {
+        eng.print(&format!("-> {}", render::summary(&r.first)))?;
+        eng.print(&format!("sent {} frames", r.sent))?;
+    }
+    if r.interrupted {
+        return Err(super::live_error(crate::live::LiveError::Interrupted, pos));
+    }
+    Ok(Value::None)
+}
+
+/// The probes of `sr()`: a set, a list of packets, or one packet.
+fn probes(name: &str, v: Value, pos: crate::lang::Pos) -> EvalResult<Vec<Packet>> {
+    match v {
+        Value::Set(set) => Ok(set.iter().collect()),
+        Value::List(items) => items
+            .into_iter()
+            .map(|i| packet_arg(name, i, pos).map(|p| p.to_packet()))
+            .collect(),
+        other => Ok(vec![packet_arg(name, other, pos)?.to_packet()]),
+    }
+}
+
+/// `ans, unans = sr(packets, timeout=2, retry=0, inter=0, raw=false)`.
+pub fn sr(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let pkts = probes("sr", a.req("packets")?, pos)?;
+    let timeout = a.secs("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
+    let inter = a.secs("inter")?.unwrap_or(0.0);
+    let retry = match a.given("retry") {
+        None => 0,
+        Some(Value::Int(n)) if (0..=100).contains(&n) => n as usize,
+        Some(v) => {
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "sr(): retry is 0..=100 more rounds for the unanswered, not {}",
+                    v.repr()
+                ),
+            ));
+        }
+    };
+    let raw = a.given("raw").is_some_and(|v| v.truthy());
+    if let Some(first) = pkts.first() {
+        super::builtins::sendable("sr", first, raw, pos)?;
+    }
+    let wait = Duration::from_secs_f64(timeout.min(86400.0));
+    let gap = Duration::from_secs_f64(inter.min(60.0));
+    let mut results = eng.rt.with_link(pos, |live| live.sr(&pkts, wait, gap))?;
+    // Each retry sends the still unanswered probes again.
+    for _ in 0..retry {
+        let todo: Vec<usize> = (0..results.len())
+            .filter(|&i| results[i].1.is_none())
+            .collect();
+        if todo.is_empty() {
+            break;
+        }
+        let again: Vec<Packet> = todo.iter().map(|&i| pkts[i].clone()).collect();
+        let round = eng.rt.with_link(pos, |live| live.sr(&again, wait, gap))?;
+        for (i, r) in todo.into_iter().zip(round) {
+            results[i] = r;
+        }
+    }
+    let mut ans = Vec::new();
+    let mut unans = Vec::new();
+    for (sent, reply) in results {
+        eng.rt.observe_sent(&sent.pkt, sent.ts);
+        match reply {
+            Some((r, _)) => {
+                eng.rt.observe_received(&r.pkt, r.frame.ts);
+                ans.push(Value::Tuple(vec![
+                    Value::Packet(PacketView::whole(sent.pkt)),
+                    Value::Packet(PacketView::whole(r.pkt)),
+                ]));
+            }
+            None => unans.push(Value::Packet(PacketView::whole(sent.pkt))),
+        }
+    }
+    if eng.rt.opts.echo {
+        eng.print(&format!(
+            "sent {} probes: {} answered, {} unanswered",
+            ans.len() + unans.len(),
+            ans.len(),
+            unans.len()
+        ))?;
+    }
+    Ok(Value::Tuple(vec![Value::List(ans), Value::List(unans)]))
 }
 
 /// `sr1(packet, timeout=2, raw=false)`.

@@ -107,6 +107,25 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         sig: sig!(
+            "sr",
+            req("packets"),
+            opt("timeout", "2"),
+            opt("retry", "0"),
+            opt("inter", "0"),
+            opt("raw", "false")
+        ),
+        summary: "sends many probes and returns (answered pairs, unanswered probes)",
+        help: "ans, unans = sr(IP()/TCP(dport=[22, 80, 443], flags=\"S\"), timeout=1)\n\
+               The probes go in sendmmsg batches (one at a time inter seconds apart when inter\n\
+               is set); every reply is matched as sr1 matches (direction first, checksum right);\n\
+               timeout counts from the last probe; retry=N sends the unanswered again N times.\n\
+               ans is a list of (sent, received) pairs: for s, r in ans { ... }; summary(ans),\n\
+               ans.summary(), table(ans, \"tcp.dport\", \"ip.dst\", \"tcp.flags\").",
+        live: true,
+        run: net::sr,
+    },
+    Builtin {
+        sig: sig!(
             "send",
             req("packet"),
             opt("count", "1"),
@@ -232,8 +251,17 @@ pub const BUILTINS: &[Builtin] = &[
         run: help,
     },
     Builtin {
+        sig: sig!("table", req("pairs"), req("row"), req("col"), req("cell")),
+        summary: "sr()'s answers as a table: rows and columns from the probes, cells from the replies",
+        help: "table(ans, \"ip.dst\", \"tcp.dport\", \"tcp.flags\") (or ans.table(...)), as scapy's\n\
+               make_table: one row per value of the probes' row field, one column per value of\n\
+               their col field, each cell the reply's cell field (\"-\" where none answered).",
+        live: false,
+        run: builtins::table,
+    },
+    Builtin {
         sig: sig!("len", req("value")),
-        summary: "length in bytes of a packet or string; items of a list",
+        summary: "length in bytes of a packet or string; items of a list; packets of a set",
         help: "len(p) is the frame's length as it will be sent.",
         live: false,
         run: builtins::len,
@@ -292,6 +320,10 @@ pub const BUILTINS: &[Builtin] = &[
         run: builtins::sleep,
     },
 ];
+
+/// Builtins that can also be called as methods of a list, set or packet:
+/// `ans.summary()` is `summary(ans)`, `ans.table(r, c, x)` is `table(ans, r, c, x)`.
+pub const VALUE_METHODS: &[&str] = &["summary", "show", "hexdump", "table"];
 
 /// A session's methods.
 pub const METHODS: &[Method] = &[

@@ -95,6 +95,8 @@ pub enum Value {
     Flags(u16, FlagSet),
     /// A packet.
     Packet(PacketView),
+    /// A set of packets (a field given several values).
+    Set(super::set::PacketSet),
     /// A layer constructor (`TCP`), callable.
     Layer(LayerKind),
     /// A builtin function, callable.
@@ -122,6 +124,7 @@ impl Value {
             Value::Mac(_) => "MAC address",
             Value::Flags(..) => "flags",
             Value::Packet(_) => "packet",
+            Value::Set(_) => "packet set",
             Value::Layer(_) => "layer",
             Value::Builtin(_) => "function",
             Value::Keyword(_) => "keyword",
@@ -141,6 +144,7 @@ impl Value {
             Value::Str(s) => !s.is_empty(),
             Value::Flags(b, _) => *b != 0,
             Value::List(v) | Value::Tuple(v) => !v.is_empty(),
+            Value::Set(s) => !s.is_empty(),
             _ => true,
         }
     }
@@ -158,6 +162,7 @@ impl Value {
             Value::Flags(b, FlagSet::Tcp) => format!("\"{}\"", tcp_flags_str(*b)),
             Value::Flags(b, FlagSet::Ip) => format!("\"{}\"", ip_flags_str(*b)),
             Value::Packet(v) => crate::render::summary(&v.to_packet()),
+            Value::Set(set) => set_repr(set),
             Value::Layer(k) => format!("<layer {}>", k.name()),
             Value::Builtin(n) => format!("<function {n}>"),
             Value::Keyword(k) => format!("<keyword {k}>"),
@@ -219,6 +224,44 @@ impl Value {
             (a, b) => a == b,
         })
     }
+}
+
+/// `<set of 6 packets: IP.ttl=[1, 2] TCP.dport=[22, 80, 443]; first: ...>`,
+/// long value lists cut in the middle.
+fn set_repr(set: &super::set::PacketSet) -> String {
+    let fields: Vec<String> = set
+        .fields
+        .iter()
+        .map(|f| {
+            let kind = set
+                .base
+                .layers
+                .get(f.layer)
+                .map_or(LayerKind::Raw, |l| l.kind());
+            let spec = &kind.fields()[f.field];
+            let show = |v: &crate::wire::FieldValue| crate::render::field_str(spec.kind, v);
+            let vals: Vec<String> = if f.values.len() > 6 {
+                let n = f.values.len();
+                let mut v: Vec<String> = f.values[..3].iter().map(show).collect();
+                v.push(format!("... ({n} values)"));
+                v.push(show(&f.values[n - 1]));
+                v
+            } else {
+                f.values.iter().map(show).collect()
+            };
+            format!("{}.{}=[{}]", kind.name(), spec.name, vals.join(", "))
+        })
+        .collect();
+    let first = if set.is_empty() {
+        "none".to_string()
+    } else {
+        crate::render::summary(&set.get(0))
+    };
+    format!(
+        "<set of {} packets: {}; first: {first}>",
+        set.len(),
+        fields.join(" ")
+    )
 }
 
 /// Parses a flag string of the given set.

@@ -143,14 +143,21 @@ pub enum StmtKind {
         /// The value.
         value: Expr,
     },
+    /// `a, b = value`: a list or tuple unpacked into names.
+    Unpack {
+        /// The names, in order.
+        vars: Vec<String>,
+        /// The value.
+        value: Expr,
+    },
     /// `expect cond`.
     Expect(Expr),
     /// `include "file"`.
     Include(String),
-    /// `for name in iterable { ... }`.
+    /// `for name in iterable { ... }`, or `for a, b in pairs { ... }`.
     For {
-        /// The loop variable.
-        var: String,
+        /// The loop variables: one, or several to unpack each item into.
+        vars: Vec<String>,
         /// What is iterated: a list, a tuple or a string.
         iter: Expr,
         /// The body.

@@ -158,17 +158,25 @@ impl Parser<'_> {
         let start = self.peek().clone();
         let kind = if self.is_word("for") {
             self.next();
-            let t = self.next();
-            let Tok::Ident(var) = t.tok else {
-                self.i -= 1;
-                return Err(self.unexpected("a loop variable name after for"));
-            };
-            if KEYWORDS.contains(&var.as_str()) {
-                return Err(SyntaxError {
-                    pos: t.pos,
-                    msg: format!("'{var}' is a reserved name"),
-                    incomplete: false,
-                });
+            let mut vars = Vec::new();
+            loop {
+                let t = self.next();
+                let Tok::Ident(var) = t.tok else {
+                    self.i -= 1;
+                    return Err(self.unexpected("a loop variable name after for"));
+                };
+                if KEYWORDS.contains(&var.as_str()) {
+                    return Err(SyntaxError {
+                        pos: t.pos,
+                        msg: format!("'{var}' is a reserved name"),
+                        incomplete: false,
+                    });
+                }
+                vars.push(var);
+                if !self.is_punct(",") {
+                    break;
+                }
+                self.next();
             }
             if !self.is_word("in") {
                 return Err(
@@ -178,7 +186,7 @@ impl Parser<'_> {
             self.next();
             let iter = self.expr()?;
             let body = self.block()?;
-            StmtKind::For { var, iter, body }
+            StmtKind::For { vars, iter, body }
         } else if self.is_word("if") {
             self.if_rest()?
         } else if self.is_word("expect") {
@@ -195,6 +203,9 @@ impl Parser<'_> {
             }
         } else {
             let e = self.expr()?;
+            if self.is_punct(",") && matches!(e.kind, ExprKind::Var(_)) {
+                return self.unpack_rest(e, start);
+            }
             if self.is_punct("=") {
                 let eq = self.next();
                 let (var, path) = assign_target(&e).ok_or_else(|| SyntaxError {
@@ -228,6 +239,54 @@ impl Parser<'_> {
             .to_string();
         Ok(Stmt {
             kind,
+            pos: start.pos,
+            text,
+        })
+    }
+
+    /// `a, b = value`, the first name parsed as `first` and a comma next.
+    fn unpack_rest(&mut self, first: Expr, start: Token) -> Result<Stmt, SyntaxError> {
+        let mut vars = Vec::new();
+        let mut e = first;
+        loop {
+            let ExprKind::Var(v) = &e.kind else {
+                return Err(SyntaxError {
+                    pos: e.pos,
+                    msg: "only names can be unpacked into (a, b = pair)".into(),
+                    incomplete: false,
+                });
+            };
+            if KEYWORDS.contains(&v.as_str()) {
+                return Err(SyntaxError {
+                    pos: e.pos,
+                    msg: format!("'{v}' is a reserved name"),
+                    incomplete: false,
+                });
+            }
+            vars.push(v.clone());
+            if !self.is_punct(",") {
+                break;
+            }
+            self.next();
+            e = self.postfix()?;
+        }
+        if !self.is_punct("=") {
+            return Err(self.unexpected("'=' after the names to unpack into (a, b = pair)"));
+        }
+        self.next();
+        let value = self.expr()?;
+        let end = self.peek().offset;
+        if !self.eat_newline() && !self.at_eof() && !self.is_punct("}") {
+            return Err(self.unexpected("the end of the statement"));
+        }
+        let text = self
+            .src
+            .get(start.offset..end)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        Ok(Stmt {
+            kind: StmtKind::Unpack { vars, value },
             pos: start.pos,
             text,
         })

@@ -169,9 +169,17 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
                     Layer::Udp(u) => Some(format!("udp port {}", u.dport.unwrap_or(0))),
                     _ => None,
                 });
+                // tcpdump names the quoted datagram's destination.
+                let qdst = quoted
+                    .iter()
+                    .find_map(|l| match l {
+                        Layer::Ip(q) => q.dst,
+                        _ => None,
+                    })
+                    .unwrap_or(dst);
                 match code {
                     3 => format!(
-                        "{dst} {} unreachable",
+                        "{qdst} {} unreachable",
                         port.unwrap_or_else(|| "port".into())
                     ),
                     1 => "host unreachable".into(),

@@ -47,6 +47,41 @@ pub fn transport_checksum_ok(p: &Packet) -> bool {
     )
 }
 
+/// The ports a probe goes from and to (TCP or UDP): `(sport, dport)`. The
+/// key under which its answer is looked up by [`reply_key`].
+pub fn probe_key(sent: &Packet) -> Option<(u16, u16)> {
+    let first = sent.layers.iter().find_map(|l| match l {
+        Layer::Tcp(t) => Some((t.sport?, t.dport?)),
+        Layer::Udp(u) => Some((u.sport?, u.dport?)),
+        Layer::Icmp(_) => Some((0, 0)),
+        _ => None,
+    })?;
+    (first != (0, 0)).then_some(first)
+}
+
+/// The probe key a possible answer belongs to: its own ports swapped, or for
+/// an ICMP error the ports of the datagram it quotes. None when the frame has
+/// no ports (an echo reply): it is checked against every portless probe.
+pub fn reply_key(reply: &Packet) -> Option<(u16, u16)> {
+    let mut quoted = false;
+    for l in &reply.layers {
+        match l {
+            Layer::Icmp(c) if crate::wire::icmp::is_error_type(c.type_num()) => quoted = true,
+            Layer::Icmp(_) => return None,
+            Layer::Tcp(t) => {
+                let (s, d) = (t.sport?, t.dport?);
+                return Some(if quoted { (s, d) } else { (d, s) });
+            }
+            Layer::Udp(u) => {
+                let (s, d) = (u.sport?, u.dport?);
+                return Some(if quoted { (s, d) } else { (d, s) });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// True when `reply` answers `sent` (both fully resolved: every field set).
 pub fn answers(sent: &Packet, reply: &Packet) -> bool {
     let (Some((ss, sd)), Some((rs, rd))) = (addrs(sent), addrs(reply)) else {

@@ -1,0 +1,141 @@
+//! Packet sets (a field given a list or a range is the product of its values)
+//! and `sr()`, offline and against real listeners in a namespace.
+
+use craft::engine::Engine;
+
+mod common;
+use common::*;
+
+fn run(src: &str) -> (Result<(), craft::engine::Error>, String) {
+    let buf = Buf::default();
+    let mut e = Engine::new(Box::new(buf.clone()));
+    let r = e.run_source("t.craft", src);
+    (r, buf.text())
+}
+
+#[test]
+fn a_field_given_several_values_makes_the_product_in_order() {
+    let (r, out) = run(r#"
+s = IP(ttl=(1, 2))/TCP(dport=[22, 80, 443], flags="S")
+expect len(s) == 6
+n = 0
+for p in s {
+  n = n + 1
+  print(p.ip.ttl, p.tcp.dport)
+}
+expect n == 6
+expect len(TCP(dport=range(2000, 2010))) == 10
+expect len(TCP(sport=[1, 2])/"data") == 2
+summary(IP()/UDP(dport=[53, 54]))
+s
+"#);
+    r.unwrap();
+    let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("ok:")).collect();
+    assert_eq!(
+        &lines[..6],
+        ["1 22", "1 80", "1 443", "2 22", "2 80", "2 443"],
+        "{out}"
+    );
+    assert!(lines[6].ends_with("127.0.0.1.53: UDP, length 0"), "{out}");
+    assert!(lines[7].ends_with("127.0.0.1.54: UDP, length 0"), "{out}");
+    assert!(
+        lines[8]
+            .starts_with("<set of 6 packets: IP.ttl=[1, 2] TCP.dport=[22, 80, 443]; first: IP "),
+        "{out}"
+    );
+}
+
+#[test]
+fn unpacking_names_each_item_and_says_when_it_cannot() {
+    let (r, out) = run(
+        "a, b = (1, 2)\nexpect a == 1 and b == 2\nfor x, y in [(1, 2), (3, 4)] {\n  print(x * y)\n}\n",
+    );
+    r.unwrap();
+    assert!(out.contains("2\n12\n"), "{out}");
+    let (r, _) = run("a, b, c = (1, 2)");
+    let e = r.unwrap_err().to_string();
+    assert!(
+        e.contains("t.craft:1:") && e.contains("cannot unpack 2 items into 3 names (a, b, c)"),
+        "{e}"
+    );
+    let (r, _) = run("a, 3 = (1, 2)");
+    assert!(
+        r.unwrap_err()
+            .to_string()
+            .contains("only names can be unpacked into")
+    );
+}
+
+#[test]
+fn a_set_of_more_than_a_million_is_an_error_not_a_hang() {
+    let t = std::time::Instant::now();
+    let (r, _) = run("s = TCP(sport=(0, 65535))/IP(ttl=(0, 255))");
+    let e = r.unwrap_err().to_string();
+    assert!(
+        e.contains("t.craft:1:") && e.contains("16777216 packets, over the limit of 1000000"),
+        "{e}"
+    );
+    let (r, _) = run("s = TCP(dport=(10, 1))");
+    assert!(
+        r.unwrap_err()
+            .to_string()
+            .contains("the range (10, 1) is empty")
+    );
+    let (r, _) = run("s = TCP(dport=[1, 70000])");
+    assert!(
+        r.unwrap_err()
+            .to_string()
+            .contains("TCP.dport = 70000 is out of range")
+    );
+    let (r, _) = run("r = sr1(TCP(dport=[1, 2]))");
+    assert!(
+        r.unwrap_err()
+            .to_string()
+            .contains("sr1() takes one packet, not a set of 2")
+    );
+    assert!(t.elapsed().as_secs() < 5);
+}
+
+#[test]
+fn sr_matches_every_answer_and_lists_the_unanswered() {
+    if !privileged("sr_matches_every_answer_and_lists_the_unanswered") {
+        return;
+    }
+    need("nc");
+    let recipe = r#"
+ans, unans = sr(IP(dst="127.0.0.1")/TCP(dport=[1234, 1235, 1236, 1237], flags="S"), timeout=1)
+expect len(ans) == 4 and len(unans) == 0
+for s, r in ans {
+  print("PORT", s.tcp.dport, r.tcp.flags)
+}
+ans.table("ip.dst", "tcp.dport", "tcp.flags")
+u, none_left = sr(IP()/UDP(dport=[1300, 1301]), timeout=0.5)
+expect len(u) == 2
+summary(u)
+e, missing = sr([IP()/ICMP(id=7, seq=1), IP()/ICMP(id=7, seq=2), IP(dst="127.0.0.9")/UDP(sport=9, dport=7)], timeout=0.3, retry=1)
+expect len(e) == 3 and len(missing) == 0
+summary(e)
+send(IP()/TCP(dport=range(2000, 2100), flags="S"))
+rsts = sniff(timeout=0.5, filter="tcp")
+expect len(rsts) == 100
+"#;
+    std::fs::write("/tmp/craft-sets-sr.craft", recipe).unwrap();
+    let o = netns(&format!(
+        "{a}{b}\"$CRAFT\" run /tmp/craft-sets-sr.craft; echo EXIT=$?\n",
+        a = nc_listen(1234, ""),
+        b = nc_listen(1236, "")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    for want in [
+        "PORT 1234 \"SA\"",
+        "PORT 1235 \"RA\"",
+        "PORT 1236 \"SA\"",
+        "PORT 1237 \"RA\"",
+        "127.0.0.1    SA    RA    SA    RA",
+        "==> IP 127.0.0.1 > 127.0.0.1: ICMP 127.0.0.1 udp port 1301 unreachable",
+        "==> IP 127.0.0.9 > 127.0.0.1: ICMP 127.0.0.9 udp port 7 unreachable",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+}
