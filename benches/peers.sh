@@ -31,7 +31,9 @@
 #     accepts the injected frames; the kernel's RST counter proves it did.
 #  5. Peak RSS (/usr/bin/time -v) of one `craft syn` and of the peers' one-shots.
 #
-# Environment knobs: RUNS (hyperfine runs, 20), RTT_REPS (5), SEND_N (200000),
+#  6. Full SYN scan, craft scan against nmap -sS -p- -n -T4 (same listeners).
+#
+# Environment knobs: SCAN_REPS (3), SCAN_LISTENERS ("22 80 8080 40000"), RUNS (hyperfine runs, 20), RTT_REPS (5), SEND_N (200000),
 # SEND_REPS (3), FLOOD_SECS (3), SCAPY_N (20000), PORT_OPEN (5555),
 # PORT_CLOSED (9), CRAFT_SRC (the crate to build, default this repo),
 # CARGO_TARGET_DIR (as cargo), SKIP_INSTALL=1, SKIP_CRITERION=1.
@@ -47,6 +49,8 @@ FLOOD_SECS=${FLOOD_SECS:-3}
 SCAPY_N=${SCAPY_N:-20000}
 PORT_OPEN=${PORT_OPEN:-5555}
 PORT_CLOSED=${PORT_CLOSED:-9}
+SCAN_REPS=${SCAN_REPS:-3}
+SCAN_LISTENERS=${SCAN_LISTENERS:-"22 80 8080 40000"}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -381,6 +385,38 @@ live_send_rate() {
 }
 
 # Entry point inside `unshare -n`: a fresh namespace with only lo.
+# 6. Full SYN scan of 127.0.0.1 (ports 1-65535) with SCAN_LISTENERS nc
+#    listeners: craft scan against nmap -sS -p- -n -T4, median wall ms of
+#    SCAN_REPS alternating runs; both must find the same open ports.
+live_scan() {
+    have nmap || { warn "nmap not available: no scan comparison"; return 0; }
+    log "SYN scan of 1-65535: craft scan vs nmap -sS -T4, $SCAN_REPS rounds"
+    local pids=() p
+    for p in $SCAN_LISTENERS; do
+        nc -dlk 127.0.0.1 "$p" >/dev/null 2>&1 &
+        pids+=($!)
+        wait_listen "$p"
+    done
+    local want craft_ports nmap_ports t0 t1 c=() n=()
+    want=$(for p in $PORT_OPEN $SCAN_LISTENERS; do echo "$p"; done | sort -n | tr '\n' ' ')
+    for _ in $(seq "$SCAN_REPS"); do
+        t0=$(now_ns)
+        craft_ports=$("$CRAFT" scan --ports 1-65535 2>/dev/null | awk -F/ '/\/tcp open/ { print $1 }' | sort -n | tr '\n' ' ')
+        t1=$(now_ns)
+        c+=($(((t1 - t0) / 1000000)))
+        t0=$(now_ns)
+        nmap_ports=$(nmap -sS -p- -n -T4 127.0.0.1 2>/dev/null | awk -F/ '/\/tcp +open/ { print $1 }' | sort -n | tr '\n' ' ')
+        t1=$(now_ns)
+        n+=($(((t1 - t0) / 1000000)))
+    done
+    kill "${pids[@]}" 2>/dev/null || true
+    [[ $craft_ports == "$want" ]] || warn "craft scan found '$craft_ports', expected '$want'"
+    [[ $nmap_ports == "$want" ]] || warn "nmap found '$nmap_ports', expected '$want'"
+    put scan_ms_craft "$(printf '%s\n' "${c[@]}" | median)"
+    put scan_ms_nmap "$(printf '%s\n' "${n[@]}" | median)"
+    put scan_same_ports "$([[ $craft_ports == "$nmap_ports" ]] && echo yes || echo no)"
+}
+
 in_netns() {
     ip link set lo up
     nc -dlk 127.0.0.1 "$PORT_OPEN" >/dev/null 2>&1 &
@@ -392,6 +428,7 @@ in_netns() {
     live_rss
     live_diagnose
     live_send_rate
+    live_scan
 }
 
 # ---------------------------------------------------------------- report
@@ -434,6 +471,7 @@ report() {
         row "4. SYN send rate, pps" "$(get send_pps_craft)" "hping3 --flood" "$(get send_pps_hping3)" "≥ 1.5"
         row "5. peak RSS kB, one-shot SYN" "$(get rss_kb_craft)" hping3 "$(get rss_kb_hping3)" "craft ≤ 10 MB"
         row "5. peak RSS kB, one-shot SYN" "$(get rss_kb_craft)" nping "$(get rss_kb_nping)" ""
+        row "6. SYN scan 1-65535, median wall ms ($SCAN_REPS rounds)" "$(get scan_ms_craft)" "nmap -sS -T4" "$(get scan_ms_nmap)" "≤ 0.5"
         echo
         echo "Notes"
         echo
@@ -442,6 +480,7 @@ report() {
         echo "- 3: other craft benches: template clone + 20 B options $(fmt "$tmpl") frames/s, emit only $(fmt "$emit") frames/s (\`cargo bench --bench wire -- --quick\`). scapy: \`bytes(Ether()/IP(dst=\"127.0.0.1\")/TCP(sport=.., dport=1234, flags=\"S\", seq=i))\`, $SCAPY_N iterations, median of 3."
         echo "- 4: craft's rate without its fixed start/stop cost ((N-1)/(t(N)-t(1))): $(fmt "$(get send_pps_marginal_craft)") pps; C send loop alone (no process start/exit): $(fmt "$(get send_pps_loop_c)") pps. Frames the kernel answered with a RST (TcpOutRsts delta / frames sent): craft $(get send_rst_frac_craft), C $(get send_rst_frac_c), hping3 $(get send_rst_frac_hping3). hping3: \`timeout -s INT $FLOOD_SECS hping3 --flood -S -p $PORT_CLOSED 127.0.0.1\`, packets transmitted / wall time. route_localnet=1 and accept_local=1 in the namespace for this part."
         echo "- 5: /usr/bin/time -v, median of 5."
+        echo "- 6: \`craft scan --ports 1-65535\` against \`nmap -sS -p- -n -T4 127.0.0.1\`, alternating, listeners on $PORT_OPEN $SCAN_LISTENERS; same open ports found: $(get scan_same_ports)."
         if [[ -s $WORK/diagnose.md ]]; then echo; cat "$WORK/diagnose.md"; fi
     } >"$WORK/RESULTS.md"
 }

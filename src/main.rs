@@ -3,7 +3,7 @@
 //! place (`Outcome::exit_code`), and an error is printed once, here.
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use craft::commands::{self, handshake, read, run, send, show, sniff, syn};
+use craft::commands::{self, handshake, read, run, scan, send, show, sniff, syn};
 use craft::engine::{Engine, Error, EvalResult, Runtime};
 use craft::live::LiveOptions;
 use craft::outcome::Outcome;
@@ -164,6 +164,30 @@ enum Cmd {
         /// With --flood: frames per second.
         #[arg(long, requires = "flood")]
         rate: Option<f64>,
+    },
+    /// A SYN scan (like nmap -sS): probes in sendmmsg batches, each port open,
+    /// closed or filtered; the kernel's RST ends each half-open connection.
+    Scan {
+        #[command(flatten)]
+        live: LiveFlags,
+        /// Ports: 1-65535, 22,80,443, 8000-8100.
+        #[arg(long, short = 'p')]
+        ports: String,
+        /// Destination address.
+        #[arg(long, default_value = "127.0.0.1")]
+        dst: Ipv4Addr,
+        /// Seconds to wait for answers after the last probe.
+        #[arg(long, default_value_t = 1.0)]
+        timeout: f64,
+        /// Rounds for the probes nothing answered.
+        #[arg(long, default_value_t = 0)]
+        retry: usize,
+        /// List closed ports too (by default only open and filtered ones).
+        #[arg(long)]
+        all: bool,
+        /// One JSON object per port listed, then a summary object.
+        #[arg(long)]
+        json: bool,
     },
     /// A TCP conversation, printed as a ladder as it happens. Without --dport,
     /// craft starts its own echo listener on a free lo port and talks to it.
@@ -366,6 +390,25 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 json,
             };
             syn::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
+        }
+        Some(Cmd::Scan {
+            live: l,
+            ports,
+            dst,
+            timeout,
+            retry,
+            all,
+            json,
+        }) => {
+            let o = scan::ScanOptions {
+                dst,
+                ports,
+                timeout: secs(timeout),
+                retry: retry.min(100),
+                all,
+                json,
+            };
+            scan::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
         }
         Some(Cmd::Handshake {
             live: l,

@@ -139,3 +139,65 @@ expect len(rsts) == 100
         assert!(out.contains(want), "missing {want:?} in\n{out}");
     }
 }
+
+#[test]
+fn scan_finds_the_listeners_and_leaves_no_half_open_connection() {
+    if !privileged("scan_finds_the_listeners_and_leaves_no_half_open_connection") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let nmap = std::process::Command::new("sh")
+        .args(["-c", "command -v nmap"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let script = format!(
+        "{a}{b}{c}{td}\
+         \"$CRAFT\" scan --ports 1-65535; echo EXIT=$?\n\
+         \"$CRAFT\" scan -p 1230-1240,22 --all --json > /tmp/j.$$; echo JEXIT=$?\n\
+         sleep 0.3; kill -INT $TD; wait $TD 2>/dev/null\n\
+         echo RSTS=$(tcpdump -nn -r /tmp/td.$$.pcap 'tcp[tcpflags] & tcp-rst != 0 and dst port 1234' 2>/dev/null | wc -l)\n\
+         echo SYNRECV=$(ss -tn state syn-recv | tail -n +2 | wc -l)\n\
+         cat /tmp/j.$$\n\
+         {nmap}",
+        a = nc_listen(1234, "-k"),
+        b = nc_listen(1236, "-k"),
+        c = nc_listen(40000, "-k"),
+        td = tcpdump_start("/tmp/td.$$.pcap"),
+        nmap = if nmap {
+            "nmap -sS -p- -n -T4 127.0.0.1 | awk -F/ '/\\/tcp +open/ { print \"NMAP\", $1 }'\n"
+        } else {
+            ""
+        }
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    let open: Vec<&str> = out.lines().filter(|l| l.ends_with("/tcp open")).collect();
+    assert_eq!(
+        open,
+        ["1234/tcp open", "1236/tcp open", "40000/tcp open"],
+        "{out}"
+    );
+    assert!(out.contains("scanned 65535 ports of 127.0.0.1 in"), "{out}");
+    assert!(out.contains(": 3 open, 65532 closed, 0 filtered"), "{out}");
+    assert_eq!(var(&out, "JEXIT").as_deref(), Some("0"), "{out}");
+    assert!(out.contains("{\"port\":1234,\"state\":\"open\"}"), "{out}");
+    assert!(
+        out.contains("{\"port\":1235,\"state\":\"closed\"}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\"ports\":12,\"open\":2,\"closed\":10,\"filtered\":0"),
+        "{out}"
+    );
+    // Each SYN-ACK from 1234 (two scans) was answered with a RST: nothing half-open.
+    assert_eq!(var(&out, "RSTS").as_deref(), Some("2"), "{out}");
+    assert_eq!(var(&out, "SYNRECV").as_deref(), Some("0"), "{out}");
+    if nmap {
+        let n: Vec<&str> = out.lines().filter(|l| l.starts_with("NMAP ")).collect();
+        assert_eq!(n, ["NMAP 1234", "NMAP 1236", "NMAP 40000"], "{out}");
+    } else {
+        eprintln!("scan_finds_the_listeners...: nmap not installed, its comparison skipped");
+    }
+}

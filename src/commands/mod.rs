@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod handshake;
 pub mod read;
 pub mod run;
+pub mod scan;
 pub mod send;
 pub mod show;
 pub mod sniff;
