@@ -264,9 +264,15 @@ enum Cmd {
         /// Hexdump of every frame.
         #[arg(long, conflicts_with = "show")]
         hex: bool,
-        /// The first TCP conversation as a ladder diagram.
+        /// A TCP conversation as a ladder diagram (the first; --stream N for another).
         #[arg(long, conflicts_with_all = ["show", "hex"])]
         flow: bool,
+        /// A TCP conversation's data both ways, like Wireshark's Follow TCP Stream.
+        #[arg(long, conflicts_with_all = ["show", "hex", "flow"])]
+        follow: bool,
+        /// Which TCP conversation for --flow or --follow: 0 is the first, as Wireshark's tcp.stream.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        stream: usize,
     },
     /// Check what stands between you and a working raw socket on lo.
     Doctor {
@@ -475,10 +481,12 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             show,
             hex,
             flow,
+            follow,
+            stream,
         }) => {
             offline_cmd("read")?;
-            let style = if flow {
-                read::ReadStyle::Flow
+            let style = if flow || follow {
+                read::ReadStyle::Flow { stream, follow }
             } else if show {
                 read::ReadStyle::Show
             } else if hex {

@@ -201,3 +201,68 @@ fn scan_finds_the_listeners_and_leaves_no_half_open_connection() {
         eprintln!("scan_finds_the_listeners...: nmap not installed, its comparison skipped");
     }
 }
+
+#[test]
+fn ladders_and_streams_of_a_tcpdump_capture_of_curl() {
+    if !privileged("ladders_and_streams_of_a_tcpdump_capture_of_curl") {
+        return;
+    }
+    need("tcpdump");
+    need("curl");
+    need("python3");
+    let recipe = r#"
+pkts = rdpcap("/tmp/craft-curl.pcap")
+expect len(pkts) > 10
+flow(pkts, stream=1)
+follow(pkts, stream=1)
+n = wrpcap("/tmp/craft-curl-again.pcap", pkts)
+expect n == len(pkts)
+"#;
+    std::fs::write("/tmp/craft-curl.craft", recipe).unwrap();
+    let script = format!(
+        "mkdir -p /tmp/www.$$ && printf 'hello from the page\\n' > /tmp/www.$$/index.html\n\
+         (cd /tmp/www.$$ && python3 -m http.server 8000 --bind 127.0.0.1 >/dev/null 2>&1 &)\n\
+         for i in $(seq 50); do ss -ltn | grep -q ':8000 ' && break; sleep 0.1; done\n\
+         {td}\
+         curl -s http://127.0.0.1:8000/ >/dev/null; curl -s http://127.0.0.1:8000/index.html > /tmp/got.$$\n\
+         sleep 0.3; kill -INT $TD; wait $TD 2>/dev/null\n\
+         cp /tmp/td.$$.pcap /tmp/craft-curl.pcap\n\
+         echo ==FLOW; \"$CRAFT\" read /tmp/craft-curl.pcap --flow; echo FLOWEXIT=$?\n\
+         echo ==FOLLOW; \"$CRAFT\" read /tmp/craft-curl.pcap --follow --stream 1; echo FOLLOWEXIT=$?\n\
+         \"$CRAFT\" read /tmp/craft-curl.pcap --flow --stream 7 2>/tmp/e.$$; echo MISSING=$?; cat /tmp/e.$$\n\
+         echo ==RUN; \"$CRAFT\" run /tmp/craft-curl.craft; echo RUNEXIT=$?\n\
+         echo SAME=$(tcpdump -r /tmp/craft-curl-again.pcap -nn 2>/dev/null | cut -d' ' -f2- | md5sum)\n\
+         echo OF=$(tcpdump -r /tmp/craft-curl.pcap -nn 2>/dev/null | cut -d' ' -f2- | md5sum)\n",
+        td = tcpdump_start("/tmp/td.$$.pcap")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    for (k, v) in [
+        ("FLOWEXIT", "0"),
+        ("FOLLOWEXIT", "0"),
+        ("MISSING", "1"),
+        ("RUNEXIT", "0"),
+    ] {
+        assert_eq!(var(&out, k).as_deref(), Some(v), "{k}\n{out}\n{err}");
+    }
+    let flow = &out[out.find("==FLOW").unwrap()..out.find("==FOLLOW").unwrap()];
+    assert!(
+        flow.contains("[S] seq=0") && flow.contains("[SA] seq=0 ack=1"),
+        "{flow}"
+    );
+    assert!(flow.contains(":8000"), "{flow}");
+    let follow = &out[out.find("==FOLLOW").unwrap()..out.find("==RUN").unwrap()];
+    assert!(follow.contains("GET /index.html HTTP/1.1"), "{follow}");
+    assert!(follow.contains("hello from the page"), "{follow}");
+    assert!(
+        out.contains("no TCP conversation number 7 (it holds 2: 0 to 1)"),
+        "{out}"
+    );
+    let run = &out[out.find("==RUN").unwrap()..];
+    assert!(
+        run.contains("GET /index.html HTTP/1.1") && run.contains("hello from the page"),
+        "{run}"
+    );
+    // Written back, the capture reads the same in tcpdump (times aside).
+    assert_eq!(var(&out, "SAME"), var(&out, "OF"), "{out}");
+}

@@ -16,8 +16,14 @@ pub enum ReadStyle {
     Show,
     /// Hexdump.
     Hex,
-    /// The first TCP conversation as a ladder diagram.
-    Flow,
+    /// TCP conversation `stream` (0 = the first) as a ladder diagram, or
+    /// with `follow` its data both ways.
+    Flow {
+        /// Which conversation, as Wireshark's tcp.stream numbers them.
+        stream: usize,
+        /// The data (Follow TCP Stream) instead of the ladder.
+        follow: bool,
+    },
 }
 
 fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -27,8 +33,8 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
 /// Prints every frame; an unreadable file is an error.
 pub fn run(rt: &mut Runtime, path: &Path, style: ReadStyle) -> EvalResult<Outcome> {
     let mut rd = PcapReader::open(path).map_err(|e| unreadable(path, e))?;
-    if style == ReadStyle::Flow {
-        return flow(rt, path, &mut rd);
+    if let ReadStyle::Flow { stream, follow } = style {
+        return flow(rt, path, &mut rd, stream, follow);
     }
     let color = rt.opts.color;
     let mut n = 0u64;
@@ -49,7 +55,7 @@ pub fn run(rt: &mut Runtime, path: &Path, style: ReadStyle) -> EvalResult<Outcom
                 "--- frame {n} at {rel:.6} s ---\n{}",
                 render::show(&p)
             ))?,
-            ReadStyle::Hex | ReadStyle::Flow => rt.print_raw(&format!(
+            ReadStyle::Hex | ReadStyle::Flow { .. } => rt.print_raw(&format!(
                 "--- frame {n} at {rel:.6} s ---\n{}",
                 render::hexdump(&p, color)
             ))?,
@@ -65,6 +71,8 @@ fn flow<R: std::io::Read>(
     rt: &mut Runtime,
     path: &Path,
     rd: &mut PcapReader<R>,
+    stream: usize,
+    follow: bool,
 ) -> EvalResult<Outcome> {
     let mut frames = Vec::new();
     while let Some((ts, data, _)) = rd
@@ -73,14 +81,29 @@ fn flow<R: std::io::Read>(
     {
         frames.push((ts, Packet::parse(&data)));
     }
-    match render::flow::conversation(&frames) {
+    match render::flow::conversation(&frames, stream) {
         Some((ends, entries)) => {
-            rt.print_raw(&render::flow::ladder(&ends, &entries))?;
+            let text = if follow {
+                let data = render::flow::stream_data(&entries);
+                render::flow::follow(&ends, &data, rt.opts.color)
+            } else {
+                render::flow::ladder(&ends, &entries)
+            };
+            rt.print_raw(&text)?;
             Ok(Outcome::Success)
         }
         None => {
+            let n = render::flow::conversation_count(&frames);
+            let what = if n == 0 {
+                "no TCP conversation".to_string()
+            } else {
+                format!(
+                    "no TCP conversation number {stream} (it holds {n}: 0 to {})",
+                    n - 1
+                )
+            };
             crate::output::warn(&format!(
-                "craft: {}: no TCP conversation in {} frames",
+                "craft: {}: {what} in {} frames",
                 path.display(),
                 frames.len()
             ));

@@ -232,8 +232,8 @@ pub fn table(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
                 })?;
                 match v.pkt.find(kind) {
                     Some(i) => PacketView {
-                        pkt: v.pkt.clone(),
                         start: i,
+                        ..v.clone()
                     },
                     None => return Ok("-".into()),
                 }

@@ -362,10 +362,7 @@ impl Engine {
         match b {
             Value::Packet(view) => {
                 if let Some(i) = layer_index(&view, view.start, name) {
-                    return Ok(Value::Packet(PacketView {
-                        pkt: view.pkt,
-                        start: i,
-                    }));
+                    return Ok(Value::Packet(PacketView { start: i, ..view }));
                 }
                 if LayerKind::from_name(name).is_some_and(|k| k.attr() == name) {
                     return Err(no_layer(&view, view.start, name, pos));
@@ -675,8 +672,8 @@ fn index(b: Value, i: Value, pos: Pos) -> EvalResult<Value> {
             .position(|l| l.kind() == *k)
             .map(|i| {
                 Value::Packet(PacketView {
-                    pkt: view.pkt.clone(),
                     start: view.start + i,
+                    ..view.clone()
                 })
             })
             .ok_or_else(|| no_layer(view, view.start, k.attr(), pos)),

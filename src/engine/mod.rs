@@ -13,6 +13,7 @@
 pub mod args;
 pub mod builtins;
 pub mod burst;
+pub mod capture;
 pub mod check;
 pub mod complete;
 pub mod error;

@@ -159,11 +159,11 @@ pub fn sr(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             Some((r, _)) => {
                 eng.rt.observe_received(&r.pkt, r.frame.ts);
                 ans.push(Value::Tuple(vec![
-                    Value::Packet(PacketView::whole(sent.pkt)),
-                    Value::Packet(PacketView::whole(r.pkt)),
+                    Value::Packet(PacketView::captured(sent.pkt, sent.ts)),
+                    Value::Packet(PacketView::captured(r.pkt, r.frame.ts)),
                 ]));
             }
-            None => unans.push(Value::Packet(PacketView::whole(sent.pkt))),
+            None => unans.push(Value::Packet(PacketView::captured(sent.pkt, sent.ts))),
         }
     }
     if eng.rt.opts.echo {
@@ -204,7 +204,7 @@ pub fn sr1(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
                     render::ms(rtt)
                 ))?;
             }
-            Value::Packet(PacketView::whole(r.pkt))
+            Value::Packet(PacketView::captured(r.pkt, r.frame.ts))
         }
         None => {
             if echo {
@@ -268,7 +268,7 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let got = got.map_err(|e| super::live_error(e, pos))?;
     Ok(Value::List(
         got.into_iter()
-            .map(|r| Value::Packet(PacketView::whole(r.pkt)))
+            .map(|r| Value::Packet(PacketView::captured(r.pkt, r.frame.ts)))
             .collect(),
     ))
 }
@@ -372,5 +372,6 @@ pub fn expect_packet(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             render::summary(&r.pkt)
         ))?;
     }
-    Ok(Value::Packet(PacketView::whole(r.pkt)))
+    let ts = r.frame.ts;
+    Ok(Value::Packet(PacketView::captured(r.pkt, ts)))
 }

@@ -279,35 +279,6 @@ pub fn follow_text(s: &SessionRef, color: bool) -> String {
     crate::render::flow::follow(&ends(&c), &stream, color)
 }
 
-fn session_arg(a: &mut Args) -> EvalResult<SessionRef> {
-    match a.req("session")? {
-        Value::Session(s) => Ok(s),
-        v => Err(Error::eval(
-            a.pos(),
-            format!(
-                "{}() takes a session from connect(), not {}",
-                a.name(),
-                v.type_name()
-            ),
-        )),
-    }
-}
-
-/// `flow(session)`.
-pub fn flow(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
-    let s = session_arg(a)?;
-    eng.print(&flow_text(&s))?;
-    Ok(Value::None)
-}
-
-/// `follow(session)`.
-pub fn follow(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
-    let s = session_arg(a)?;
-    let text = follow_text(&s, eng.rt.opts.color);
-    eng.print(&text)?;
-    Ok(Value::None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{Engine, Runtime};

@@ -6,7 +6,7 @@
 use super::args::{Args, Param, Signature};
 use super::suggest::{did_you_mean, no_field};
 use super::value::{PacketView, SessionRef, Value};
-use super::{Engine, Error, EvalResult, builtins, net, session};
+use super::{Engine, Error, EvalResult, builtins, capture, net, session};
 use crate::session::conn::{Conn, Dir};
 use crate::wire::LayerKind;
 
@@ -185,19 +185,37 @@ pub const BUILTINS: &[Builtin] = &[
         run: session::connect,
     },
     Builtin {
-        sig: sig!("flow", req("session")),
-        summary: "a session as a ladder diagram, relative seq/ack",
+        sig: sig!("flow", req("of"), opt("stream", "0")),
+        summary: "a session or packets as a ladder diagram, relative seq/ack",
         help: "Client on the left, server on the right, time going down; seq and ack relative\n\
-               to each side's initial sequence number, as Wireshark shows them.",
+               to each side's initial sequence number, as Wireshark shows them.\n\
+               flow(c) for a session; flow(pkts) for a list from sniff(), sr() or rdpcap(),\n\
+               in time order; stream=N picks conversation N (0 = the first, as Wireshark's tcp.stream).",
         live: false,
-        run: session::flow,
+        run: capture::flow,
     },
     Builtin {
-        sig: sig!("follow", req("session")),
-        summary: "a session's data both ways, like Follow TCP Stream",
-        help: "Client data in red, server data in blue on a terminal; headed by direction otherwise.",
+        sig: sig!("follow", req("of"), opt("stream", "0")),
+        summary: "a session's or packets' data both ways, like Follow TCP Stream",
+        help: "Client data in red, server data in blue on a terminal; headed by direction otherwise.\n\
+               follow(c), follow(pkts), follow(rdpcap(\"x.pcap\"), stream=1).",
         live: false,
-        run: session::follow,
+        run: capture::follow,
+    },
+    Builtin {
+        sig: sig!("rdpcap", req("path")),
+        summary: "the frames of a pcap or pcapng file, as a list of packets",
+        help: "Each packet keeps its capture time: flow(rdpcap(\"x.pcap\")) draws its first conversation.",
+        live: false,
+        run: capture::rdpcap,
+    },
+    Builtin {
+        sig: sig!("wrpcap", req("path"), req("packets")),
+        summary: "writes packets (a list, a set, sr()'s answers) to a pcap file; returns how many",
+        help: "Each packet at its capture time (sniffed, answered, read), or now.\n\
+               Readable by tcpdump, Wireshark and craft read.",
+        live: false,
+        run: capture::wrpcap,
     },
     Builtin {
         sig: sig!(
@@ -473,7 +491,14 @@ pub const ATTRS: &[Attr] = &[
     Attr {
         name: "packets",
         summary: "every segment both ways, in the order they crossed the link (absolute; c.rel(p) for relative)",
-        read: |c| Value::List(c.log.iter().map(|e| packet(e.pkt.clone())).collect()),
+        read: |c| {
+            Value::List(
+                c.log
+                    .iter()
+                    .map(|e| Value::Packet(PacketView::captured(e.pkt.clone(), e.ts)))
+                    .collect(),
+            )
+        },
     },
 ];
 

@@ -14,12 +14,27 @@ pub struct PacketView {
     pub pkt: Packet,
     /// Index of the first layer in view.
     pub start: usize,
+    /// When it crossed the link (kernel time), for packets sniffed, answered or read from a pcap.
+    pub ts: Option<std::time::SystemTime>,
 }
 
 impl PacketView {
     /// A view of the whole packet.
     pub fn whole(pkt: Packet) -> PacketView {
-        PacketView { pkt, start: 0 }
+        PacketView {
+            pkt,
+            start: 0,
+            ts: None,
+        }
+    }
+
+    /// A packet that crossed the link at `ts`.
+    pub fn captured(pkt: Packet, ts: std::time::SystemTime) -> PacketView {
+        PacketView {
+            pkt,
+            start: 0,
+            ts: Some(ts),
+        }
     }
 
     /// The layers in view, as a packet of their own.

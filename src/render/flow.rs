@@ -241,18 +241,48 @@ fn printable(data: &[u8]) -> String {
     s
 }
 
-/// The first TCP conversation in a capture: its ends and its segments.
-pub fn conversation(frames: &[(SystemTime, Packet)]) -> Option<(Ends, Vec<FlowEntry<'_>>)> {
-    let tuple = |p: &Packet| -> Option<((Ipv4Addr, u16), (Ipv4Addr, u16))> {
-        let ip = p.ip()?;
-        let t = p.tcp()?;
-        Some(((ip.src?, t.sport?), (ip.dst?, t.dport?)))
-    };
+type Tuple = ((Ipv4Addr, u16), (Ipv4Addr, u16));
+
+/// A TCP segment's (source, destination) address and port.
+fn tuple(p: &Packet) -> Option<Tuple> {
+    let ip = p.ip()?;
+    let t = p.tcp()?;
+    Some(((ip.src?, t.sport?), (ip.dst?, t.dport?)))
+}
+
+/// How many TCP conversations a capture holds (as Wireshark's tcp.stream counts them).
+pub fn conversation_count(frames: &[(SystemTime, Packet)]) -> usize {
+    stream_tuples(frames).len()
+}
+
+/// Each conversation's first segment's tuple, in order of first appearance.
+fn stream_tuples(frames: &[(SystemTime, Packet)]) -> Vec<Tuple> {
+    let mut seen: Vec<Tuple> = Vec::new();
+    for (_, p) in frames {
+        if let Some((a, b)) = tuple(p)
+            && !seen
+                .iter()
+                .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        {
+            seen.push((a, b));
+        }
+    }
+    seen
+}
+
+/// TCP conversation number `stream` (0 = the first, as Wireshark numbers
+/// them) of a capture: its ends and its segments.
+pub fn conversation(
+    frames: &[(SystemTime, Packet)],
+    stream: usize,
+) -> Option<(Ends, Vec<FlowEntry<'_>>)> {
+    let (a, b) = *stream_tuples(frames).get(stream)?;
+    let ours = |p: &Packet| tuple(p).is_some_and(|(x, y)| (x, y) == (a, b) || (x, y) == (b, a));
     // The client is whoever sent the first SYN without ACK, else the first sender.
     let first = frames
         .iter()
-        .find(|(_, p)| p.tcp().is_some_and(|t| t.flag_bits() & 0x12 == 0x02))
-        .or_else(|| frames.iter().find(|(_, p)| p.tcp().is_some()))?;
+        .find(|(_, p)| ours(p) && p.tcp().is_some_and(|t| t.flag_bits() & 0x12 == 0x02))
+        .or_else(|| frames.iter().find(|(_, p)| ours(p)))?;
     let (client, server) = tuple(&first.1)?;
     let mut ends = Ends {
         client,
@@ -286,6 +316,16 @@ pub fn conversation(frames: &[(SystemTime, Packet)]) -> Option<(Ends, Vec<FlowEn
     }
     ends.server_isn = server_isn.unwrap_or(0);
     Some((ends, entries))
+}
+
+/// The data of a conversation's segments, in order, each with its direction
+/// (true: from the client), for [`follow`]. Empty segments are left out.
+pub fn stream_data<'a>(entries: &[FlowEntry<'a>]) -> Vec<(bool, &'a [u8])> {
+    entries
+        .iter()
+        .filter(|e| !e.pkt.payload().is_empty())
+        .map(|e| (e.from_client, e.pkt.payload()))
+        .collect()
 }
 
 /// One TCP segment of a conversation: microseconds since its start (`at`),
@@ -398,7 +438,7 @@ mod tests {
     );
 
     fn entries(frames: &[(SystemTime, Packet)]) -> (Ends, Vec<FlowEntry<'_>>) {
-        let (ends, mut entries) = conversation(frames).unwrap();
+        let (ends, mut entries) = conversation(frames, 0).unwrap();
         entries[4].note = Some("retransmission");
         (ends, entries)
     }
