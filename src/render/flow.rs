@@ -315,7 +315,64 @@ pub fn conversation(
         });
     }
     ends.server_isn = server_isn.unwrap_or(0);
+    mark(&mut entries);
     Some((ends, entries))
+}
+
+/// What each side has sent and acknowledged so far, for [`mark`].
+#[derive(Clone, Copy, Default)]
+struct SideState {
+    /// One past the highest sequence number sent.
+    next: Option<u32>,
+    /// The last segment's ack, window and whether it carried nothing.
+    last_ack: Option<(u32, u16)>,
+}
+
+/// Wireshark-style remarks on a capture's segments, in the order they
+/// crossed the link: RST, zero window, retransmission (data below what the
+/// side already sent), out of order (data past a gap), duplicate ACK (the
+/// same ack and window again, with no data, SYN or FIN).
+fn mark(entries: &mut [FlowEntry<'_>]) {
+    let mut sides = [SideState::default(); 2];
+    for e in entries.iter_mut() {
+        let Some(t) = e.pkt.tcp() else { continue };
+        let side = &mut sides[usize::from(e.from_client)];
+        let fl = t.flag_bits();
+        let seq = t.seq.unwrap_or(0);
+        let len = crate::wire::matcher::seg_len(t, e.pkt.payload().len());
+        let ahead = |a: u32, b: u32| (a.wrapping_sub(b) as i32) > 0;
+        let mut note = None;
+        if fl & flags::RST != 0 {
+            note = Some("RST");
+        } else if t.window == Some(0) {
+            note = Some("zero window");
+        }
+        if len > 0
+            && let Some(next) = side.next
+        {
+            if ahead(next, seq) && note.is_none() {
+                note = Some("retransmission");
+            } else if ahead(seq, next) && note.is_none() {
+                note = Some("out of order");
+            }
+        }
+        if len == 0 && fl & (flags::SYN | flags::FIN | flags::RST) == 0 && fl & flags::ACK != 0 {
+            let now = (t.ack.unwrap_or(0), t.window.unwrap_or(0));
+            if side.last_ack == Some(now) && note.is_none() {
+                note = Some("duplicate ACK");
+            }
+            side.last_ack = Some(now);
+        } else if fl & flags::ACK != 0 {
+            side.last_ack = None;
+        }
+        let end = seq.wrapping_add(len);
+        if side.next.is_none_or(|n| ahead(end, n)) {
+            side.next = Some(end);
+        }
+        if e.note.is_none() {
+            e.note = note;
+        }
+    }
 }
 
 /// The data of a conversation's segments, in order, each with its direction
@@ -441,6 +498,49 @@ mod tests {
         let (ends, mut entries) = conversation(frames, 0).unwrap();
         entries[4].note = Some("retransmission");
         (ends, entries)
+    }
+
+    #[test]
+    fn a_capture_gets_wireshark_marks() {
+        let mut frames = frames();
+        let notes = |frames: &[(SystemTime, Packet)]| -> Vec<Option<String>> {
+            conversation(frames, 0)
+                .unwrap()
+                .1
+                .iter()
+                .map(|e| e.note.map(str::to_string))
+                .collect()
+        };
+        // The second "hello" is below what the client already sent.
+        let n = notes(&frames);
+        assert_eq!(n[4].as_deref(), Some("retransmission"));
+        assert_eq!(n.iter().filter(|x| x.is_some()).count(), 1, "{n:?}");
+        // The server's ACK of the data, twice more: duplicate ACKs.
+        let ack = frames[5].clone();
+        frames.insert(6, ack.clone());
+        frames.insert(7, ack);
+        // Data past a gap, a zero window, a RST.
+        let mut gap = frames[3].clone();
+        if let Some(t) = gap.1.tcp_mut() {
+            t.seq = Some(1000 + 1 + 500);
+        }
+        let mut zero = frames[2].clone();
+        let mut rst = frames[2].clone();
+        if let Some(t) = zero.1.tcp_mut() {
+            t.window = Some(0);
+        }
+        if let Some(t) = rst.1.tcp_mut() {
+            t.flags = Some(flags::RST);
+        }
+        frames.extend([gap, zero, rst]);
+        let n = notes(&frames);
+        let n: Vec<Option<&str>> = n.iter().map(|x| x.as_deref()).collect();
+        assert_eq!(n[6], Some("duplicate ACK"));
+        assert_eq!(n[7], Some("duplicate ACK"));
+        assert_eq!(
+            &n[n.len() - 3..],
+            [Some("out of order"), Some("zero window"), Some("RST")]
+        );
     }
 
     #[test]
