@@ -38,6 +38,8 @@ pub const RX_BATCH: usize = 8;
 const SOL_PACKET: libc::c_int = 263;
 /// `PACKET_STATISTICS` (struct tpacket_stats).
 const PACKET_STATISTICS: libc::c_int = 6;
+/// `PACKET_QDISC_BYPASS` (Linux 3.14+).
+const PACKET_QDISC_BYPASS: libc::c_int = 20;
 /// `PACKET_IGNORE_OUTGOING` (Linux 4.20+).
 const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 /// Receive queue size asked for.
@@ -407,6 +409,26 @@ impl Link for PacketSocket {
             return Err(io::Error::last_os_error());
         }
         let _ = self.drain();
+        // Bound again with protocol 0, the socket leaves the kernel's list of
+        // receivers: no frame reaches it, not even to be filtered out (the
+        // filter above covers the moment between). Sending is unchanged: lo
+        // reads each frame's type from its Ethernet header.
+        let sll = sockaddr_ll(self.iface.index, 0);
+        // SAFETY: sll is a valid sockaddr_ll of the given length.
+        let rc = unsafe {
+            libc::bind(
+                self.fd.as_raw_fd(),
+                &sll as *const libc::sockaddr_ll as *const libc::sockaddr,
+                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Nothing to receive, so no need for the queueing layer either: frames
+        // go straight to the driver, as the C ceiling sends them. Older
+        // kernels lack the option; sending works without it.
+        let _ = setsockopt_int(self.fd.as_raw_fd(), SOL_PACKET, PACKET_QDISC_BYPASS, 1);
         Ok(())
     }
 
