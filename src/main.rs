@@ -221,7 +221,8 @@ enum Cmd {
         /// Stop after this many seconds.
         #[arg(long)]
         timeout: Option<f64>,
-        /// tcpdump-like filter: 'tcp port 1234', 'udp or icmp', 'src host 127.0.0.1'.
+        /// A tcpdump filter (pcap-filter syntax), run by the kernel: 'tcp port 1234',
+        /// 'udp or icmp', 'tcp[tcpflags] & tcp-syn != 0'.
         #[arg(long)]
         filter: Option<String>,
     },
@@ -240,6 +241,9 @@ enum Cmd {
         /// The first TCP conversation as a ladder diagram.
         #[arg(long, conflicts_with_all = ["show", "hex"])]
         flow: bool,
+        /// Only the frames a tcpdump filter (pcap-filter syntax) takes: 'tcp port 80'.
+        #[arg(long)]
+        filter: Option<String>,
     },
     /// Check what stands between you and a working raw socket on lo.
     Doctor {
@@ -427,6 +431,7 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             show,
             hex,
             flow,
+            filter,
         }) => {
             offline_cmd("read")?;
             let style = if flow {
@@ -438,7 +443,9 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             } else {
                 read::ReadStyle::Summary
             };
-            read::run(&mut offline(color.over(&tc)), &file, style)
+            let filter = craft::wire::bpf::Filter::parse(filter.as_deref().unwrap_or(""))
+                .map_err(|m| Error::usage(format!("--filter: {m}")))?;
+            read::run(&mut offline(color.over(&tc)), &file, style, &filter)
         }
         Some(Cmd::Doctor { iface }) => {
             if top.pcap.is_some() || top.no_setup {
