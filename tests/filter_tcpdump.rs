@@ -6,6 +6,9 @@
 //! Needs tcpdump (installed by .ci/run). Without it the test says so loudly,
 //! and under CI=true it fails.
 
+mod common;
+
+use common::{nc_listen, need, netns, privileged, text, var};
 use craft::link::pcap::{PcapWriter, read_all};
 use craft::wire::bpf::Filter;
 use std::process::Command;
@@ -411,4 +414,88 @@ fn the_table_tells_frames_apart() {
         }
     }
     assert!(trivial.is_empty(), "{trivial:?}");
+}
+
+/// `craft read FILE --filter` prints the frames the filter takes, numbered as
+/// in the file; a filter it cannot compile is a usage error naming the column.
+#[test]
+fn read_filters_a_capture() {
+    let dir = std::env::temp_dir().join(format!("craft-read-filter-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mixed.pcap");
+    write_capture(&path);
+    let craft = env!("CARGO_BIN_EXE_craft");
+    let o = Command::new(craft)
+        .arg("read")
+        .arg(&path)
+        .args(["--filter", "icmp[icmptype] == icmp-echo or arp"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    let numbers: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(numbers, ["10", "18"], "{out}");
+    let o = Command::new(craft)
+        .arg("read")
+        .arg(&path)
+        .args(["--filter", "tcp and frob"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--filter: filter: at column 9: unknown word 'frob'"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The kernel's checker takes every program of the table (SO_ATTACH_FILTER on
+/// craft sniff's socket refuses a malformed one).
+#[test]
+fn the_kernel_takes_every_program() {
+    if !privileged("the_kernel_takes_every_program") {
+        return;
+    }
+    let mut script = String::new();
+    for (i, e) in TABLE.iter().enumerate() {
+        script += &format!(
+            "\"$CRAFT\" sniff --timeout 0.01 --filter='{e}' >/dev/null 2>/tmp/e.$$; echo \"RC{i}=$? $(head -c 300 /tmp/e.$$)\"\n"
+        );
+    }
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    for (i, e) in TABLE.iter().enumerate() {
+        let rc = var(&out, &format!("RC{i}"));
+        assert_eq!(
+            rc.as_deref().map(str::trim),
+            Some("0"),
+            "'{e}': {out}\n{err}"
+        );
+    }
+}
+
+/// On the live socket the kernel runs the program: a byte-access filter sees
+/// exactly the SYN and SYN-ACK of a connection.
+#[test]
+fn sniff_filters_in_the_kernel() {
+    if !privileged("sniff_filters_in_the_kernel") {
+        return;
+    }
+    need("nc");
+    let o = netns(&format!(
+        "{}\"$CRAFT\" sniff --count 3 --timeout 3 --filter 'tcp[tcpflags] & tcp-syn != 0 and port 1234' > /tmp/s.$$ &\nS=$!\nsleep 0.5\necho hi | nc -N 127.0.0.1 1234\nwait $S\necho EXIT=$?\ncat /tmp/s.$$\n",
+        nc_listen(1234, "> /dev/null")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    let flags: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" IP 127.0.0.1."))
+        .filter_map(|l| l.split("Flags [").nth(1)?.split(']').next())
+        .collect();
+    assert_eq!(flags, ["S", "SA"], "{out}");
 }
