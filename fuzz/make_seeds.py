@@ -7,6 +7,8 @@ pcap:   the whole tests/data/*.pcap files, a big-endian/nanosecond variant and a
         small pcapng made from the same frames.
 lang:   the language snippets of README.md and the string literals of
         tests/lang.rs that look like code.
+filter: the expressions of the table in tests/filter_tcpdump.rs (checked
+        against tcpdump there).
 Run from the repository root: python3 fuzz/make_seeds.py
 """
 import glob, hashlib, os, re, struct, subprocess
@@ -106,6 +108,13 @@ def main():
     for s in snippets:
         if "sleep" not in s and "include" not in s:
             put("lang", s.encode())
+
+    table = open(os.path.join(ROOT, "tests", "filter_tcpdump.rs")).read()
+    table = table[table.index("const TABLE"):]
+    table = table[:table.index("];")]
+    for lit in re.findall(r'"((?:[^"\\\n]|\\.)*)"', table):
+        if lit:
+            put("filter", lit.encode().decode("unicode_escape").encode())
 
 
 if __name__ == "__main__":

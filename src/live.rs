@@ -5,6 +5,7 @@
 use crate::host::{HostError, HostGuard, PortReservation, ports};
 use crate::link::pcap::PcapWriter;
 use crate::link::{Frame, Link, LinkError, PacketSocket, interrupted};
+use crate::wire::bpf::Filter;
 use crate::wire::matcher;
 use crate::wire::{Ether, Layer, LayerKind, Packet};
 use std::collections::VecDeque;
@@ -706,7 +707,8 @@ impl Live {
         }
     }
 
-    /// Frames that pass `want`, until `count` have passed or `timeout` ends
+    /// Frames that pass `want` (asked of the frame as read, before it is
+    /// decoded: what does not pass is never decoded), until `count` have passed or `timeout` ends
     /// (or Ctrl-C, or `each` returning false), oldest first: frames already
     /// read and kept (while waiting for something else) come first. Each goes
     /// to `each`; with `keep` they are also returned (the language's
@@ -718,7 +720,7 @@ impl Live {
         count: Option<usize>,
         timeout: Option<Duration>,
         keep: bool,
-        mut want: impl FnMut(&Packet) -> bool,
+        mut want: impl FnMut(&Frame) -> bool,
         mut each: impl FnMut(&Received) -> bool,
     ) -> Result<Vec<Received>, LiveError> {
         let deadline = timeout.map(|t| Instant::now() + t);
@@ -740,11 +742,10 @@ impl Live {
                 left.push_back(f);
                 continue;
             }
-            let r = decoded(f);
-            if want(&r.pkt) {
-                stopped = !take(r, &mut out, &mut seen);
+            if want(&f) {
+                stopped = !take(decoded(f), &mut out, &mut seen);
             } else {
-                left.push_back(r.frame);
+                left.push_back(f);
             }
         }
         self.backlog = left;
@@ -756,11 +757,10 @@ impl Live {
                 Ok(None) => break,
                 Ok(Some(Incoming::Echo(..))) => {}
                 Ok(Some(Incoming::Frame(f))) => {
-                    let r = decoded(f);
-                    if want(&r.pkt) {
-                        stopped = !take(r, &mut out, &mut seen);
+                    if want(&f) {
+                        stopped = !take(decoded(f), &mut out, &mut seen);
                     } else if keep {
-                        self.keep(r.frame);
+                        self.keep(f);
                     }
                 }
                 Err(LiveError::Interrupted) => break,
@@ -768,6 +768,28 @@ impl Live {
             }
         }
         Ok(out)
+    }
+
+    /// Has the kernel filter what this link receives with `f`'s program
+    /// (`SO_ATTACH_FILTER`): frames that do not pass are not even copied for
+    /// craft. Only for a link used for nothing but capturing (`craft sniff`):
+    /// replies a session or `sr1` waits for would be filtered away too.
+    /// Ok(false) when the program is not attached (a link that cannot, or a
+    /// program longer than the kernel takes); the caller still checks each
+    /// frame with `f`, which also covers frames queued before the filter.
+    pub fn filter_in_kernel(&mut self, f: &Filter) -> Result<bool, LiveError> {
+        let code: Vec<(u16, u8, u8, u32)> = f
+            .program()
+            .insns()
+            .iter()
+            .map(|i| (i.code, i.jt, i.jf, i.k))
+            .collect();
+        if f.is_any() || code.len() > crate::wire::bpf::KERNEL_MAX_INSNS {
+            return Ok(false);
+        }
+        self.link_mut()?
+            .attach_filter(&code)
+            .map_err(|e| LiveError::Other(format!("attaching the filter to the socket: {e}")))
     }
 
     /// Host notes not yet shown.
@@ -918,7 +940,7 @@ mod tests {
     #[test]
     fn sniff_takes_what_it_counts_and_leaves_the_rest_queued_in_order() {
         let mut live = with_backlog(vec![udp(1), tcp(2), tcp(3), udp(4), tcp(5)]);
-        let is_tcp = |p: &Packet| p.tcp().is_some();
+        let is_tcp = |f: &Frame| Packet::parse(&f.data).tcp().is_some();
         let first = live
             .sniff(Some(1), Some(Duration::ZERO), true, is_tcp, |_| true)
             .unwrap();
@@ -946,7 +968,7 @@ mod tests {
                 None,
                 Some(Duration::ZERO),
                 true,
-                |p| p.tcp().is_some(),
+                |f| Packet::parse(&f.data).tcp().is_some(),
                 |_| true,
             )
             .unwrap();

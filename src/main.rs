@@ -248,7 +248,8 @@ enum Cmd {
         /// Stop after this many seconds.
         #[arg(long)]
         timeout: Option<f64>,
-        /// tcpdump-like filter: 'tcp port 1234', 'udp or icmp', 'src host 127.0.0.1'.
+        /// A tcpdump filter (pcap-filter syntax), run by the kernel: 'tcp port 1234',
+        /// 'udp or icmp', 'tcp[tcpflags] & tcp-syn != 0'.
         #[arg(long)]
         filter: Option<String>,
     },
@@ -273,6 +274,9 @@ enum Cmd {
         /// Which TCP conversation for --flow or --follow: 0 is the first, as Wireshark's tcp.stream.
         #[arg(long, default_value_t = 0, value_name = "N")]
         stream: usize,
+        /// Only the frames a tcpdump filter (pcap-filter syntax) takes: 'tcp port 80'.
+        #[arg(long)]
+        filter: Option<String>,
     },
     /// Check what stands between you and a working raw socket on lo.
     Doctor {
@@ -483,6 +487,7 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             flow,
             follow,
             stream,
+            filter,
         }) => {
             offline_cmd("read")?;
             let style = if flow || follow {
@@ -494,7 +499,9 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             } else {
                 read::ReadStyle::Summary
             };
-            read::run(&mut offline(color.over(&tc)), &file, style)
+            let filter = craft::wire::bpf::Filter::parse(filter.as_deref().unwrap_or(""))
+                .map_err(|m| Error::usage(format!("--filter: {m}")))?;
+            read::run(&mut offline(color.over(&tc)), &file, style, &filter)
         }
         Some(Cmd::Doctor { iface }) => {
             if top.pcap.is_some() || top.no_setup {

@@ -5,6 +5,7 @@ use crate::link::pcap::PcapReader;
 use crate::outcome::Outcome;
 use crate::render;
 use crate::wire::Packet;
+use crate::wire::bpf::Filter;
 use std::path::Path;
 
 /// How to print each frame.
@@ -30,21 +31,30 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::usage(format!("{}: {e}", path.display()))
 }
 
-/// Prints every frame; an unreadable file is an error.
-pub fn run(rt: &mut Runtime, path: &Path, style: ReadStyle) -> EvalResult<Outcome> {
+/// Prints every frame `filter` passes (numbered as in the whole file, times
+/// from its first frame); an unreadable file is an error.
+pub fn run(
+    rt: &mut Runtime,
+    path: &Path,
+    style: ReadStyle,
+    filter: &Filter,
+) -> EvalResult<Outcome> {
     let mut rd = PcapReader::open(path).map_err(|e| unreadable(path, e))?;
     if let ReadStyle::Flow { stream, follow } = style {
-        return flow(rt, path, &mut rd, stream, follow);
+        return flow(rt, path, &mut rd, stream, follow, filter);
     }
     let color = rt.opts.color;
     let mut n = 0u64;
     let mut first: Option<std::time::SystemTime> = None;
-    while let Some((ts, data, _)) = rd
+    while let Some((ts, data, orig_len)) = rd
         .next_frame()
         .map_err(|e| unreadable(path, format!("{e} (after {n} frames)")))?
     {
         n += 1;
         let t0 = *first.get_or_insert(ts);
+        if !filter.matches_captured(&data, orig_len) {
+            continue;
+        }
         let rel = ts.duration_since(t0).unwrap_or_default().as_secs_f64();
         let (p, err) = Packet::decode(&data);
         match style {
@@ -73,12 +83,16 @@ fn flow<R: std::io::Read>(
     rd: &mut PcapReader<R>,
     stream: usize,
     follow: bool,
+    filter: &Filter,
 ) -> EvalResult<Outcome> {
     let mut frames = Vec::new();
-    while let Some((ts, data, _)) = rd
+    while let Some((ts, data, orig_len)) = rd
         .next_frame()
         .map_err(|e| unreadable(path, format!("{e} (after {} frames)", frames.len())))?
     {
+        if !filter.matches_captured(&data, orig_len) {
+            continue;
+        }
         frames.push((ts, Packet::parse(&data)));
     }
     match render::flow::conversation(&frames, stream) {

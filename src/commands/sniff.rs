@@ -5,7 +5,7 @@ use crate::engine::{Error, EvalResult, Runtime, live_error};
 use crate::lang::Pos;
 use crate::outcome::Outcome;
 use crate::output::warn;
-use crate::session::filter::Filter;
+use crate::wire::bpf::Filter;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -25,12 +25,16 @@ pub fn run(rt: &mut Runtime, o: &SniffOptions) -> EvalResult<Outcome> {
     let pos = Pos::default();
     let filter = Filter::parse(&o.filter).map_err(|m| Error::usage(format!("--filter: {m}")))?;
     let (live, out) = rt.link_and_output(pos)?;
+    // The socket is this command's alone: the kernel filters, and user space
+    // checks again only what was queued before the filter was in place.
+    live.filter_in_kernel(&filter)
+        .map_err(|e| live_error(e, pos))?;
     let mut printed = Ok(());
     live.sniff(
         o.count,
         o.timeout,
         false,
-        |p| filter.matches(p),
+        |f| filter.matches_captured(&f.data, f.orig_len),
         |r| {
             printed = out.line(&crate::render::timed_summary(r.frame.ts, &r.pkt));
             printed.is_ok()

@@ -8,8 +8,8 @@ use super::set::PacketSet;
 use super::value::{PacketView, Value};
 use super::{Engine, Error, ErrorKind, EvalResult};
 use crate::render;
-use crate::session::filter::Filter;
 use crate::wire::Packet;
+use crate::wire::bpf::Filter;
 use std::time::Duration;
 
 /// Default wait for a reply.
@@ -231,7 +231,7 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     };
     let timeout = a.secs("timeout")?;
     let filter = match a.given("filter") {
-        None => Filter::Any,
+        None => Filter::any(),
         Some(Value::Str(s)) => {
             Filter::parse(&String::from_utf8_lossy(&s)).map_err(|m| Error::eval(pos, m))?
         }
@@ -255,7 +255,7 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         count,
         timeout.map(Duration::from_secs_f64),
         true,
-        |p| filter.matches(p),
+        |f| filter.matches_captured(&f.data, f.orig_len),
         |r| {
             if echo && printed.is_ok() {
                 printed = out.line(&render::timed_summary(r.frame.ts, &r.pkt));

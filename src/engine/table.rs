@@ -158,8 +158,9 @@ pub const BUILTINS: &[Builtin] = &[
             opt("filter", "none")
         ),
         summary: "receives packets and returns them as a list",
-        help: "Stops after count packets or timeout seconds (or Ctrl-C); filter is tcpdump-like:\n\
-               \"tcp port 1234\", \"udp or icmp\", \"src host 127.0.0.1\".",
+        help: "Stops after count packets or timeout seconds (or Ctrl-C); filter is a tcpdump\n\
+               filter (pcap-filter syntax, compiled to BPF): \"tcp port 1234\", \"udp or icmp\",\n\
+               \"src host 127.0.0.1\", \"tcp[tcpflags] & tcp-syn != 0\", \"net 127.0.0.0/8\".",
         live: true,
         run: net::sniff,
     },

@@ -161,6 +161,37 @@ impl PacketSocket {
         })
     }
 
+    /// Attaches a classic BPF program (`SO_ATTACH_FILTER`), replacing the one
+    /// before. The kernel checks it and refuses (EINVAL) a malformed one or one
+    /// of more than 4096 instructions. Frames already queued stay queued.
+    fn set_filter(&mut self, code: &[(u16, u8, u8, u32)]) -> io::Result<()> {
+        let mut insns: Vec<libc::sock_filter> = code
+            .iter()
+            .map(|&(code, jt, jf, k)| libc::sock_filter { code, jt, jf, k })
+            .collect();
+        let len = u16::try_from(insns.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "BPF program too long"))?;
+        let prog = libc::sock_fprog {
+            len,
+            filter: insns.as_mut_ptr(),
+        };
+        // SAFETY: prog points at `len` valid sock_filter structs, alive for the
+        // call; the kernel copies the program.
+        let r = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                (&prog as *const libc::sock_fprog).cast(),
+                std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// The interface this socket is bound to.
     pub fn interface(&self) -> &Interface {
         &self.iface
@@ -385,29 +416,7 @@ impl Link for PacketSocket {
     fn stop_receiving(&mut self) -> io::Result<()> {
         // A classic BPF filter of one instruction, "return 0": the kernel
         // drops every frame before copying it for this socket.
-        let code = [libc::sock_filter {
-            code: 0x06,
-            jt: 0,
-            jf: 0,
-            k: 0,
-        }];
-        let prog = libc::sock_fprog {
-            len: 1,
-            filter: code.as_ptr() as *mut libc::sock_filter,
-        };
-        // SAFETY: prog points at a valid one-instruction program for the call.
-        let r = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_ATTACH_FILTER,
-                (&prog as *const libc::sock_fprog).cast(),
-                std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-            )
-        };
-        if r != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        self.set_filter(&[(0x06, 0, 0, 0)])?;
         let _ = self.drain();
         // Bound again with protocol 0, the socket leaves the kernel's list of
         // receivers: no frame reaches it, not even to be filtered out (the
@@ -430,6 +439,11 @@ impl Link for PacketSocket {
         // kernels lack the option; sending works without it.
         let _ = setsockopt_int(self.fd.as_raw_fd(), SOL_PACKET, PACKET_QDISC_BYPASS, 1);
         Ok(())
+    }
+
+    fn attach_filter(&mut self, code: &[(u16, u8, u8, u32)]) -> io::Result<bool> {
+        self.set_filter(code)?;
+        Ok(true)
     }
 
     fn stats(&mut self) -> io::Result<(u32, u32)> {

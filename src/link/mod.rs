@@ -145,6 +145,12 @@ pub trait Link {
     fn stop_receiving(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// Has the kernel queue only the frames a classic BPF program accepts
+    /// (instructions as `struct sock_filter`: code, jt, jf, k), in place of
+    /// any filter set before. Ok(false): this link cannot filter, the caller does.
+    fn attach_filter(&mut self, _code: &[(u16, u8, u8, u32)]) -> io::Result<bool> {
+        Ok(false)
+    }
     /// Kernel counters since the last call: (frames queued to us, frames dropped).
     fn stats(&mut self) -> io::Result<(u32, u32)> {
         Ok((0, 0))
@@ -172,6 +178,9 @@ impl<L: Link + ?Sized> Link for Box<L> {
     }
     fn stop_receiving(&mut self) -> io::Result<()> {
         (**self).stop_receiving()
+    }
+    fn attach_filter(&mut self, code: &[(u16, u8, u8, u32)]) -> io::Result<bool> {
+        (**self).attach_filter(code)
     }
     fn stats(&mut self) -> io::Result<(u32, u32)> {
         (**self).stats()

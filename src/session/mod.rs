@@ -1,9 +1,8 @@
 //! TCP client conversations over the live link (`conn`), reporting what
 //! happens as events (`event`); initial sequence numbers (`isn`);
-//! `expect_packet` patterns (`pattern`) and tcpdump-like filters (`filter`).
+//! `expect_packet` patterns (`pattern`). Capture filters are `wire::bpf`.
 
 pub mod conn;
 pub mod event;
-pub mod filter;
 pub mod isn;
 pub mod pattern;

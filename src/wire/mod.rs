@@ -8,6 +8,7 @@
 //! Nothing here panics on input: parsing bounds-checks every read and keeps what
 //! it cannot decode as raw bytes, with a [`DecodeError`] saying what and where.
 
+pub mod bpf;
 pub mod checksum;
 pub mod ethernet;
 pub mod icmp;
