@@ -257,8 +257,10 @@ impl Ipv4 {
             dst[2],
             dst[3],
         ]);
-        out.extend_from_slice(&self.options);
-        out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
+        if !self.options.is_empty() {
+            out.extend_from_slice(&self.options);
+            out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
+        }
     }
 
     /// Total length this datagram gets when `len` is computed, or why it cannot
@@ -349,6 +351,10 @@ pub fn pseudo_addrs(h: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
     let a = h.get(12..20)?;
     let src = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
     let dst = Ipv4Addr::new(a[4], a[5], a[6], a[7]);
+    // Most headers have no options: no route to look for.
+    if h.len() == 20 {
+        return Some((src, dst));
+    }
     Some((src, route_final_destination(&h[20..]).unwrap_or(dst)))
 }
 

@@ -77,29 +77,31 @@ impl LayerKind {
             })
     }
 
-    /// Which kinds sit directly above an IPv4 header, by protocol number:
-    /// the table both emit (IP's `proto`) and decode read.
-    const OVER_IP: [(u8, LayerKind); 4] = [
-        (6, LayerKind::Tcp),
-        (17, LayerKind::Udp),
-        (1, LayerKind::Icmp),
-        (4, LayerKind::Ip),
-    ];
-
-    /// The IPv4 protocol number of this kind above an IPv4 header (0 for none).
+    /// The IPv4 protocol number of this kind above an IPv4 header (0 for
+    /// none). The inverse of [`LayerKind::over_ip`]; a test keeps them so.
+    #[inline]
     pub fn ip_proto(self) -> u8 {
-        Self::OVER_IP
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or(0, |(p, _)| *p)
+        match self {
+            LayerKind::Tcp => 6,
+            LayerKind::Udp => 17,
+            LayerKind::Icmp => 1,
+            LayerKind::Ip => 4,
+            _ => 0,
+        }
     }
 
-    /// The kind an IPv4 protocol number carries, if craft decodes it.
+    /// The kind an IPv4 protocol number carries, if craft decodes it: the
+    /// one table of protocol numbers that emit ([`LayerKind::ip_proto`]) and
+    /// decode read.
+    #[inline]
     pub fn over_ip(proto: u8) -> Option<LayerKind> {
-        Self::OVER_IP
-            .iter()
-            .find(|(p, _)| *p == proto)
-            .map(|(_, k)| *k)
+        match proto {
+            6 => Some(LayerKind::Tcp),
+            17 => Some(LayerKind::Udp),
+            1 => Some(LayerKind::Icmp),
+            4 => Some(LayerKind::Ip),
+            _ => None,
+        }
     }
 
     /// True when a layer of this kind belongs directly above one of `below`:
@@ -624,6 +626,20 @@ fn computed_fields(l: &Layer) -> Vec<&'static str> {
     }
 }
 
+/// Where a UDP datagram at `off` ends: a UDP length shorter than what
+/// follows (`rest`) ends it there (RFC 768), the rest kept as trailing bytes.
+/// Out of line: TCP frames, the common case, do not pay for it.
+#[inline(never)]
+fn udp_end(h: &Udp, rest: &[u8], off: usize, padding: &mut Vec<Layer>) -> usize {
+    let covered = h.covered_len(rest.len());
+    if covered < rest.len() {
+        padding.push(Layer::Padding(Raw {
+            load: rest[covered..].to_vec(),
+        }));
+    }
+    off + covered
+}
+
 /// How many ICMP quotes deep decoding goes before keeping the rest raw.
 const MAX_QUOTE_DEPTH: usize = 4;
 
@@ -676,15 +692,7 @@ fn decode_chain(
                 }
             }
             Layer::Udp(h) => {
-                // A UDP length shorter than what follows ends the datagram
-                // there (RFC 768): the rest is trailing bytes.
-                let covered = h.covered_len(rest.len());
-                if covered < rest.len() {
-                    padding.push(Layer::Padding(Raw {
-                        load: rest[covered..].to_vec(),
-                    }));
-                    end = off + covered;
-                }
+                end = udp_end(h, rest, off, padding);
                 LayerKind::Raw
             }
             Layer::Icmp(h) if icmp::is_error_type(h.type_num()) => {
@@ -729,5 +737,23 @@ fn decode_chain(
             return None;
         }
         kind = next;
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::LayerKind;
+
+    #[test]
+    fn protocol_numbers_go_both_ways() {
+        for p in 0..=255u8 {
+            if let Some(k) = LayerKind::over_ip(p) {
+                assert_eq!(k.ip_proto(), p);
+            }
+        }
+        for k in LayerKind::ALL {
+            let p = k.ip_proto();
+            assert!(p == 0 || LayerKind::over_ip(p) == Some(k), "{k:?}");
+        }
     }
 }

@@ -257,8 +257,10 @@ impl Tcp {
             up[0],
             up[1],
         ]);
-        out.extend_from_slice(&self.options);
-        out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
+        if !self.options.is_empty() {
+            out.extend_from_slice(&self.options);
+            out.resize(out.len() + (hlen - Self::MIN_LEN - self.options.len()), 0);
+        }
     }
 
     /// Fills in the computed checksum. `seg` runs from this header to the end of
