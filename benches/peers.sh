@@ -32,8 +32,9 @@
 #  5. Peak RSS (/usr/bin/time -v) of one `craft syn` and of the peers' one-shots.
 #
 #  6. Full SYN scan, craft scan against nmap -sS -p- -n -T4 (same listeners).
+#  7. The send path against the C ceiling ../shared/bench/rawsend.c (RAWSEND_C).
 #
-# Environment knobs: SCAN_REPS (3), SCAN_LISTENERS ("22 80 8080 40000"), RUNS (hyperfine runs, 20), RTT_REPS (5), SEND_N (200000),
+# Environment knobs: RAW_ROUNDS (7), RAW_N (300000), RAWSEND_C, SCAN_REPS (3), SCAN_LISTENERS ("22 80 8080 40000"), RUNS (hyperfine runs, 20), RTT_REPS (5), SEND_N (200000),
 # SEND_REPS (3), FLOOD_SECS (3), SCAPY_N (20000), PORT_OPEN (5555),
 # PORT_CLOSED (9), CRAFT_SRC (the crate to build, default this repo),
 # CARGO_TARGET_DIR (as cargo), SKIP_INSTALL=1, SKIP_CRITERION=1.
@@ -50,6 +51,9 @@ SCAPY_N=${SCAPY_N:-20000}
 PORT_OPEN=${PORT_OPEN:-5555}
 PORT_CLOSED=${PORT_CLOSED:-9}
 SCAN_REPS=${SCAN_REPS:-3}
+RAW_ROUNDS=${RAW_ROUNDS:-7}
+RAW_N=${RAW_N:-300000}
+RAWSEND_C=${RAWSEND_C:-$REPO/../shared/bench/rawsend.c}
 SCAN_LISTENERS=${SCAN_LISTENERS:-"22 80 8080 40000"}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -165,6 +169,9 @@ EOF
 compile_c_limit() {
     have gcc || { warn "gcc not available: no C send limit"; return 0; }
     gcc -O2 -o "$WORK/sendmmsg_limit" "$REPO/benches/sendmmsg_limit.c" || warn "sendmmsg_limit.c did not compile"
+    if [[ -f $RAWSEND_C ]]; then
+        gcc -O2 -o "$WORK/rawsend" "$RAWSEND_C" || warn "$RAWSEND_C did not compile"
+    fi
 }
 
 # ---------------------------------------------------------------- live parts (inside the netns)
@@ -384,7 +391,6 @@ live_send_rate() {
     sysctl -qw net.ipv4.conf.lo.route_localnet=0 net.ipv4.conf.lo.accept_local=0
 }
 
-# Entry point inside `unshare -n`: a fresh namespace with only lo.
 # 6. Full SYN scan of 127.0.0.1 (ports 1-65535) with SCAN_LISTENERS nc
 #    listeners: craft scan against nmap -sS -p- -n -T4, median wall ms of
 #    SCAN_REPS alternating runs; both must find the same open ports.
@@ -417,6 +423,36 @@ live_scan() {
     put scan_same_ports "$([[ $craft_ports == "$nmap_ports" ]] && echo yes || echo no)"
 }
 
+# 7. Issue 16's measure: 300,000 SYNs, each built by craft (--vary tcp.seq),
+#    against the C reference ../shared/bench/rawsend.c (RAWSEND_C) sending
+#    prebuilt frames with sendmmsg, batches of 64, PACKET_QDISC_BYPASS; whole
+#    process, RAW_ROUNDS alternating rounds, each rate from lo's tx_packets
+#    before and after, halved (the kernel answers each SYN with a RST); the
+#    median of the paired ratios.
+live_send_ceiling() {
+    [[ -x $WORK/rawsend ]] || { warn "no rawsend (RAWSEND_C=$RAWSEND_C): no C ceiling ratio"; return 0; }
+    sysctl -qw net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.lo.accept_local=1
+    log "7. send ceiling: craft send vs rawsend, $RAW_ROUNDS paired rounds of $RAW_N"
+    local tx a b t0 t1 c r
+    tx() { awk '/lo:/ { print $11 }' /proc/net/dev; }
+    for r in $(seq "$RAW_ROUNDS"); do
+        a=$(tx); t0=$(now_ns)
+        "$WORK/rawsend" --mode sendmmsg --batch 64 --bypass --count "$RAW_N" --dport "$PORT_CLOSED" >/dev/null 2>&1 || true
+        t1=$(now_ns); b=$(tx)
+        c=$(awk -v f=$(((b - a) / 2)) -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", f / ns * 1e9 }')
+        a=$(tx); t0=$(now_ns)
+        "$CRAFT" send "Ether()/IP(dst=\"127.0.0.1\")/TCP(sport=40000, dport=$PORT_CLOSED, flags=\"S\")" \
+            --count "$RAW_N" --vary tcp.seq=1-"$RAW_N" >/dev/null 2>&1 || warn "craft send failed"
+        t1=$(now_ns); b=$(tx)
+        echo "$c $(awk -v f=$(((b - a) / 2)) -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", f / ns * 1e9 }')"
+    done >"$WORK/send_ceiling"
+    put ceiling_pps_c "$(awk '{ print $1 }' "$WORK/send_ceiling" | median)"
+    put ceiling_pps_craft "$(awk '{ print $2 }' "$WORK/send_ceiling" | median)"
+    put ceiling_ratio "$(awk '{ printf "%.3f\n", $2 / $1 }' "$WORK/send_ceiling" | median)"
+    sysctl -qw net.ipv4.conf.lo.route_localnet=0 net.ipv4.conf.lo.accept_local=0
+}
+
+# Entry point inside `unshare -n`: a fresh namespace with only lo.
 in_netns() {
     ip link set lo up
     nc -dlk 127.0.0.1 "$PORT_OPEN" >/dev/null 2>&1 &
@@ -428,6 +464,7 @@ in_netns() {
     live_rss
     live_diagnose
     live_send_rate
+    live_send_ceiling
     live_scan
 }
 
@@ -471,6 +508,7 @@ report() {
         row "4. SYN send rate, pps" "$(get send_pps_craft)" "hping3 --flood" "$(get send_pps_hping3)" "≥ 1.5"
         row "5. peak RSS kB, one-shot SYN" "$(get rss_kb_craft)" hping3 "$(get rss_kb_hping3)" "craft ≤ 10 MB"
         row "5. peak RSS kB, one-shot SYN" "$(get rss_kb_craft)" nping "$(get rss_kb_nping)" ""
+        row "7. SYN send rate, pps, whole process, median of $RAW_ROUNDS paired rounds (N=$RAW_N)" "$(get ceiling_pps_craft)" "rawsend.c (sendmmsg 64, bypass)" "$(get ceiling_pps_c)" "≥ 0.95"
         row "6. SYN scan 1-65535, median wall ms ($SCAN_REPS rounds)" "$(get scan_ms_craft)" "nmap -sS -T4" "$(get scan_ms_nmap)" "≤ 0.5"
         echo
         echo "Notes"
@@ -480,6 +518,7 @@ report() {
         echo "- 3: other craft benches: template clone + 20 B options $(fmt "$tmpl") frames/s, emit only $(fmt "$emit") frames/s (\`cargo bench --bench wire -- --quick\`). scapy: \`bytes(Ether()/IP(dst=\"127.0.0.1\")/TCP(sport=.., dport=1234, flags=\"S\", seq=i))\`, $SCAPY_N iterations, median of 3."
         echo "- 4: craft's rate without its fixed start/stop cost ((N-1)/(t(N)-t(1))): $(fmt "$(get send_pps_marginal_craft)") pps; C send loop alone (no process start/exit): $(fmt "$(get send_pps_loop_c)") pps. Frames the kernel answered with a RST (TcpOutRsts delta / frames sent): craft $(get send_rst_frac_craft), C $(get send_rst_frac_c), hping3 $(get send_rst_frac_hping3). hping3: \`timeout -s INT $FLOOD_SECS hping3 --flood -S -p $PORT_CLOSED 127.0.0.1\`, packets transmitted / wall time. route_localnet=1 and accept_local=1 in the namespace for this part."
         echo "- 5: /usr/bin/time -v, median of 5."
+        echo "- 7: rates from lo's tx_packets (/proc/net/dev) halved, the kernel answering each SYN with a RST; the median of the paired ratios is $(get ceiling_ratio) (the column is the ratio of medians)."
         echo "- 6: \`craft scan --ports 1-65535\` against \`nmap -sS -p- -n -T4 127.0.0.1\`, alternating, listeners on $PORT_OPEN $SCAN_LISTENERS; same open ports found: $(get scan_same_ports)."
         if [[ -s $WORK/diagnose.md ]]; then echo; cat "$WORK/diagnose.md"; fi
     } >"$WORK/RESULTS.md"
