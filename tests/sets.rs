@@ -266,3 +266,36 @@ expect n == len(pkts)
     // Written back, the capture reads the same in tcpdump (times aside).
     assert_eq!(var(&out, "SAME"), var(&out, "OF"), "{out}");
 }
+
+#[test]
+fn craft_show_prints_a_set_one_packet_a_line() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
+        .args(["show", "IP()/TCP(dport=[1, 2], flags=\"S\")"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].ends_with("127.0.0.1.1: Flags [S], seq 0, win 8192, length 0"),
+        "{out}"
+    );
+    assert!(
+        lines[1].ends_with("127.0.0.1.2: Flags [S], seq 0, win 8192, length 0"),
+        "{out}"
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_craft"))
+        .args(["show", "--hex", "IP()/TCP(dport=[1, 2])"])
+        .output()
+        .unwrap();
+    let hex = String::from_utf8_lossy(&o.stdout);
+    // Each packet's own checksum: only dport and chksum differ.
+    assert_eq!(
+        hex.lines().collect::<Vec<_>>(),
+        [
+            "450000280001000040067ccd7f0000017f0000010014000100000000000000005002200091cb0000",
+            "450000280001000040067ccd7f0000017f0000010014000200000000000000005002200091ca0000"
+        ]
+    );
+}
