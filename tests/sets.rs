@@ -299,3 +299,28 @@ fn craft_show_prints_a_set_one_packet_a_line() {
         ]
     );
 }
+
+#[test]
+fn sniff_stops_after_the_first_packet_its_stop_filter_takes() {
+    if !privileged("sniff_stops_after_the_first_packet_its_stop_filter_takes") {
+        return;
+    }
+    need("nc");
+    let recipe = "x = sniff(timeout=5, filter=\"tcp port 1234\", stop_after=\"tcp[tcpflags] & tcp-fin != 0\")\nexpect \"F\" in x[-1].tcp.flags\nexpect len(x) >= 4\nprint(\"SNIFFED\", len(x))\n";
+    std::fs::write("/tmp/craft-stop-after.craft", recipe).unwrap();
+    let o = netns(&format!(
+        "{nc}(sleep 0.5; echo hi | nc -q0 127.0.0.1 1234) &\n\
+         \"$CRAFT\" run /tmp/craft-stop-after.craft; echo EXIT=$?\n",
+        nc = nc_listen(1234, "")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    // Stopped at the first FIN: the rest of the close (the other FIN, the last ACK) not taken.
+    let n: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("SNIFFED "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("count");
+    let lines = out.lines().filter(|l| l.contains(" > 127.0.0.1.")).count();
+    assert_eq!(lines, n, "every packet printed as it came\n{out}");
+}

@@ -216,7 +216,7 @@ pub fn sr1(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     })
 }
 
-/// `sniff(count=none, timeout=none, filter=none)`.
+/// `sniff(count=none, timeout=none, filter=none, stop_after=none)`.
 pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
     let count = match a.given("count") {
@@ -230,21 +230,24 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         }
     };
     let timeout = a.secs("timeout")?;
-    let filter = match a.given("filter") {
-        None => Filter::any(),
-        Some(Value::Str(s)) => {
-            Filter::parse(&String::from_utf8_lossy(&s)).map_err(|m| Error::eval(pos, m))?
-        }
-        Some(v) => {
-            return Err(Error::eval(
+    let filter_arg = |name: &str, v: Option<Value>| -> EvalResult<Option<Filter>> {
+        match v {
+            None => Ok(None),
+            Some(Value::Str(s)) => Filter::parse(&String::from_utf8_lossy(&s))
+                .map(Some)
+                .map_err(|m| Error::eval(pos, format!("sniff(): {name}: {m}"))),
+            Some(v) => Err(Error::eval(
                 pos,
                 format!(
-                    "sniff(): filter is a string like \"tcp port 1234\", not {}",
+                    "sniff(): {name} is a tcpdump filter like \"tcp port 1234\", not {}",
                     v.repr()
                 ),
-            ));
+            )),
         }
     };
+    let filter = filter_arg("filter", a.given("filter"))?.unwrap_or_else(Filter::any);
+    // The first packet this takes is the last one sniffed (scapy's stop_filter).
+    let stop_after = filter_arg("stop_after", a.given("stop_after"))?;
     let echo = eng.rt.opts.echo;
     if count.is_none() && timeout.is_none() && echo {
         eng.print("sniffing until Ctrl-C (give count= or timeout= to stop by itself)")?;
@@ -260,7 +263,10 @@ pub fn sniff(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             if echo && printed.is_ok() {
                 printed = out.line(&render::timed_summary(r.frame.ts, &r.pkt));
             }
-            printed.is_ok()
+            let stop = stop_after
+                .as_ref()
+                .is_some_and(|f| f.matches_captured(&r.frame.data, r.frame.orig_len));
+            printed.is_ok() && !stop
         },
     );
     eng.rt.flush_notes();

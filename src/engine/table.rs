@@ -155,12 +155,15 @@ pub const BUILTINS: &[Builtin] = &[
             "sniff",
             opt("count", "none"),
             opt("timeout", "none"),
-            opt("filter", "none")
+            opt("filter", "none"),
+            opt("stop_after", "none")
         ),
         summary: "receives packets and returns them as a list",
         help: "Stops after count packets or timeout seconds (or Ctrl-C); filter is a tcpdump\n\
                filter (pcap-filter syntax, compiled to BPF): \"tcp port 1234\", \"udp or icmp\",\n\
-               \"src host 127.0.0.1\", \"tcp[tcpflags] & tcp-syn != 0\", \"net 127.0.0.0/8\".",
+               \"src host 127.0.0.1\", \"tcp[tcpflags] & tcp-syn != 0\", \"net 127.0.0.0/8\".\n\
+               stop_after=\"tcp[tcpflags] & tcp-fin != 0\" ends the sniff with the first packet\n\
+               that filter takes, the last one returned (scapy's stop_filter).",
         live: true,
         run: net::sniff,
     },
