@@ -546,6 +546,8 @@ impl Live {
 
     /// Sends every probe in sendmmsg batches (or one at a time `inter`
     /// apart), then waits up to `timeout` after the last for their answers,
+    /// the probes' send times taken from their looped-back copies when
+    /// `echoes` (false when a socket filter keeps those copies out),
     /// matched as [`Live::sr1`] matches (direction first, checksum right).
     /// Returns each probe as sent with its answer and round-trip time, in
     /// the probes' order; frames that answer nothing stay queued for `sniff`.
@@ -554,6 +556,7 @@ impl Live {
         probes: &[Packet],
         timeout: Duration,
         inter: Duration,
+        echoes: bool,
     ) -> Result<Vec<Probed>, LiveError> {
         use std::collections::HashMap;
         self.ensure_link()?;
@@ -580,11 +583,14 @@ impl Live {
         }
         let mut answers: Vec<Option<(Received, Duration)>> = vec![None; sent.len()];
         let mut left = sent.len();
-        let by_echo: HashMap<Vec<u8>, usize> = sent
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.bytes.clone(), i))
-            .collect();
+        let by_echo: HashMap<Vec<u8>, usize> = if echoes && self.loopback {
+            sent.iter()
+                .enumerate()
+                .map(|(i, s)| (s.bytes.clone(), i))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         let batch = if inter.is_zero() { SR_BATCH } else { 1 };
         let mut next = 0;
         let mut deadline = Instant::now();
@@ -605,7 +611,7 @@ impl Live {
                 }
                 let end = (next + batch).min(sent.len());
                 for s in &sent[next..end] {
-                    if self.loopback {
+                    if self.loopback && echoes {
                         self.echoes.push_back(Echo {
                             bytes: s.bytes.clone(),
                             copies: 1,

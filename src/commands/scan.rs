@@ -94,6 +94,11 @@ pub fn run(rt: &mut Runtime, o: &ScanOptions) -> EvalResult<Outcome> {
     let ports = parse_ports(&o.ports).map_err(Error::usage)?;
     rt.live(pos)?.guard_rst = false;
     let sport = rt.with_link(pos, Live::default_sport)?;
+    // Only answers reach the socket: not our own probes' looped-back copies
+    // (half of what lo would queue for us), nor anything else on lo.
+    let answers = crate::wire::bpf::Filter::parse(&format!("tcp dst port {sport} or icmp"))
+        .map_err(Error::usage)?;
+    let filtered = rt.with_link(pos, |live| live.filter_in_kernel(&answers))?;
     let seq = initial_seq();
     let probes: Vec<_> = ports
         .iter()
@@ -104,7 +109,9 @@ pub fn run(rt: &mut Runtime, o: &ScanOptions) -> EvalResult<Outcome> {
     let mut todo: Vec<usize> = (0..ports.len()).collect();
     for _ in 0..=o.retry {
         let round: Vec<_> = todo.iter().map(|&i| probes[i].clone()).collect();
-        let results = rt.with_link(pos, |live| live.sr(&round, o.timeout, Duration::ZERO))?;
+        let results = rt.with_link(pos, |live| {
+            live.sr(&round, o.timeout, Duration::ZERO, !filtered)
+        })?;
         let mut again = Vec::new();
         for (&i, (_, reply)) in todo.iter().zip(results) {
             let state = match reply

@@ -136,7 +136,9 @@ pub fn sr(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     }
     let wait = Duration::from_secs_f64(timeout.min(86400.0));
     let gap = Duration::from_secs_f64(inter.min(60.0));
-    let mut results = eng.rt.with_link(pos, |live| live.sr(&pkts, wait, gap))?;
+    let mut results = eng
+        .rt
+        .with_link(pos, |live| live.sr(&pkts, wait, gap, true))?;
     // Each retry sends the still unanswered probes again.
     for _ in 0..retry {
         let todo: Vec<usize> = (0..results.len())
@@ -146,7 +148,9 @@ pub fn sr(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             break;
         }
         let again: Vec<Packet> = todo.iter().map(|&i| pkts[i].clone()).collect();
-        let round = eng.rt.with_link(pos, |live| live.sr(&again, wait, gap))?;
+        let round = eng
+            .rt
+            .with_link(pos, |live| live.sr(&again, wait, gap, true))?;
         for (i, r) in todo.into_iter().zip(round) {
             results[i] = r;
         }
