@@ -303,3 +303,25 @@ flow(c)
     assert_eq!(row_times.len(), rows.len(), "{out}");
     assert!(row_times.windows(2).all(|w| w[0] <= w[1]), "{out}");
 }
+
+#[test]
+fn a_file_read_with_read_file_arrives_byte_exact() {
+    if !privileged("a_file_read_with_read_file_arrives_byte_exact") {
+        return;
+    }
+    need("nc");
+    let recipe = "c = connect(\"127.0.0.1\", 1234, verbose=false)\nc.syn()\nc.ack()\nc.send(read_file(\"/tmp/craft-rf.bin\"))\nc.close()\nexpect c.state == \"TIME-WAIT\" or c.state == \"CLOSED\"\n";
+    std::fs::write("/tmp/craft-rf.craft", recipe).unwrap();
+    let o = netns(
+        "head -c 1048576 /dev/urandom > /tmp/craft-rf.bin\n\
+         nc -l 127.0.0.1 1234 > /tmp/craft-rf.out &\nNC=$!\n\
+         for i in $(seq 50); do ss -ltn | grep -q ':1234 ' && break; sleep 0.05; done\n\
+         \"$CRAFT\" run /tmp/craft-rf.craft; echo EXIT=$?\n\
+         wait $NC\n\
+         echo SENT=$(sha256sum < /tmp/craft-rf.bin)\n\
+         echo GOT=$(sha256sum < /tmp/craft-rf.out)\n",
+    );
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "SENT"), var(&out, "GOT"), "{out}");
+}

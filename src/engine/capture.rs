@@ -147,6 +147,30 @@ fn path_arg(a: &mut Args) -> EvalResult<String> {
     }
 }
 
+/// The largest file `read_file` takes: more is an error, not a stall.
+const READ_FILE_MAX: u64 = 1 << 30;
+
+/// `read_file(path)`: a file's bytes as a string, read once (cheap to send:
+/// `c.send(read_file("big.bin"))` builds no string in the language).
+pub fn read_file(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let path = path_arg(a)?;
+    let err = |e: String| Error::eval(pos, format!("read_file(): {path}: {e}"));
+    let meta = std::fs::metadata(&path).map_err(|e| err(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(err("is a directory".into()));
+    }
+    if meta.len() > READ_FILE_MAX {
+        return Err(err(format!(
+            "{} bytes, over the limit of {READ_FILE_MAX} (1 GiB)",
+            meta.len()
+        )));
+    }
+    std::fs::read(&path)
+        .map(Value::Str)
+        .map_err(|e| err(e.to_string()))
+}
+
 /// `rdpcap(path)`: every frame of a pcap or pcapng file, with its time.
 pub fn rdpcap(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();

@@ -207,6 +207,13 @@ pub const BUILTINS: &[Builtin] = &[
         run: capture::follow,
     },
     Builtin {
+        sig: sig!("read_file", req("path")),
+        summary: "a file's bytes as a string (up to 1 GiB)",
+        help: "c.send(read_file(\"big.bin\")) sends a file without building it in the language.",
+        live: false,
+        run: capture::read_file,
+    },
+    Builtin {
         sig: sig!("rdpcap", req("path")),
         summary: "the frames of a pcap or pcapng file, as a list of packets",
         help: "Each packet keeps its capture time: flow(rdpcap(\"x.pcap\")) draws its first conversation.",
