@@ -276,10 +276,16 @@ impl Engine {
                 let mut session = None;
                 // `ans.summary()`: a builtin of VALUE_METHODS, the value its first argument.
                 let mut receiver = None;
+                // `l.accept()`: a method of a listener.
+                let mut listener = None;
                 let f = match &func.kind {
                     ExprKind::Attr(base, name) => match self.eval(base)? {
                         Value::Session(s) => {
                             session = Some((s, name.clone()));
+                            Value::None
+                        }
+                        Value::Listener(l) => {
+                            listener = Some((l, name.clone()));
                             Value::None
                         }
                         b if table::VALUE_METHODS.contains(&name.as_str())
@@ -301,9 +307,23 @@ impl Engine {
                 for (k, v, p) in kwargs {
                     kw.push((k.clone(), self.eval(v)?, *p));
                 }
-                match session {
-                    Some((s, name)) => self.call_method(&s, &name, args, kw, e.pos)?,
-                    None => self.call(f, args, kw, e.pos)?,
+                match (session, listener) {
+                    (Some((s, name)), _) => self.call_method(&s, &name, args, kw, e.pos)?,
+                    (None, Some((l, name))) => {
+                        let Some(m) = table::listener_method(&name) else {
+                            let names = table::LISTENER_METHODS.iter().map(|m| m.sig.name);
+                            return Err(Error::eval(
+                                e.pos,
+                                format!(
+                                    "a listener has no method '{name}'{} (methods: accept)",
+                                    did_you_mean(&name, names)
+                                ),
+                            ));
+                        };
+                        let mut a = Args::bind(&m.sig, e.pos, args, kw)?;
+                        (m.run)(self, &l, &mut a)?
+                    }
+                    (None, None) => self.call(f, args, kw, e.pos)?,
                 }
             }
             ExprKind::Unary(UnOp::Neg, x) => match self.eval(x)? {
@@ -385,6 +405,24 @@ impl Engine {
                             .collect(),
                     )),
                     _ => Err(Error::eval(pos, no_field_msg(&view, view.start, name))),
+                }
+            }
+            Value::Listener(l) => {
+                let l = l.0.borrow();
+                match name {
+                    "port" => Ok(Value::Int(l.port.into())),
+                    "addr" => Ok(Value::Ip(l.addr)),
+                    "accepted" => Ok(Value::Int(l.accepted.len() as i64)),
+                    _ => {
+                        let names = table::LISTENER_ATTRS.iter().map(|a| a.0);
+                        Err(Error::eval(
+                            pos,
+                            format!(
+                                "a listener has no attribute '{name}'{}",
+                                did_you_mean(name, names)
+                            ),
+                        ))
+                    }
                 }
             }
             Value::Session(s) => match table::attr(name) {

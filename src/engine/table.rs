@@ -5,7 +5,7 @@
 
 use super::args::{Args, Param, Signature};
 use super::suggest::{did_you_mean, no_field};
-use super::value::{PacketView, SessionRef, Value};
+use super::value::{ListenerRef, PacketView, SessionRef, Value};
 use super::{Engine, Error, EvalResult, builtins, capture, net, session};
 use crate::session::conn::{Conn, Dir};
 use crate::wire::LayerKind;
@@ -186,6 +186,28 @@ pub const BUILTINS: &[Builtin] = &[
         run: session::connect,
     },
     Builtin {
+        sig: sig!(
+            "listen",
+            req("addr"),
+            opt("port", "none"),
+            opt("window", "65535"),
+            opt("mss", "65495 on lo"),
+            opt("wscale", "7 if the client offers it"),
+            opt("rto", "0.2"),
+            opt("retries", "5"),
+            opt("verbose", "true")
+        ),
+        summary: "a TCP listener: reserves a port and guards it against the kernel's RSTs, sends nothing",
+        help: "l = listen(1234) (on 127.0.0.1) or listen(\"127.0.0.2\", 1234). Then s = l.accept(timeout=10)\n\
+               answers the next SYN (SYNs that came before are kept) with a SYN-ACK honouring the\n\
+               client's MSS and window, waits for its ACK, and returns a session like connect()'s:\n\
+               s.send(data), s.recv(), s.close(), flow(s), follow(s). By hand: with l active,\n\
+               syn = expect_packet(TCP(dport=1234, flags=\"S\")) and send() your own SYN-ACK;\n\
+               the kernel's RST never goes. wscale=none offers no window scale.",
+        live: true,
+        run: session::listen,
+    },
+    Builtin {
         sig: sig!("flow", req("of"), opt("stream", "0")),
         summary: "a session or packets as a ladder diagram, relative seq/ack",
         help: "Client on the left, server on the right, time going down; seq and ack relative\n\
@@ -343,6 +365,43 @@ pub const BUILTINS: &[Builtin] = &[
 /// Builtins that can also be called as methods of a list, set or packet:
 /// `ans.summary()` is `summary(ans)`, `ans.table(r, c, x)` is `table(ans, r, c, x)`.
 pub const VALUE_METHODS: &[&str] = &["summary", "show", "hexdump", "table"];
+
+/// A listener's method's implementation.
+pub type ListenerFn = fn(&mut Engine, &ListenerRef, &mut Args) -> EvalResult<Value>;
+
+/// A method of a listener (`l.accept()`).
+#[derive(Clone, Copy, Debug)]
+pub struct ListenerMethod {
+    /// Name and parameters.
+    pub sig: Signature,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// More.
+    pub help: &'static str,
+    /// The function.
+    pub run: ListenerFn,
+}
+
+/// A listener's methods.
+pub const LISTENER_METHODS: &[ListenerMethod] = &[ListenerMethod {
+    sig: sig!("accept", opt("timeout", "10")),
+    summary: "answers the next SYN to the port with a SYN-ACK and returns the session, or none",
+    help: "SYNs that came before the call are answered first; each call gives a new session.\n\
+           Fails, saying why, when the client never acknowledges the SYN-ACK.",
+    run: session::accept,
+}];
+
+/// What can be read on a listener.
+pub const LISTENER_ATTRS: &[(&str, &str)] = &[
+    ("port", "the port it listens on"),
+    ("addr", "the address it listens on"),
+    ("accepted", "how many connections accept() has taken"),
+];
+
+/// The listener method called `name`.
+pub fn listener_method(name: &str) -> Option<&'static ListenerMethod> {
+    LISTENER_METHODS.iter().find(|m| m.sig.name == name)
+}
 
 /// A session's methods.
 pub const METHODS: &[Method] = &[
@@ -592,6 +651,7 @@ fn help(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         Some(Value::Keyword(k)) => help_on(k).unwrap_or_default(),
         Some(Value::Layer(k)) => builtins::ls_layer(k),
         Some(Value::Session(_)) => session_help(),
+        Some(Value::Listener(_)) => listener_help(),
         Some(Value::Str(s)) => {
             let n = String::from_utf8_lossy(&s).into_owned();
             help_on(&n).ok_or_else(|| {
@@ -666,6 +726,18 @@ fn session_help() -> String {
     s
 }
 
+fn listener_help() -> String {
+    let mut s = String::from("a TCP listener from listen(). Methods:\n");
+    for m in LISTENER_METHODS {
+        s.push_str(&format!("  l.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("Attributes:\n");
+    for (n, what) in LISTENER_ATTRS {
+        s.push_str(&format!("  l.{n:<22} {what}\n"));
+    }
+    s
+}
+
 fn help_text() -> String {
     let mut s = String::from(
         "craft: build packets layer by layer.\n\
@@ -683,6 +755,10 @@ fn help_text() -> String {
     s.push_str("\nSessions (c = connect(...); help(c) lists attributes too):\n");
     for m in METHODS {
         s.push_str(&format!("  c.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("\nListeners (l = listen(port)):\n");
+    for m in LISTENER_METHODS {
+        s.push_str(&format!("  l.{:<22} {}\n", m.sig.usage(), m.summary));
     }
     s.push_str("\nKeywords:\n");
     for k in KEYWORDS {
