@@ -127,3 +127,44 @@ fn accept_takes_a_syn_that_came_before_it_and_serves_clients_in_turn() {
         "{out}"
     );
 }
+
+#[test]
+fn both_ends_runs_with_nothing_else_started() {
+    if !privileged("both ends") {
+        return;
+    }
+    need("tcpdump");
+    let script = format!(
+        "{td}\"$CRAFT\" run recipes/both_ends.craft; echo CRAFT=$?\n\
+         sleep 0.2; kill $TD; wait $TD 2>/dev/null\n\
+         rst() {{ {RSTS}; }}\necho RSTS=$(rst 1234 | wc -l)\n",
+        td = tcpdump_start("/tmp/cap.$$"),
+    );
+    let (out, err) = run(&script);
+    assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("both_ends.craft: passed"), "{out}");
+    assert_eq!(var(&out, "RSTS").as_deref(), Some("0"), "{out}");
+}
+
+#[test]
+fn a_kernel_socket_refused_or_unanswered_is_an_error_naming_the_line() {
+    if !privileged("tcp_connect errors") {
+        return;
+    }
+    let script = "printf 'x = 1\\nk = tcp_connect(\"127.0.0.1\", 1)\\n' > /tmp/r.$$.craft\n\
+        \"$CRAFT\" run /tmp/r.$$.craft; echo REFUSED=$?\n\
+        printf 'l = listen(1234)\\nk = tcp_connect(\"127.0.0.1\", 1234)\\nk.write(\"x\", timeout=0.3)\\n' > /tmp/t.$$.craft\n\
+        \"$CRAFT\" run /tmp/t.$$.craft; echo TIMEOUT=$?\n";
+    let (out, err) = run(script);
+    assert_eq!(var(&out, "REFUSED").as_deref(), Some("2"), "{out}\n{err}");
+    assert!(
+        err.contains(".craft:2:") && err.contains("connection to 127.0.0.1:1 refused"),
+        "{err}"
+    );
+    // craft's listen() answers nothing until accept(): the handshake times out.
+    assert_ne!(var(&out, "TIMEOUT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(
+        err.contains(".craft:3:") && err.contains("no answer to the SYN in 0.3s"),
+        "{err}"
+    );
+}

@@ -278,6 +278,8 @@ impl Engine {
                 let mut receiver = None;
                 // `l.accept()`: a method of a listener.
                 let mut listener = None;
+                // `k.write()`: a method of a kernel socket.
+                let mut socket = None;
                 let f = match &func.kind {
                     ExprKind::Attr(base, name) => match self.eval(base)? {
                         Value::Session(s) => {
@@ -286,6 +288,10 @@ impl Engine {
                         }
                         Value::Listener(l) => {
                             listener = Some((l, name.clone()));
+                            Value::None
+                        }
+                        Value::Socket(k) => {
+                            socket = Some((k, name.clone()));
                             Value::None
                         }
                         b if table::VALUE_METHODS.contains(&name.as_str())
@@ -306,6 +312,20 @@ impl Engine {
                 let mut kw = Vec::with_capacity(kwargs.len());
                 for (k, v, p) in kwargs {
                     kw.push((k.clone(), self.eval(v)?, *p));
+                }
+                if let Some((k, name)) = socket {
+                    let Some(m) = table::socket_method(&name) else {
+                        let names = table::SOCKET_METHODS.iter().map(|m| m.sig.name);
+                        return Err(Error::eval(
+                            e.pos,
+                            format!(
+                                "a kernel socket has no method '{name}'{} (methods: write, read, shutdown, close)",
+                                did_you_mean(&name, names)
+                            ),
+                        ));
+                    };
+                    let mut a = Args::bind(&m.sig, e.pos, args, kw)?;
+                    return (m.run)(self, &k, &mut a);
                 }
                 match (session, listener) {
                     (Some((s, name)), _) => self.call_method(&s, &name, args, kw, e.pos)?,

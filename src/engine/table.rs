@@ -5,8 +5,8 @@
 
 use super::args::{Args, Param, Signature};
 use super::suggest::{did_you_mean, no_field};
-use super::value::{ListenerRef, PacketView, SessionRef, Value};
-use super::{Engine, Error, EvalResult, builtins, capture, net, session};
+use super::value::{ListenerRef, PacketView, SessionRef, SocketRef, Value};
+use super::{Engine, Error, EvalResult, builtins, capture, net, session, sockets};
 use crate::session::conn::{Conn, Dir};
 use crate::wire::LayerKind;
 
@@ -208,6 +208,16 @@ pub const BUILTINS: &[Builtin] = &[
         run: session::listen,
     },
     Builtin {
+        sig: sig!("tcp_connect", req("host"), req("port")),
+        summary: "a kernel TCP socket connected to host:port (the kernel is the client)",
+        help: "k = tcp_connect(\"127.0.0.1\", 1234); k.write(\"ping\\n\"); k.read(timeout=2); k.close()\n\
+               The connect does not block: tcp_connect() to the script's own listen() returns at\n\
+               once and l.accept() completes it; the first write or read waits for the handshake.\n\
+               A refusal or no answer is an error naming the line. Closed at the end of the run.",
+        live: true,
+        run: sockets::tcp_connect,
+    },
+    Builtin {
         sig: sig!("flow", req("of"), opt("stream", "0")),
         summary: "a session or packets as a ladder diagram, relative seq/ack",
         help: "Client on the left, server on the right, time going down; seq and ack relative\n\
@@ -397,6 +407,49 @@ pub const LISTENER_ATTRS: &[(&str, &str)] = &[
     ("addr", "the address it listens on"),
     ("accepted", "how many connections accept() has taken"),
 ];
+
+/// A kernel socket's method's implementation.
+pub type SocketFn = fn(&mut Engine, &SocketRef, &mut Args) -> EvalResult<Value>;
+
+/// A method of a kernel socket (`k.write()`).
+#[derive(Clone, Copy, Debug)]
+pub struct SocketMethod {
+    /// Name and parameters.
+    pub sig: Signature,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The function.
+    pub run: SocketFn,
+}
+
+/// A kernel socket's methods.
+pub const SOCKET_METHODS: &[SocketMethod] = &[
+    SocketMethod {
+        sig: sig!("write", req("data"), opt("timeout", "2")),
+        summary: "writes all the data (after the handshake); returns how many bytes",
+        run: sockets::write,
+    },
+    SocketMethod {
+        sig: sig!("read", opt("timeout", "2")),
+        summary: "what the peer sent: waits up to timeout for it; \"\" at its FIN or when none came",
+        run: sockets::read,
+    },
+    SocketMethod {
+        sig: sig!("shutdown", opt("how", "\"w\"")),
+        summary: "sends our FIN (shutdown(SHUT_WR)); reading goes on",
+        run: sockets::shutdown,
+    },
+    SocketMethod {
+        sig: sig!("close"),
+        summary: "closes the socket (the kernel sends its FIN)",
+        run: sockets::close,
+    },
+];
+
+/// The kernel socket method called `name`.
+pub fn socket_method(name: &str) -> Option<&'static SocketMethod> {
+    SOCKET_METHODS.iter().find(|m| m.sig.name == name)
+}
 
 /// The listener method called `name`.
 pub fn listener_method(name: &str) -> Option<&'static ListenerMethod> {
@@ -652,6 +705,7 @@ fn help(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         Some(Value::Layer(k)) => builtins::ls_layer(k),
         Some(Value::Session(_)) => session_help(),
         Some(Value::Listener(_)) => listener_help(),
+        Some(Value::Socket(_)) => socket_help(),
         Some(Value::Str(s)) => {
             let n = String::from_utf8_lossy(&s).into_owned();
             help_on(&n).ok_or_else(|| {
@@ -738,6 +792,14 @@ fn listener_help() -> String {
     s
 }
 
+fn socket_help() -> String {
+    let mut s = String::from("a kernel TCP socket from tcp_connect(). Methods:\n");
+    for m in SOCKET_METHODS {
+        s.push_str(&format!("  k.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s
+}
+
 fn help_text() -> String {
     let mut s = String::from(
         "craft: build packets layer by layer.\n\
@@ -759,6 +821,10 @@ fn help_text() -> String {
     s.push_str("\nListeners (l = listen(port)):\n");
     for m in LISTENER_METHODS {
         s.push_str(&format!("  l.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("\nKernel sockets (k = tcp_connect(host, port)):\n");
+    for m in SOCKET_METHODS {
+        s.push_str(&format!("  k.{:<22} {}\n", m.sig.usage(), m.summary));
     }
     s.push_str("\nKeywords:\n");
     for k in KEYWORDS {

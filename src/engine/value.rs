@@ -122,6 +122,22 @@ impl std::fmt::Debug for ListenerRef {
     }
 }
 
+/// A kernel TCP socket from `tcp_connect()` (shared: every copy is the same socket).
+#[derive(Clone)]
+pub struct SocketRef(pub std::rc::Rc<std::cell::RefCell<crate::host::ksock::KernelSocket>>);
+
+impl PartialEq for SocketRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for SocketRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Socket({})", self.0.borrow().peer())
+    }
+}
+
 /// Which flag set a flags value belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlagSet {
@@ -164,6 +180,8 @@ pub enum Value {
     Session(SessionRef),
     /// A TCP listener from `listen()`.
     Listener(ListenerRef),
+    /// A kernel TCP socket from `tcp_connect()`.
+    Socket(SocketRef),
     /// A list.
     List(Vec<Value>),
     /// A tuple.
@@ -189,6 +207,7 @@ impl Value {
             Value::Keyword(_) => "keyword",
             Value::Session(_) => "session",
             Value::Listener(_) => "listener",
+            Value::Socket(_) => "kernel socket",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
         }
@@ -226,6 +245,17 @@ impl Value {
             Value::Layer(k) => format!("<layer {}>", k.name()),
             Value::Builtin(n) => format!("<function {n}>"),
             Value::Keyword(k) => format!("<keyword {k}>"),
+            Value::Socket(k) => {
+                let k = k.0.borrow();
+                let st = if k.is_closed() {
+                    "closed"
+                } else if k.is_connected() {
+                    "connected"
+                } else {
+                    "connecting"
+                };
+                format!("<kernel socket to {} {st}>", k.peer())
+            }
             Value::Listener(l) => {
                 let l = l.0.borrow();
                 format!(
