@@ -595,6 +595,33 @@ mod tests {
         "c = connect(\"127.0.0.1\", 1234, sport=40000, iss=1000, rto=0.001, retries=1";
 
     #[test]
+    fn a_listener_with_no_client_accepts_none_and_says_what_it_has() {
+        let (mut eng, out) = engine(Peer::Silent);
+        eng.run_source(
+            "t",
+            "l = listen(4321)\nexpect l.port == 4321\nexpect l.addr == 127.0.0.1\n\
+             expect l.accept(timeout=0) == none\nexpect l.accepted == 0\nprint(l)\nhelp(l)",
+        )
+        .unwrap();
+        let text = out.text();
+        assert!(
+            text.contains("<listener 127.0.0.1:4321 accepted=0>"),
+            "{text}"
+        );
+        assert!(text.contains("l.accept(timeout=10)"), "{text}");
+        let e = eng.run_source("t", "l.acept()").unwrap_err();
+        assert!(e.to_string().contains("did you mean 'accept'"), "{e}");
+        let e = eng.run_source("t", "listen(\"10.0.0.1\", 80)").unwrap_err();
+        assert!(e.to_string().contains("127.0.0.0/8 only"), "{e}");
+        let e = eng.run_source("t", "listen(0)").unwrap_err();
+        assert!(e.to_string().contains("1 to 65535"), "{e}");
+        let e = eng
+            .run_source("t", "tcp_connect(\"10.0.0.1\", 80)")
+            .unwrap_err();
+        assert!(e.to_string().contains("127.0.0.0/8 only"), "{e}");
+    }
+
+    #[test]
     fn a_quiet_session_prints_nothing() {
         let (mut eng, out) = engine(Peer::Server);
         let src = format!(
