@@ -359,11 +359,24 @@ fn timeout(a: &mut Args) -> EvalResult<Duration> {
     ))
 }
 
-/// `c.recv(timeout=2)`.
+/// `c.recv(timeout=2, until=none)`.
 pub fn recv(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
     let t = timeout(a)?;
+    let until = match a.given("until") {
+        None => None,
+        Some(Value::Str(u)) if !u.is_empty() => Some(u),
+        Some(v) => {
+            return Err(Error::eval(
+                a.pos(),
+                format!(
+                    "recv(): until is the bytes to stop after, e.g. \"\\r\\n\\r\\n\", not {}",
+                    v.repr()
+                ),
+            ));
+        }
+    };
     step(eng, s, a.pos(), After::Nothing, false, |c, l| {
-        c.recv(l, t).map(Value::Str)
+        c.recv_until(l, t, until.as_deref()).map(Value::Str)
     })
 }
 

@@ -479,9 +479,10 @@ pub const METHODS: &[Method] = &[
         run: session::send,
     },
     Method {
-        sig: sig!("recv", opt("timeout", "2")),
+        sig: sig!("recv", opt("timeout", "2"), opt("until", "none")),
         summary: "the peer's data, ACKed as it comes, until its FIN or timeout seconds of quiet",
-        help: "Returns the bytes not returned before.",
+        help: "Returns the bytes not returned before. until=\"\\r\\n\\r\\n\" returns as soon as they contain it,\n\
+               up to and including it (the rest waits for the next recv).",
         run: session::recv,
     },
     Method {

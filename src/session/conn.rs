@@ -811,6 +811,27 @@ impl Conn {
     /// Takes the peer's data, acknowledging it, until its FIN or until none has
     /// come for `idle`. Returns the bytes not returned before.
     pub fn recv(&mut self, live: &mut Live, idle: Duration) -> Result<Vec<u8>, ConnError> {
+        self.recv_until(live, idle, None)
+    }
+
+    /// As [`Conn::recv`], also stopping as soon as the bytes not returned
+    /// before contain `until` (an HTTP request's blank line, say): then
+    /// they are returned up to and including it, and the rest waits for the
+    /// next call.
+    pub fn recv_until(
+        &mut self,
+        live: &mut Live,
+        idle: Duration,
+        until: Option<&[u8]>,
+    ) -> Result<Vec<u8>, ConnError> {
+        let found = |c: &Conn| {
+            until.filter(|u| !u.is_empty()).and_then(|u| {
+                c.received[c.unread..]
+                    .windows(u.len())
+                    .position(|w| w == u)
+                    .map(|i| c.unread + i + u.len())
+            })
+        };
         if self.state == State::Closed && !self.reset && self.log.is_empty() {
             return Err(ConnError::State(
                 "recv(): not connected (call syn() and ack() first)".into(),
@@ -818,6 +839,11 @@ impl Conn {
         }
         let mut deadline = Instant::now() + idle;
         while !self.peer_fin && !self.reset {
+            if let Some(end) = found(self) {
+                let out = self.received[self.unread..end].to_vec();
+                self.unread = end;
+                return Ok(out);
+            }
             let before = self.received.len();
             match self.wait_segment(live, deadline)? {
                 None => break,
@@ -828,8 +854,9 @@ impl Conn {
                 }
             }
         }
-        let out = self.received[self.unread..].to_vec();
-        self.unread = self.received.len();
+        let end = found(self).unwrap_or(self.received.len());
+        let out = self.received[self.unread..end].to_vec();
+        self.unread = end;
         Ok(out)
     }
 
@@ -1252,6 +1279,19 @@ mod tests {
         assert_eq!(got, b"0123456789");
         assert_eq!(c.rcv_nxt, PEER_ISN + 1 + 10);
         assert!(c.log.iter().any(|e| e.note == Some("out of order: held")));
+    }
+
+    #[test]
+    fn recv_until_returns_up_to_the_marker_and_keeps_the_rest() {
+        let (mut live, _) = peer(1460, 65535, 0, b"0123456789");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        c.send(&mut live, b"x").unwrap();
+        let t = Duration::from_millis(5);
+        assert_eq!(c.recv_until(&mut live, t, Some(b"345")).unwrap(), b"012345");
+        assert_eq!(c.recv_until(&mut live, t, Some(b"zz")).unwrap(), b"6789");
+        assert_eq!(c.recv(&mut live, t).unwrap(), b"");
     }
 
     #[test]
