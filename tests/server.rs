@@ -192,3 +192,13 @@ fn a_mebibyte_from_nc_arrives_byte_exact_and_goes_back_in_segments() {
     let sent = var(&out, "SENT").unwrap();
     assert_eq!(var(&out, "BACK"), Some(sent), "{out}");
 }
+
+#[test]
+fn a_craft_client_talks_to_a_kernel_listener_with_nothing_else_started() {
+    if !privileged("kernel server") {
+        return;
+    }
+    let (out, err) = run("\"$CRAFT\" run recipes/kernel_server.craft; echo CRAFT=$?\n");
+    assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("kernel_server.craft: passed"), "{out}");
+}

@@ -280,6 +280,8 @@ impl Engine {
                 let mut listener = None;
                 // `k.write()`: a method of a kernel socket.
                 let mut socket = None;
+                // `srv.accept()`: a method of a kernel listener.
+                let mut klistener = None;
                 let f = match &func.kind {
                     ExprKind::Attr(base, name) => match self.eval(base)? {
                         Value::Session(s) => {
@@ -292,6 +294,10 @@ impl Engine {
                         }
                         Value::Socket(k) => {
                             socket = Some((k, name.clone()));
+                            Value::None
+                        }
+                        Value::KernelListener(k) => {
+                            klistener = Some((k, name.clone()));
                             Value::None
                         }
                         b if table::VALUE_METHODS.contains(&name.as_str())
@@ -312,6 +318,20 @@ impl Engine {
                 let mut kw = Vec::with_capacity(kwargs.len());
                 for (k, v, p) in kwargs {
                     kw.push((k.clone(), self.eval(v)?, *p));
+                }
+                if let Some((k, name)) = klistener {
+                    let Some(m) = table::klistener_method(&name) else {
+                        let names = table::KLISTENER_METHODS.iter().map(|m| m.sig.name);
+                        return Err(Error::eval(
+                            e.pos,
+                            format!(
+                                "a kernel listener has no method '{name}'{} (methods: accept, close)",
+                                did_you_mean(&name, names)
+                            ),
+                        ));
+                    };
+                    let mut a = Args::bind(&m.sig, e.pos, args, kw)?;
+                    return (m.run)(self, &k, &mut a);
                 }
                 if let Some((k, name)) = socket {
                     let Some(m) = table::socket_method(&name) else {

@@ -4,7 +4,7 @@
 //! the interpreter state of each recipe file lives apart (see [`super::Interp`]).
 
 use super::error::{EvalResult, live_error};
-use crate::host::ksock::KernelSocket;
+use crate::host::ksock::{KernelListener, KernelSocket};
 use crate::lang::Pos;
 use crate::live::{Live, LiveOptions};
 use crate::output::{Output, warn};
@@ -48,6 +48,8 @@ pub struct Runtime {
     sessions: Vec<Weak<RefCell<Conn>>>,
     /// Kernel sockets from `tcp_connect()`: closed at the end of the run.
     sockets: Vec<Weak<RefCell<KernelSocket>>>,
+    /// Kernel listeners from `tcp_listen()`: closed at the end of the run.
+    klisteners: Vec<Weak<RefCell<KernelListener>>>,
 }
 
 impl Runtime {
@@ -59,6 +61,7 @@ impl Runtime {
             opts: RunOptions::default(),
             sessions: Vec::new(),
             sockets: Vec::new(),
+            klisteners: Vec::new(),
         }
     }
 
@@ -155,6 +158,12 @@ impl Runtime {
         self.sockets.push(Rc::downgrade(k));
     }
 
+    /// Remembers a kernel listener so that the end of the run closes it.
+    pub fn track_klistener(&mut self, l: &Rc<RefCell<KernelListener>>) {
+        self.klisteners.retain(|w| w.strong_count() > 0);
+        self.klisteners.push(Rc::downgrade(l));
+    }
+
     /// Keeps sessions in step with a segment sent by hand (`send`, `sr1`).
     pub fn observe_sent(&mut self, pkt: &Packet, ts: SystemTime) {
         self.sessions.retain(|w| w.strong_count() > 0);
@@ -182,6 +191,9 @@ impl Runtime {
     pub fn finish(&mut self) {
         for k in self.sockets.drain(..).filter_map(|w| w.upgrade()) {
             k.borrow_mut().close();
+        }
+        for l in self.klisteners.drain(..).filter_map(|w| w.upgrade()) {
+            l.borrow_mut().close();
         }
         if let Some(live) = self.live.take() {
             for w in live.finish_fast() {

@@ -631,7 +631,11 @@ mod tests {
         let e = eng
             .run_source("t", "tcp_connect(\"10.0.0.1\", 80)")
             .unwrap_err();
-        assert!(e.to_string().contains("127.0.0.0/8 only"), "{e}");
+        assert!(e.to_string().contains("within 127.0.0.0/8"), "{e}");
+        let e = eng
+            .run_source("t", "tcp_listen(\"1.2.3.4\", 80)")
+            .unwrap_err();
+        assert!(e.to_string().contains("within 127.0.0.0/8"), "{e}");
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Kernel sockets in the language: `k = tcp_connect(host, port)` and
-//! `k.write(data)`, `k.read(timeout=2)`, `k.shutdown("w")`, `k.close()`.
+//! `k.write(data)`, `k.read(timeout=2)`, `k.shutdown("w")`, `k.close()`;
+//! `srv = tcp_listen(port)`, `srv.accept(timeout=2)`, `srv.close()`.
 //! The syscalls are `host::ksock`'s; here they become values and errors
 //! that name the line. Every socket is closed at the end of the run.
 
 use super::args::Args;
-use super::value::{SocketRef, Value};
+use super::value::{KListenerRef, SocketRef, Value};
 use super::{Engine, Error, EvalResult};
-use crate::host::ksock::{KernelSocket, SockError};
+use crate::host::ksock::{KernelListener, KernelSocket, SockError};
 use crate::lang::Pos;
 use std::cell::RefCell;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -20,7 +21,60 @@ fn sock_error(e: SockError, pos: Pos) -> Error {
 /// `tcp_connect(host, port)`: a kernel TCP socket; the kernel sends the SYN.
 pub fn tcp_connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
-    let host = match a.req("host")? {
+    let (host, port) = host_port("tcp_connect", a.req("host")?, a.req("port")?, pos)?;
+    let k = KernelSocket::connect(SocketAddrV4::new(host, port)).map_err(|e| sock_error(e, pos))?;
+    let r = SocketRef(Rc::new(RefCell::new(k)));
+    eng.rt.track_socket(&r.0);
+    Ok(Value::Socket(r))
+}
+
+/// `tcp_listen(port)` or `tcp_listen(addr, port)`: a kernel TCP listener.
+pub fn tcp_listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let (host, port) = match (a.req("addr")?, a.opt("port")) {
+        (Value::Int(p), None) => host_port(
+            "tcp_listen",
+            Value::Ip(Ipv4Addr::LOCALHOST),
+            Value::Int(p),
+            pos,
+        )?,
+        (h, Some(p)) => host_port("tcp_listen", h, p, pos)?,
+        (v, None) => {
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "tcp_listen() takes a port, e.g. tcp_listen(8080), not {}",
+                    v.repr()
+                ),
+            ));
+        }
+    };
+    let l = KernelListener::bind(SocketAddrV4::new(host, port)).map_err(|e| sock_error(e, pos))?;
+    let r = KListenerRef(Rc::new(RefCell::new(l)));
+    eng.rt.track_klistener(&r.0);
+    Ok(Value::KernelListener(r))
+}
+
+/// `srv.accept(timeout=2)`: the next connection the kernel accepted, or none.
+pub fn kaccept(eng: &mut Engine, l: &KListenerRef, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let t = timeout(a)?;
+    let got = l.0.borrow_mut().accept(t).map_err(|e| sock_error(e, pos))?;
+    Ok(got.map_or(Value::None, |k| {
+        let r = SocketRef(Rc::new(RefCell::new(k)));
+        eng.rt.track_socket(&r.0);
+        Value::Socket(r)
+    }))
+}
+
+/// `srv.close()`.
+pub fn kclose(_eng: &mut Engine, l: &KListenerRef, _a: &mut Args) -> EvalResult<Value> {
+    l.0.borrow_mut().close();
+    Ok(Value::None)
+}
+
+fn host_port(name: &str, host: Value, port: Value, pos: Pos) -> EvalResult<(Ipv4Addr, u16)> {
+    let host = match host {
         Value::Ip(ip) => ip,
         Value::Str(s) => {
             let t = String::from_utf8_lossy(&s).into_owned();
@@ -28,10 +82,7 @@ pub fn tcp_connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
                 Ipv4Addr::LOCALHOST
             } else {
                 t.parse().map_err(|_| {
-                    Error::eval(
-                        pos,
-                        format!("tcp_connect(): \"{t}\" is not an IPv4 address"),
-                    )
+                    Error::eval(pos, format!("{name}(): \"{t}\" is not an IPv4 address"))
                 })?
             }
         }
@@ -39,7 +90,7 @@ pub fn tcp_connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             return Err(Error::eval(
                 pos,
                 format!(
-                    "tcp_connect(): host is an address like \"127.0.0.1\", not {}",
+                    "{name}(): the address is like \"127.0.0.1\", not {}",
                     v.repr()
                 ),
             ));
@@ -48,22 +99,19 @@ pub fn tcp_connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     if !host.is_loopback() {
         return Err(Error::eval(
             pos,
-            format!("tcp_connect(): craft connects within 127.0.0.0/8 only, not {host}"),
+            format!("{name}(): craft stays within 127.0.0.0/8, not {host}"),
         ));
     }
-    let port = match a.req("port")? {
+    let port = match port {
         Value::Int(p) if (1..=65535).contains(&p) => p as u16,
         v => {
             return Err(Error::eval(
                 pos,
-                format!("tcp_connect(): the port is 1 to 65535, not {}", v.repr()),
+                format!("{name}(): the port is 1 to 65535, not {}", v.repr()),
             ));
         }
     };
-    let k = KernelSocket::connect(SocketAddrV4::new(host, port)).map_err(|e| sock_error(e, pos))?;
-    let r = SocketRef(Rc::new(RefCell::new(k)));
-    eng.rt.track_socket(&r.0);
-    Ok(Value::Socket(r))
+    Ok((host, port))
 }
 
 fn timeout(a: &mut Args) -> EvalResult<Duration> {

@@ -5,7 +5,7 @@
 
 use super::args::{Args, Param, Signature};
 use super::suggest::{did_you_mean, no_field};
-use super::value::{ListenerRef, PacketView, SessionRef, SocketRef, Value};
+use super::value::{KListenerRef, ListenerRef, PacketView, SessionRef, SocketRef, Value};
 use super::{Engine, Error, EvalResult, builtins, capture, net, session, sockets};
 use crate::session::conn::{Conn, Dir};
 use crate::wire::LayerKind;
@@ -216,6 +216,16 @@ pub const BUILTINS: &[Builtin] = &[
                A refusal or no answer is an error naming the line. Closed at the end of the run.",
         live: true,
         run: sockets::tcp_connect,
+    },
+    Builtin {
+        sig: sig!("tcp_listen", req("addr"), opt("port", "none")),
+        summary: "a kernel TCP listener (the kernel is the server); srv.accept(timeout=2) gives its sockets",
+        help: "srv = tcp_listen(8080) or tcp_listen(\"127.0.0.1\", 8080); a = srv.accept(timeout=2) is a kernel\n\
+               socket like tcp_connect()'s (a.read(), a.write()), or none. The kernel shakes hands\n\
+               by itself, so c = connect(\"127.0.0.1\", 8080) in the same recipe gets its SYN-ACK\n\
+               before accept(). Closed at the end of the run.",
+        live: true,
+        run: sockets::tcp_listen,
     },
     Builtin {
         sig: sig!("flow", req("of"), opt("stream", "0")),
@@ -445,6 +455,39 @@ pub const SOCKET_METHODS: &[SocketMethod] = &[
         run: sockets::close,
     },
 ];
+
+/// A kernel listener's method's implementation.
+pub type KListenerFn = fn(&mut Engine, &KListenerRef, &mut Args) -> EvalResult<Value>;
+
+/// A method of a kernel listener (`srv.accept()`).
+#[derive(Clone, Copy, Debug)]
+pub struct KListenerMethod {
+    /// Name and parameters.
+    pub sig: Signature,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The function.
+    pub run: KListenerFn,
+}
+
+/// A kernel listener's methods.
+pub const KLISTENER_METHODS: &[KListenerMethod] = &[
+    KListenerMethod {
+        sig: sig!("accept", opt("timeout", "2")),
+        summary: "the next connection the kernel accepted, as a kernel socket, or none",
+        run: sockets::kaccept,
+    },
+    KListenerMethod {
+        sig: sig!("close"),
+        summary: "stops listening",
+        run: sockets::kclose,
+    },
+];
+
+/// The kernel listener method called `name`.
+pub fn klistener_method(name: &str) -> Option<&'static KListenerMethod> {
+    KLISTENER_METHODS.iter().find(|m| m.sig.name == name)
+}
 
 /// The kernel socket method called `name`.
 pub fn socket_method(name: &str) -> Option<&'static SocketMethod> {
@@ -707,6 +750,13 @@ fn help(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         Some(Value::Session(_)) => session_help(),
         Some(Value::Listener(_)) => listener_help(),
         Some(Value::Socket(_)) => socket_help(),
+        Some(Value::KernelListener(_)) => {
+            let mut s = String::from("a kernel TCP listener from tcp_listen(). Methods:\n");
+            for m in KLISTENER_METHODS {
+                s.push_str(&format!("  srv.{:<20} {}\n", m.sig.usage(), m.summary));
+            }
+            s
+        }
         Some(Value::Str(s)) => {
             let n = String::from_utf8_lossy(&s).into_owned();
             help_on(&n).ok_or_else(|| {

@@ -138,6 +138,22 @@ impl std::fmt::Debug for SocketRef {
     }
 }
 
+/// A kernel TCP listener from `tcp_listen()`.
+#[derive(Clone)]
+pub struct KListenerRef(pub std::rc::Rc<std::cell::RefCell<crate::host::ksock::KernelListener>>);
+
+impl PartialEq for KListenerRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for KListenerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KernelListener({})", self.0.borrow().addr())
+    }
+}
+
 /// Which flag set a flags value belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlagSet {
@@ -180,8 +196,10 @@ pub enum Value {
     Session(SessionRef),
     /// A TCP listener from `listen()`.
     Listener(ListenerRef),
-    /// A kernel TCP socket from `tcp_connect()`.
+    /// A kernel TCP socket from `tcp_connect()` or a kernel listener's `accept()`.
     Socket(SocketRef),
+    /// A kernel TCP listener from `tcp_listen()`.
+    KernelListener(KListenerRef),
     /// A list.
     List(Vec<Value>),
     /// A tuple.
@@ -208,6 +226,7 @@ impl Value {
             Value::Session(_) => "session",
             Value::Listener(_) => "listener",
             Value::Socket(_) => "kernel socket",
+            Value::KernelListener(_) => "kernel listener",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
         }
@@ -245,6 +264,11 @@ impl Value {
             Value::Layer(k) => format!("<layer {}>", k.name()),
             Value::Builtin(n) => format!("<function {n}>"),
             Value::Keyword(k) => format!("<keyword {k}>"),
+            Value::KernelListener(l) => {
+                let l = l.0.borrow();
+                let st = if l.is_closed() { " closed" } else { "" };
+                format!("<kernel listener {}{st}>", l.addr())
+            }
             Value::Socket(k) => {
                 let k = k.0.borrow();
                 let st = if k.is_closed() {

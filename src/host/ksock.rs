@@ -1,6 +1,7 @@
-//! Kernel TCP sockets for the language's `tcp_connect()`: the kernel is the
-//! client, so a recipe can drive both ends of a conversation (craft's
-//! `listen()` on one, the kernel on the other) with nothing else started.
+//! Kernel TCP sockets for the language's `tcp_connect()` and `tcp_listen()`:
+//! the kernel is the client (or the server), so a recipe can drive both ends
+//! of a conversation (craft's `listen()` or `connect()` on one, the kernel on
+//! the other) with nothing else started.
 //!
 //! The connect is non-blocking: `connect` sends the SYN and waits only a
 //! moment (a refusal on lo is immediate); the first `write` or `read` waits
@@ -8,7 +9,7 @@
 //! `listen()` and then `accept()` the connection.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddrV4, TcpStream};
+use std::net::{Shutdown, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -112,6 +113,17 @@ impl KernelSocket {
             Some(libc::ECONNREFUSED) => Err(SockError::Refused(peer)),
             _ => Err(SockError::Io(format!("connect to {peer}"), e)),
         }
+    }
+
+    /// A socket the kernel's listener accepted.
+    fn accepted(stream: TcpStream, peer: SocketAddrV4) -> Result<KernelSocket, SockError> {
+        let s = KernelSocket {
+            peer,
+            stream: Some(stream),
+            connected: true,
+        };
+        s.blocking()?;
+        Ok(s)
     }
 
     /// The peer's address.
@@ -251,6 +263,83 @@ impl KernelSocket {
     }
 }
 
+/// A kernel TCP listener (the kernel does the handshakes; `accept` takes
+/// the connections from its queue).
+#[derive(Debug)]
+pub struct KernelListener {
+    addr: SocketAddrV4,
+    listener: Option<TcpListener>,
+}
+
+impl KernelListener {
+    /// Listens on `addr`.
+    pub fn bind(addr: SocketAddrV4) -> Result<KernelListener, SockError> {
+        let l =
+            TcpListener::bind(addr).map_err(|e| SockError::Io(format!("listen on {addr}"), e))?;
+        l.set_nonblocking(true)
+            .map_err(|e| SockError::Io("fcntl".into(), e))?;
+        Ok(KernelListener {
+            addr,
+            listener: Some(l),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddrV4 {
+        self.addr
+    }
+
+    /// True after close().
+    pub fn is_closed(&self) -> bool {
+        self.listener.is_none()
+    }
+
+    /// The next connection, waiting up to `t`; None when none came.
+    pub fn accept(&mut self, t: Duration) -> Result<Option<KernelSocket>, SockError> {
+        let closed = SockError::Closed(self.addr);
+        let l = self.listener.as_ref().ok_or(closed)?;
+        let deadline = Instant::now() + t;
+        loop {
+            match l.accept() {
+                Ok((s, std::net::SocketAddr::V4(peer))) => {
+                    return KernelSocket::accepted(s, peer).map(Some);
+                }
+                Ok((_, other)) => {
+                    return Err(SockError::Io(
+                        format!("accept: {other} is not IPv4"),
+                        io::Error::other("not IPv4"),
+                    ));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SockError::Io(format!("accept on {}", self.addr), e)),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let mut p = libc::pollfd {
+                fd: l.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+            // SAFETY: `p` is one valid pollfd, and the count says one.
+            if unsafe { libc::poll(&mut p, 1, ms) } < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(SockError::Io("poll".into(), e));
+                }
+            }
+        }
+    }
+
+    /// Stops listening. Closing twice is fine.
+    pub fn close(&mut self) {
+        self.listener = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +367,22 @@ mod tests {
         ));
         drop(l);
         let e = KernelSocket::connect(peer).unwrap_err();
+        assert!(matches!(e, SockError::Refused(_)), "{e}");
+        // Both ends kernel: tcp_listen and tcp_connect.
+        let mut srv = KernelListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let at = match srv.listener.as_ref().unwrap().local_addr().unwrap() {
+            std::net::SocketAddr::V4(a) => a,
+            _ => unreachable!(),
+        };
+        assert!(srv.accept(Duration::ZERO).unwrap().is_none());
+        let mut c = KernelSocket::connect(at).unwrap();
+        let mut a = srv.accept(Duration::from_secs(1)).unwrap().unwrap();
+        c.write(b"hi", Duration::from_secs(1)).unwrap();
+        assert_eq!(a.read(Duration::from_secs(1)).unwrap(), b"hi");
+        srv.close();
+        drop(c);
+        drop(a);
+        let e = KernelSocket::connect(at).unwrap_err();
         assert!(matches!(e, SockError::Refused(_)), "{e}");
         assert!(e.to_string().contains("refused"));
     }
