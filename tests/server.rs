@@ -202,3 +202,19 @@ fn a_craft_client_talks_to_a_kernel_listener_with_nothing_else_started() {
     assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
     assert!(out.contains("kernel_server.craft: passed"), "{out}");
 }
+
+#[test]
+fn a_large_write_from_nc_arrives_in_segments_of_crafts_mss() {
+    if !privileged("server segments") {
+        return;
+    }
+    need("nc");
+    let script = format!(
+        "ip link set lo gso_max_size 1000\n{craft}head -c 5000 /dev/zero | tr '\\0' x | timeout 5 nc 127.0.0.1 1234 > /dev/null\n\
+         wait $CR; echo CRAFT=$?\ncat /tmp/craft.$$\n",
+        craft = craft_bg("recipes/server_segments.craft"),
+    );
+    let (out, err) = run(&script);
+    assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("server_segments.craft: passed"), "{out}");
+}
