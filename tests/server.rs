@@ -218,3 +218,24 @@ fn a_large_write_from_nc_arrives_in_segments_of_crafts_mss() {
     assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
     assert!(out.contains("server_segments.craft: passed"), "{out}");
 }
+
+#[test]
+fn craft_listen_answers_nc_in_one_command_and_says_when_no_client_came() {
+    if !privileged("craft listen") {
+        return;
+    }
+    need("nc");
+    let script = "\"$CRAFT\" listen --port 1234 --data 'hi\\n' --echo --once --timeout 1 > /tmp/l.$$ 2>&1 &\nCR=$!\n\
+        for i in $(seq 100); do grep -q listening /tmp/l.$$ && break; sleep 0.05; done\n\
+        (echo ping; sleep 0.5) | timeout 5 nc 127.0.0.1 1234 > /tmp/nc.$$\n\
+        wait $CR; echo LISTEN=$?\necho NC=$(cat /tmp/nc.$$ | tr '\\n' ' ')\ncat /tmp/l.$$\n\
+        \"$CRAFT\" listen --port 1234 --timeout 0.2; echo NOBODY=$?\n";
+    let (out, err) = run(script);
+    assert_eq!(var(&out, "LISTEN").as_deref(), Some("0"), "{out}\n{err}");
+    // nc got the --data, then its own line echoed.
+    assert_eq!(var(&out, "NC").as_deref(), Some("hi ping"), "{out}");
+    assert!(out.contains("received 5 bytes: ping\\n"), "{out}");
+    assert!(out.contains("state TIME-WAIT"), "{out}");
+    assert!(out.contains("no client in 0.2s"), "{out}");
+    assert_eq!(var(&out, "NOBODY").as_deref(), Some("3"), "{out}");
+}

@@ -190,25 +190,8 @@ pub fn accept(eng: &mut Engine, l: &ListenerRef, a: &mut Args) -> EvalResult<Val
     let got = {
         let seen = l.0.borrow().accepted.clone();
         let live = eng.rt.live(pos)?;
-        let quick =
-            |b: &[u8]| crate::wire::view::TcpView::new_checked(b).is_ok_and(|v| v.dport() == port);
-        live.recv_matching(deadline, quick, |p| {
-            let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
-                return false;
-            };
-            let fl = t.flag_bits();
-            let syn = crate::wire::tcp::flags::SYN;
-            let key = (
-                ip.src.unwrap_or(Ipv4Addr::UNSPECIFIED),
-                t.sport.unwrap_or(0),
-                t.seq.unwrap_or(0),
-            );
-            ip.dst == Some(addr)
-                && fl & (syn | crate::wire::tcp::flags::ACK | crate::wire::tcp::flags::RST) == syn
-                && !seen.contains(&key)
-                && crate::wire::matcher::transport_checksum_ok(p)
-        })
-        .map_err(|e| live_error(e, pos))?
+        crate::session::conn::wait_syn(live, addr, port, deadline, &seen)
+            .map_err(|e| live_error(e, pos))?
     };
     let Some(syn) = got else {
         eng.rt.flush_notes();

@@ -924,6 +924,35 @@ impl Conn {
     }
 }
 
+/// Server side: the first SYN to `addr:port` before `deadline` (one kept in
+/// the link's backlog or queue first), skipping the clients in `skip`
+/// (address, port, initial sequence number: SYNs of connections already
+/// accepted, sent again). A SYN with a wrong checksum is nobody's.
+pub fn wait_syn(
+    live: &mut Live,
+    addr: Ipv4Addr,
+    port: u16,
+    deadline: Instant,
+    skip: &[(Ipv4Addr, u16, u32)],
+) -> Result<Option<crate::live::Received>, LiveError> {
+    let quick =
+        |b: &[u8]| crate::wire::view::TcpView::new_checked(b).is_ok_and(|v| v.dport() == port);
+    live.recv_matching(deadline, quick, |p| {
+        let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+            return false;
+        };
+        let key = (
+            ip.src.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            t.sport.unwrap_or(0),
+            t.seq.unwrap_or(0),
+        );
+        ip.dst == Some(addr)
+            && t.flag_bits() & (flags::SYN | flags::ACK | flags::RST) == flags::SYN
+            && !skip.contains(&key)
+            && crate::wire::matcher::transport_checksum_ok(p)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
