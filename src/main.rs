@@ -3,7 +3,7 @@
 //! place (`Outcome::exit_code`), and an error is printed once, here.
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use craft::commands::{self, handshake, read, run, scan, send, show, sniff, syn};
+use craft::commands::{self, handshake, listen, read, run, scan, send, show, sniff, syn};
 use craft::engine::{Engine, Error, EvalResult, Runtime};
 use craft::live::LiveOptions;
 use craft::outcome::Outcome;
@@ -214,6 +214,34 @@ enum Cmd {
         json: bool,
         /// Seconds to wait for the peer's data and FIN.
         #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
+    },
+    /// craft as the server: waits for a client's SYN on --port, answers with
+    /// crafted segments and draws the ladder as it happens; exit 0 after clean
+    /// closes, 3 when no client came within --timeout.
+    Listen {
+        #[command(flatten)]
+        live: LiveFlags,
+        /// The port to answer on.
+        #[arg(long)]
+        port: u16,
+        /// The address clients connect to (127.0.0.0/8).
+        #[arg(long, default_value = "127.0.0.1")]
+        addr: Ipv4Addr,
+        /// Data to send after the handshake (escapes: 'hi\n').
+        #[arg(long)]
+        data: Option<String>,
+        /// Send back what the client sends.
+        #[arg(long)]
+        echo: bool,
+        /// End after the first connection.
+        #[arg(long)]
+        once: bool,
+        /// One JSON object per segment, then a summary per connection.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for a client, and for its data and FIN.
+        #[arg(long, default_value_t = 30.0)]
         timeout: f64,
     },
     /// Send a packet built from an expression; with --count N, in batches, each frame built anew.
@@ -446,6 +474,31 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 timeout: secs(timeout),
             };
             handshake::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
+        }
+        Some(Cmd::Listen {
+            live: l,
+            port,
+            addr,
+            data,
+            echo,
+            once,
+            json,
+            timeout,
+        }) => {
+            let data = data
+                .map(|d| craft::lang::unescape(&d))
+                .transpose()
+                .map_err(|e| Error::usage(format!("--data: {e}")))?;
+            let o = listen::ListenOptions {
+                addr,
+                port,
+                data,
+                echo,
+                once,
+                json,
+                timeout: secs(timeout),
+            };
+            listen::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
         }
         Some(Cmd::Send {
             live: l,

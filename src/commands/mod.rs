@@ -4,6 +4,7 @@
 
 pub mod doctor;
 pub mod handshake;
+pub mod listen;
 pub mod read;
 pub mod run;
 pub mod scan;

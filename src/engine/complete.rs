@@ -189,6 +189,24 @@ fn attr_candidates(engine: &Engine, base: &str) -> Vec<Candidate> {
             }));
             return out;
         }
+        Some(Value::Listener(_)) => {
+            let mut out: Vec<Candidate> =
+                table::LISTENER_ATTRS.iter().map(|a| plain(a.0)).collect();
+            out.extend(table::LISTENER_METHODS.iter().map(|m| Candidate {
+                replacement: format!("{}(", m.sig.name),
+                display: m.sig.usage(),
+            }));
+            return out;
+        }
+        Some(Value::Socket(_)) => {
+            return table::SOCKET_METHODS
+                .iter()
+                .map(|m| Candidate {
+                    replacement: format!("{}(", m.sig.name),
+                    display: m.sig.usage(),
+                })
+                .collect();
+        }
         _ => return Vec::new(),
     };
     let mut start = view.start;

@@ -276,10 +276,28 @@ impl Engine {
                 let mut session = None;
                 // `ans.summary()`: a builtin of VALUE_METHODS, the value its first argument.
                 let mut receiver = None;
+                // `l.accept()`: a method of a listener.
+                let mut listener = None;
+                // `k.write()`: a method of a kernel socket.
+                let mut socket = None;
+                // `srv.accept()`: a method of a kernel listener.
+                let mut klistener = None;
                 let f = match &func.kind {
                     ExprKind::Attr(base, name) => match self.eval(base)? {
                         Value::Session(s) => {
                             session = Some((s, name.clone()));
+                            Value::None
+                        }
+                        Value::Listener(l) => {
+                            listener = Some((l, name.clone()));
+                            Value::None
+                        }
+                        Value::Socket(k) => {
+                            socket = Some((k, name.clone()));
+                            Value::None
+                        }
+                        Value::KernelListener(k) => {
+                            klistener = Some((k, name.clone()));
                             Value::None
                         }
                         b if table::VALUE_METHODS.contains(&name.as_str())
@@ -301,9 +319,51 @@ impl Engine {
                 for (k, v, p) in kwargs {
                     kw.push((k.clone(), self.eval(v)?, *p));
                 }
-                match session {
-                    Some((s, name)) => self.call_method(&s, &name, args, kw, e.pos)?,
-                    None => self.call(f, args, kw, e.pos)?,
+                if let Some((k, name)) = klistener {
+                    let Some(m) = table::klistener_method(&name) else {
+                        let names = table::KLISTENER_METHODS.iter().map(|m| m.sig.name);
+                        return Err(Error::eval(
+                            e.pos,
+                            format!(
+                                "a kernel listener has no method '{name}'{} (methods: accept, close)",
+                                did_you_mean(&name, names)
+                            ),
+                        ));
+                    };
+                    let mut a = Args::bind(&m.sig, e.pos, args, kw)?;
+                    return (m.run)(self, &k, &mut a);
+                }
+                if let Some((k, name)) = socket {
+                    let Some(m) = table::socket_method(&name) else {
+                        let names = table::SOCKET_METHODS.iter().map(|m| m.sig.name);
+                        return Err(Error::eval(
+                            e.pos,
+                            format!(
+                                "a kernel socket has no method '{name}'{} (methods: write, read, shutdown, close)",
+                                did_you_mean(&name, names)
+                            ),
+                        ));
+                    };
+                    let mut a = Args::bind(&m.sig, e.pos, args, kw)?;
+                    return (m.run)(self, &k, &mut a);
+                }
+                match (session, listener) {
+                    (Some((s, name)), _) => self.call_method(&s, &name, args, kw, e.pos)?,
+                    (None, Some((l, name))) => {
+                        let Some(m) = table::listener_method(&name) else {
+                            let names = table::LISTENER_METHODS.iter().map(|m| m.sig.name);
+                            return Err(Error::eval(
+                                e.pos,
+                                format!(
+                                    "a listener has no method '{name}'{} (methods: accept)",
+                                    did_you_mean(&name, names)
+                                ),
+                            ));
+                        };
+                        let mut a = Args::bind(&m.sig, e.pos, args, kw)?;
+                        (m.run)(self, &l, &mut a)?
+                    }
+                    (None, None) => self.call(f, args, kw, e.pos)?,
                 }
             }
             ExprKind::Unary(UnOp::Neg, x) => match self.eval(x)? {
@@ -385,6 +445,24 @@ impl Engine {
                             .collect(),
                     )),
                     _ => Err(Error::eval(pos, no_field_msg(&view, view.start, name))),
+                }
+            }
+            Value::Listener(l) => {
+                let l = l.0.borrow();
+                match name {
+                    "port" => Ok(Value::Int(l.port.into())),
+                    "addr" => Ok(Value::Ip(l.addr)),
+                    "accepted" => Ok(Value::Int(l.accepted.len() as i64)),
+                    _ => {
+                        let names = table::LISTENER_ATTRS.iter().map(|a| a.0);
+                        Err(Error::eval(
+                            pos,
+                            format!(
+                                "a listener has no attribute '{name}'{}",
+                                did_you_mean(name, names)
+                            ),
+                        ))
+                    }
                 }
             }
             Value::Session(s) => match table::attr(name) {

@@ -23,6 +23,7 @@ pub mod net;
 pub mod runtime;
 pub mod session;
 pub mod set;
+pub mod sockets;
 pub mod source;
 pub mod suggest;
 pub mod table;

@@ -4,6 +4,7 @@
 //! the interpreter state of each recipe file lives apart (see [`super::Interp`]).
 
 use super::error::{EvalResult, live_error};
+use crate::host::ksock::{KernelListener, KernelSocket};
 use crate::lang::Pos;
 use crate::live::{Live, LiveOptions};
 use crate::output::{Output, warn};
@@ -45,6 +46,10 @@ pub struct Runtime {
     /// Options.
     pub opts: RunOptions,
     sessions: Vec<Weak<RefCell<Conn>>>,
+    /// Kernel sockets from `tcp_connect()`: closed at the end of the run.
+    sockets: Vec<Weak<RefCell<KernelSocket>>>,
+    /// Kernel listeners from `tcp_listen()`: closed at the end of the run.
+    klisteners: Vec<Weak<RefCell<KernelListener>>>,
 }
 
 impl Runtime {
@@ -55,6 +60,8 @@ impl Runtime {
             out,
             opts: RunOptions::default(),
             sessions: Vec::new(),
+            sockets: Vec::new(),
+            klisteners: Vec::new(),
         }
     }
 
@@ -145,6 +152,18 @@ impl Runtime {
         self.sessions.push(Rc::downgrade(c));
     }
 
+    /// Remembers a kernel socket so that the end of the run closes it.
+    pub fn track_socket(&mut self, k: &Rc<RefCell<KernelSocket>>) {
+        self.sockets.retain(|w| w.strong_count() > 0);
+        self.sockets.push(Rc::downgrade(k));
+    }
+
+    /// Remembers a kernel listener so that the end of the run closes it.
+    pub fn track_klistener(&mut self, l: &Rc<RefCell<KernelListener>>) {
+        self.klisteners.retain(|w| w.strong_count() > 0);
+        self.klisteners.push(Rc::downgrade(l));
+    }
+
     /// Keeps sessions in step with a segment sent by hand (`send`, `sr1`).
     pub fn observe_sent(&mut self, pkt: &Packet, ts: SystemTime) {
         self.sessions.retain(|w| w.strong_count() > 0);
@@ -170,6 +189,12 @@ impl Runtime {
     /// Ends the run: undoes the host preparation and hands the socket's slow
     /// close to a child (see [`Live::finish_fast`]). Warnings go to stderr.
     pub fn finish(&mut self) {
+        for k in self.sockets.drain(..).filter_map(|w| w.upgrade()) {
+            k.borrow_mut().close();
+        }
+        for l in self.klisteners.drain(..).filter_map(|w| w.upgrade()) {
+            l.borrow_mut().close();
+        }
         if let Some(live) = self.live.take() {
             for w in live.finish_fast() {
                 warn(&format!("craft: {w}"));

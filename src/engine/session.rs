@@ -3,7 +3,7 @@
 //! `flow(c)` / `follow(c)`.
 
 use super::args::Args;
-use super::value::{PacketView, SessionRef, Value};
+use super::value::{Listener, ListenerRef, PacketView, SessionRef, Value};
 use super::{Engine, Error, EvalResult, live_error};
 use crate::lang::Pos;
 use crate::render::flow::{Ends, FlowEntry, ladder};
@@ -78,6 +78,175 @@ pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     };
     let r = SessionRef(Rc::new(RefCell::new(Conn::new(cfg))));
     eng.rt.track(&r.0);
+    Ok(Value::Session(r))
+}
+
+/// `listen(port)` or `listen(addr, port)`, with `window=`, `mss=`,
+/// `wscale=`, `rto=`, `retries=`, `verbose=` for the sessions it accepts:
+/// reserves the port and guards it against the kernel's RSTs (as
+/// `connect()` guards its source port), opens the link so that SYNs are
+/// queued from now on, and sends nothing.
+pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    // listen(1234) or listen("127.0.0.1", 1234).
+    let (addr, port) = match (a.req("addr")?, a.opt("port")) {
+        (Value::Int(p), None) => (Ipv4Addr::LOCALHOST, Value::Int(p)),
+        (addr, Some(port)) => (listen_addr(addr, pos)?, port),
+        (v, None) => {
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "listen() takes a port, e.g. listen(1234) or listen(\"127.0.0.1\", 1234), not {}",
+                    v.repr()
+                ),
+            ));
+        }
+    };
+    let port = match port {
+        Value::Int(p) if (1..=65535).contains(&p) => p as u16,
+        v => {
+            return Err(Error::eval(
+                pos,
+                format!("listen(): the port is 1 to 65535, not {}", v.repr()),
+            ));
+        }
+    };
+    let window = a.int("window", 1 << 30)?.map_or(65535, |v| v as u32);
+    let mss = a.int("mss", 65535)?.map(|v| v as u16);
+    let wscale = match a.opt("wscale") {
+        Some(Value::None) => None,
+        _ => Some(a.int("wscale", 14)?.map_or(7, |v| v as u8)),
+    };
+    let rto = Duration::from_secs_f64(a.secs("rto")?.unwrap_or(0.2).clamp(0.001, 60.0));
+    let retries = a.int("retries", 100)?.map_or(5, |v| v as u32);
+    let verbose = a.given("verbose").is_none_or(|v| v.truthy());
+    eng.rt.with_link(pos, |live| {
+        live.session_port(Some(port))?;
+        // Open the link now: SYNs that come before accept() wait in its queue.
+        live.link_mut()?;
+        Ok(())
+    })?;
+    eng.rt.flush_notes();
+    Ok(Value::Listener(ListenerRef(Rc::new(RefCell::new(
+        Listener {
+            addr,
+            port,
+            window,
+            mss,
+            wscale,
+            rto,
+            retries,
+            verbose,
+            accepted: Vec::new(),
+        },
+    )))))
+}
+
+fn listen_addr(v: Value, pos: Pos) -> EvalResult<Ipv4Addr> {
+    let ip = match v {
+        Value::Ip(ip) => ip,
+        Value::Str(s) => {
+            let t = String::from_utf8_lossy(&s).into_owned();
+            if t == "localhost" {
+                Ipv4Addr::LOCALHOST
+            } else {
+                t.parse().map_err(|_| {
+                    Error::eval(pos, format!("listen(): \"{t}\" is not an IPv4 address"))
+                })?
+            }
+        }
+        v => {
+            return Err(Error::eval(
+                pos,
+                format!(
+                    "listen(): the address is like \"127.0.0.1\", not {}",
+                    v.repr()
+                ),
+            ));
+        }
+    };
+    if !ip.is_loopback() {
+        return Err(Error::eval(
+            pos,
+            format!("listen(): craft listens on 127.0.0.0/8 only, not {ip}"),
+        ));
+    }
+    Ok(ip)
+}
+
+/// `l.accept(timeout=10)`: the first SYN to the listener's port (one that
+/// came before the call too, kept in the link's backlog or queue), answered
+/// with a SYN-ACK; the client's ACK completes it. Returns the session (a
+/// session like `connect()`'s, started from the server side), or none when
+/// no SYN came in time.
+pub fn accept(eng: &mut Engine, l: &ListenerRef, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let t = Duration::from_secs_f64(a.secs("timeout")?.unwrap_or(10.0).min(86400.0));
+    let (addr, port) = {
+        let l = l.0.borrow();
+        (l.addr, l.port)
+    };
+    let deadline = std::time::Instant::now() + t;
+    let got = {
+        let seen = l.0.borrow().accepted.clone();
+        let live = eng.rt.live(pos)?;
+        crate::session::conn::wait_syn(live, addr, port, deadline, &seen)
+            .map_err(|e| live_error(e, pos))?
+    };
+    let Some(syn) = got else {
+        eng.rt.flush_notes();
+        if l.0.borrow().verbose && eng.rt.opts.echo {
+            eng.print(&format!("no SYN to {addr}:{port} in {}s", t.as_secs_f64()))?;
+        }
+        return Ok(Value::None);
+    };
+    let (ip, tcp) = (
+        syn.pkt.ip().cloned().unwrap_or_default(),
+        syn.pkt.tcp().cloned().unwrap_or_default(),
+    );
+    let (client, cport) = (
+        ip.src.unwrap_or(Ipv4Addr::LOCALHOST),
+        tcp.sport.unwrap_or(0),
+    );
+    let lo = eng.rt.live(pos)?.iface() == "lo";
+    let cfg = {
+        let mut l = l.0.borrow_mut();
+        l.accepted.push((client, cport, tcp.seq.unwrap_or(0)));
+        ConnConfig {
+            dst: client,
+            dport: cport,
+            sport: port,
+            iss: crate::session::isn::initial_seq(),
+            window: l.window,
+            mss: l.mss.unwrap_or(if lo { 65495 } else { 1460 }),
+            wscale: l.wscale,
+            rto: l.rto,
+            retries: l.retries,
+            verbose: l.verbose,
+        }
+    };
+    let r = SessionRef(Rc::new(RefCell::new(Conn::accepted(
+        cfg,
+        addr,
+        &syn.pkt,
+        syn.frame.ts,
+    ))));
+    eng.rt.track(&r.0);
+    let done = step(eng, &r, pos, After::State, true, |c, l| {
+        c.syn_ack(l).map(Value::Bool)
+    })?;
+    if done != Value::Bool(true) {
+        let c = r.0.borrow();
+        let why = if c.reset {
+            "the client reset the connection".to_string()
+        } else {
+            format!("no ACK of the SYN-ACK after {} tries", c.cfg.retries + 1)
+        };
+        return Err(Error::eval(
+            pos,
+            format!("accept(): {client}:{cport} connected, but {why}"),
+        ));
+    }
     Ok(Value::Session(r))
 }
 
@@ -173,11 +342,24 @@ fn timeout(a: &mut Args) -> EvalResult<Duration> {
     ))
 }
 
-/// `c.recv(timeout=2)`.
+/// `c.recv(timeout=2, until=none)`.
 pub fn recv(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
     let t = timeout(a)?;
+    let until = match a.given("until") {
+        None => None,
+        Some(Value::Str(u)) if !u.is_empty() => Some(u),
+        Some(v) => {
+            return Err(Error::eval(
+                a.pos(),
+                format!(
+                    "recv(): until is the bytes to stop after, e.g. \"\\r\\n\\r\\n\", not {}",
+                    v.repr()
+                ),
+            ));
+        }
+    };
     step(eng, s, a.pos(), After::Nothing, false, |c, l| {
-        c.recv(l, t).map(Value::Str)
+        c.recv_until(l, t, until.as_deref()).map(Value::Str)
     })
 }
 
@@ -236,6 +418,14 @@ fn opt_packet(p: Option<crate::wire::Packet>) -> Value {
 }
 
 fn ends(c: &Conn) -> Ends {
+    if c.server {
+        return Ends {
+            client: (c.cfg.dst, c.cfg.dport),
+            server: (c.local.unwrap_or(Ipv4Addr::LOCALHOST), c.cfg.sport),
+            client_isn: c.irs.unwrap_or(0),
+            server_isn: c.cfg.iss,
+        };
+    }
     Ends {
         client: (
             c.log
@@ -260,7 +450,7 @@ pub fn flow_text(s: &SessionRef) -> String {
         .iter()
         .map(|e| FlowEntry {
             ts: e.ts,
-            from_client: e.dir == Dir::Out,
+            from_client: (e.dir == Dir::Out) != c.server,
             pkt: &e.pkt,
             note: e.note,
         })
@@ -274,7 +464,7 @@ pub fn follow_text(s: &SessionRef, color: bool) -> String {
     let stream: Vec<(bool, &[u8])> = c
         .stream
         .iter()
-        .map(|(d, b)| (*d == Dir::Out, b.as_slice()))
+        .map(|(d, b)| ((*d == Dir::Out) != c.server, b.as_slice()))
         .collect();
     crate::render::flow::follow(&ends(&c), &stream, color)
 }
@@ -399,6 +589,37 @@ mod tests {
 
     const CONNECT: &str =
         "c = connect(\"127.0.0.1\", 1234, sport=40000, iss=1000, rto=0.001, retries=1";
+
+    #[test]
+    fn a_listener_with_no_client_accepts_none_and_says_what_it_has() {
+        let (mut eng, out) = engine(Peer::Silent);
+        eng.run_source(
+            "t",
+            "l = listen(4321)\nexpect l.port == 4321\nexpect l.addr == 127.0.0.1\n\
+             expect l.accept(timeout=0) == none\nexpect l.accepted == 0\nprint(l)\nhelp(l)",
+        )
+        .unwrap();
+        let text = out.text();
+        assert!(
+            text.contains("<listener 127.0.0.1:4321 accepted=0>"),
+            "{text}"
+        );
+        assert!(text.contains("l.accept(timeout=10)"), "{text}");
+        let e = eng.run_source("t", "l.acept()").unwrap_err();
+        assert!(e.to_string().contains("did you mean 'accept'"), "{e}");
+        let e = eng.run_source("t", "listen(\"10.0.0.1\", 80)").unwrap_err();
+        assert!(e.to_string().contains("127.0.0.0/8 only"), "{e}");
+        let e = eng.run_source("t", "listen(0)").unwrap_err();
+        assert!(e.to_string().contains("1 to 65535"), "{e}");
+        let e = eng
+            .run_source("t", "tcp_connect(\"10.0.0.1\", 80)")
+            .unwrap_err();
+        assert!(e.to_string().contains("within 127.0.0.0/8"), "{e}");
+        let e = eng
+            .run_source("t", "tcp_listen(\"1.2.3.4\", 80)")
+            .unwrap_err();
+        assert!(e.to_string().contains("within 127.0.0.0/8"), "{e}");
+    }
 
     #[test]
     fn a_quiet_session_prints_nothing() {

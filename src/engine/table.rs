@@ -5,8 +5,8 @@
 
 use super::args::{Args, Param, Signature};
 use super::suggest::{did_you_mean, no_field};
-use super::value::{PacketView, SessionRef, Value};
-use super::{Engine, Error, EvalResult, builtins, capture, net, session};
+use super::value::{KListenerRef, ListenerRef, PacketView, SessionRef, SocketRef, Value};
+use super::{Engine, Error, EvalResult, builtins, capture, net, session, sockets};
 use crate::session::conn::{Conn, Dir};
 use crate::wire::LayerKind;
 
@@ -189,6 +189,48 @@ pub const BUILTINS: &[Builtin] = &[
         run: session::connect,
     },
     Builtin {
+        sig: sig!(
+            "listen",
+            req("addr"),
+            opt("port", "none"),
+            opt("window", "65535"),
+            opt("mss", "65495 on lo"),
+            opt("wscale", "7 if the client offers it"),
+            opt("rto", "0.2"),
+            opt("retries", "5"),
+            opt("verbose", "true")
+        ),
+        summary: "a TCP listener: reserves a port and guards it against the kernel's RSTs, sends nothing",
+        help: "l = listen(1234) (on 127.0.0.1) or listen(\"127.0.0.2\", 1234). Then s = l.accept(timeout=10)\n\
+               answers the next SYN (SYNs that came before are kept) with a SYN-ACK honouring the\n\
+               client's MSS and window, waits for its ACK, and returns a session like connect()'s:\n\
+               s.send(data), s.recv(), s.close(), flow(s), follow(s). By hand: with l active,\n\
+               syn = expect_packet(TCP(dport=1234, flags=\"S\")) and send() your own SYN-ACK;\n\
+               the kernel's RST never goes. wscale=none offers no window scale.",
+        live: true,
+        run: session::listen,
+    },
+    Builtin {
+        sig: sig!("tcp_connect", req("host"), req("port")),
+        summary: "a kernel TCP socket connected to host:port (the kernel is the client)",
+        help: "k = tcp_connect(\"127.0.0.1\", 1234); k.write(\"ping\\n\"); k.read(timeout=2); k.close()\n\
+               The connect does not block: tcp_connect() to the script's own listen() returns at\n\
+               once and l.accept() completes it; the first write or read waits for the handshake.\n\
+               A refusal or no answer is an error naming the line. Closed at the end of the run.",
+        live: true,
+        run: sockets::tcp_connect,
+    },
+    Builtin {
+        sig: sig!("tcp_listen", req("addr"), opt("port", "none")),
+        summary: "a kernel TCP listener (the kernel is the server); srv.accept(timeout=2) gives its sockets",
+        help: "srv = tcp_listen(8080) or tcp_listen(\"127.0.0.1\", 8080); a = srv.accept(timeout=2) is a kernel\n\
+               socket like tcp_connect()'s (a.read(), a.write()), or none. The kernel shakes hands\n\
+               by itself, so c = connect(\"127.0.0.1\", 8080) in the same recipe gets its SYN-ACK\n\
+               before accept(). Closed at the end of the run.",
+        live: true,
+        run: sockets::tcp_listen,
+    },
+    Builtin {
         sig: sig!("flow", req("of"), opt("stream", "0")),
         summary: "a session or packets as a ladder diagram, relative seq/ack",
         help: "Client on the left, server on the right, time going down; seq and ack relative\n\
@@ -354,6 +396,119 @@ pub const BUILTINS: &[Builtin] = &[
 /// `ans.summary()` is `summary(ans)`, `ans.table(r, c, x)` is `table(ans, r, c, x)`.
 pub const VALUE_METHODS: &[&str] = &["summary", "show", "hexdump", "table"];
 
+/// A listener's method's implementation.
+pub type ListenerFn = fn(&mut Engine, &ListenerRef, &mut Args) -> EvalResult<Value>;
+
+/// A method of a listener (`l.accept()`).
+#[derive(Clone, Copy, Debug)]
+pub struct ListenerMethod {
+    /// Name and parameters.
+    pub sig: Signature,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// More.
+    pub help: &'static str,
+    /// The function.
+    pub run: ListenerFn,
+}
+
+/// A listener's methods.
+pub const LISTENER_METHODS: &[ListenerMethod] = &[ListenerMethod {
+    sig: sig!("accept", opt("timeout", "10")),
+    summary: "answers the next SYN to the port with a SYN-ACK and returns the session, or none",
+    help: "SYNs that came before the call are answered first; each call gives a new session.\n\
+           Fails, saying why, when the client never acknowledges the SYN-ACK.",
+    run: session::accept,
+}];
+
+/// What can be read on a listener.
+pub const LISTENER_ATTRS: &[(&str, &str)] = &[
+    ("port", "the port it listens on"),
+    ("addr", "the address it listens on"),
+    ("accepted", "how many connections accept() has taken"),
+];
+
+/// A kernel socket's method's implementation.
+pub type SocketFn = fn(&mut Engine, &SocketRef, &mut Args) -> EvalResult<Value>;
+
+/// A method of a kernel socket (`k.write()`).
+#[derive(Clone, Copy, Debug)]
+pub struct SocketMethod {
+    /// Name and parameters.
+    pub sig: Signature,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The function.
+    pub run: SocketFn,
+}
+
+/// A kernel socket's methods.
+pub const SOCKET_METHODS: &[SocketMethod] = &[
+    SocketMethod {
+        sig: sig!("write", req("data"), opt("timeout", "2")),
+        summary: "writes all the data (after the handshake); returns how many bytes",
+        run: sockets::write,
+    },
+    SocketMethod {
+        sig: sig!("read", opt("timeout", "2")),
+        summary: "what the peer sent: waits up to timeout for it; \"\" at its FIN or when none came",
+        run: sockets::read,
+    },
+    SocketMethod {
+        sig: sig!("shutdown", opt("how", "\"w\"")),
+        summary: "sends our FIN (shutdown(SHUT_WR)); reading goes on",
+        run: sockets::shutdown,
+    },
+    SocketMethod {
+        sig: sig!("close"),
+        summary: "closes the socket (the kernel sends its FIN)",
+        run: sockets::close,
+    },
+];
+
+/// A kernel listener's method's implementation.
+pub type KListenerFn = fn(&mut Engine, &KListenerRef, &mut Args) -> EvalResult<Value>;
+
+/// A method of a kernel listener (`srv.accept()`).
+#[derive(Clone, Copy, Debug)]
+pub struct KListenerMethod {
+    /// Name and parameters.
+    pub sig: Signature,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The function.
+    pub run: KListenerFn,
+}
+
+/// A kernel listener's methods.
+pub const KLISTENER_METHODS: &[KListenerMethod] = &[
+    KListenerMethod {
+        sig: sig!("accept", opt("timeout", "2")),
+        summary: "the next connection the kernel accepted, as a kernel socket, or none",
+        run: sockets::kaccept,
+    },
+    KListenerMethod {
+        sig: sig!("close"),
+        summary: "stops listening",
+        run: sockets::kclose,
+    },
+];
+
+/// The kernel listener method called `name`.
+pub fn klistener_method(name: &str) -> Option<&'static KListenerMethod> {
+    KLISTENER_METHODS.iter().find(|m| m.sig.name == name)
+}
+
+/// The kernel socket method called `name`.
+pub fn socket_method(name: &str) -> Option<&'static SocketMethod> {
+    SOCKET_METHODS.iter().find(|m| m.sig.name == name)
+}
+
+/// The listener method called `name`.
+pub fn listener_method(name: &str) -> Option<&'static ListenerMethod> {
+    LISTENER_METHODS.iter().find(|m| m.sig.name == name)
+}
+
 /// A session's methods.
 pub const METHODS: &[Method] = &[
     Method {
@@ -377,9 +532,10 @@ pub const METHODS: &[Method] = &[
         run: session::send,
     },
     Method {
-        sig: sig!("recv", opt("timeout", "2")),
+        sig: sig!("recv", opt("timeout", "2"), opt("until", "none")),
         summary: "the peer's data, ACKed as it comes, until its FIN or timeout seconds of quiet",
-        help: "Returns the bytes not returned before.",
+        help: "Returns the bytes not returned before. until=\"\\r\\n\\r\\n\" returns as soon as they contain it,\n\
+               up to and including it (the rest waits for the next recv).",
         run: session::recv,
     },
     Method {
@@ -602,6 +758,15 @@ fn help(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         Some(Value::Keyword(k)) => help_on(k).unwrap_or_default(),
         Some(Value::Layer(k)) => builtins::ls_layer(k),
         Some(Value::Session(_)) => session_help(),
+        Some(Value::Listener(_)) => listener_help(),
+        Some(Value::Socket(_)) => socket_help(),
+        Some(Value::KernelListener(_)) => {
+            let mut s = String::from("a kernel TCP listener from tcp_listen(). Methods:\n");
+            for m in KLISTENER_METHODS {
+                s.push_str(&format!("  srv.{:<20} {}\n", m.sig.usage(), m.summary));
+            }
+            s
+        }
         Some(Value::Str(s)) => {
             let n = String::from_utf8_lossy(&s).into_owned();
             help_on(&n).ok_or_else(|| {
@@ -676,6 +841,26 @@ fn session_help() -> String {
     s
 }
 
+fn listener_help() -> String {
+    let mut s = String::from("a TCP listener from listen(). Methods:\n");
+    for m in LISTENER_METHODS {
+        s.push_str(&format!("  l.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("Attributes:\n");
+    for (n, what) in LISTENER_ATTRS {
+        s.push_str(&format!("  l.{n:<22} {what}\n"));
+    }
+    s
+}
+
+fn socket_help() -> String {
+    let mut s = String::from("a kernel TCP socket from tcp_connect(). Methods:\n");
+    for m in SOCKET_METHODS {
+        s.push_str(&format!("  k.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s
+}
+
 fn help_text() -> String {
     let mut s = String::from(
         "craft: build packets layer by layer.\n\
@@ -693,6 +878,14 @@ fn help_text() -> String {
     s.push_str("\nSessions (c = connect(...); help(c) lists attributes too):\n");
     for m in METHODS {
         s.push_str(&format!("  c.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("\nListeners (l = listen(port)):\n");
+    for m in LISTENER_METHODS {
+        s.push_str(&format!("  l.{:<22} {}\n", m.sig.usage(), m.summary));
+    }
+    s.push_str("\nKernel sockets (k = tcp_connect(host, port)):\n");
+    for m in SOCKET_METHODS {
+        s.push_str(&format!("  k.{:<22} {}\n", m.sig.usage(), m.summary));
     }
     s.push_str("\nKeywords:\n");
     for k in KEYWORDS {

@@ -80,6 +80,80 @@ impl std::fmt::Debug for SessionRef {
     }
 }
 
+/// A TCP listener from `listen()`: the port craft answers SYNs on, and the
+/// settings of the sessions `accept()` starts there.
+#[derive(Debug)]
+pub struct Listener {
+    /// The address clients connect to (127.0.0.0/8).
+    pub addr: Ipv4Addr,
+    /// The port (reserved and guarded against the kernel's RSTs).
+    pub port: u16,
+    /// Our receive window in bytes.
+    pub window: u32,
+    /// The MSS we advertise (None: 65495 on lo, 1460 elsewhere).
+    pub mss: Option<u16>,
+    /// The window scale we answer with when the client offers one.
+    pub wscale: Option<u8>,
+    /// First retransmission timeout.
+    pub rto: std::time::Duration,
+    /// Retransmissions before giving up.
+    pub retries: u32,
+    /// Show each segment.
+    pub verbose: bool,
+    /// The clients accepted so far: (address, port, initial sequence number),
+    /// so that a SYN they send again starts no second session.
+    pub accepted: Vec<(Ipv4Addr, u16, u32)>,
+}
+
+/// A listener (shared: every copy of the value is the same listener).
+#[derive(Clone)]
+pub struct ListenerRef(pub std::rc::Rc<std::cell::RefCell<Listener>>);
+
+impl PartialEq for ListenerRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for ListenerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let l = self.0.borrow();
+        write!(f, "Listener({}:{})", l.addr, l.port)
+    }
+}
+
+/// A kernel TCP socket from `tcp_connect()` (shared: every copy is the same socket).
+#[derive(Clone)]
+pub struct SocketRef(pub std::rc::Rc<std::cell::RefCell<crate::host::ksock::KernelSocket>>);
+
+impl PartialEq for SocketRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for SocketRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Socket({})", self.0.borrow().peer())
+    }
+}
+
+/// A kernel TCP listener from `tcp_listen()`.
+#[derive(Clone)]
+pub struct KListenerRef(pub std::rc::Rc<std::cell::RefCell<crate::host::ksock::KernelListener>>);
+
+impl PartialEq for KListenerRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for KListenerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KernelListener({})", self.0.borrow().addr())
+    }
+}
+
 /// Which flag set a flags value belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlagSet {
@@ -118,8 +192,14 @@ pub enum Value {
     Builtin(&'static str),
     /// A keyword named where a value goes (`help(expect)`).
     Keyword(&'static str),
-    /// A TCP session from `connect()`.
+    /// A TCP session from `connect()` or a listener's `accept()`.
     Session(SessionRef),
+    /// A TCP listener from `listen()`.
+    Listener(ListenerRef),
+    /// A kernel TCP socket from `tcp_connect()` or a kernel listener's `accept()`.
+    Socket(SocketRef),
+    /// A kernel TCP listener from `tcp_listen()`.
+    KernelListener(KListenerRef),
     /// A list.
     List(Vec<Value>),
     /// A tuple.
@@ -144,6 +224,9 @@ impl Value {
             Value::Builtin(_) => "function",
             Value::Keyword(_) => "keyword",
             Value::Session(_) => "session",
+            Value::Listener(_) => "listener",
+            Value::Socket(_) => "kernel socket",
+            Value::KernelListener(_) => "kernel listener",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
         }
@@ -181,6 +264,31 @@ impl Value {
             Value::Layer(k) => format!("<layer {}>", k.name()),
             Value::Builtin(n) => format!("<function {n}>"),
             Value::Keyword(k) => format!("<keyword {k}>"),
+            Value::KernelListener(l) => {
+                let l = l.0.borrow();
+                let st = if l.is_closed() { " closed" } else { "" };
+                format!("<kernel listener {}{st}>", l.addr())
+            }
+            Value::Socket(k) => {
+                let k = k.0.borrow();
+                let st = if k.is_closed() {
+                    "closed"
+                } else if k.is_connected() {
+                    "connected"
+                } else {
+                    "connecting"
+                };
+                format!("<kernel socket to {} {st}>", k.peer())
+            }
+            Value::Listener(l) => {
+                let l = l.0.borrow();
+                format!(
+                    "<listener {}:{} accepted={}>",
+                    l.addr,
+                    l.port,
+                    l.accepted.len()
+                )
+            }
             Value::Session(s) => {
                 let c = s.0.borrow();
                 format!(

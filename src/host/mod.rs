@@ -19,6 +19,7 @@
 //! loopback interface, reports it in one line and undoes it on release/drop.
 //! [`doctor_report`] checks each piece for `craft doctor`.
 
+pub mod ksock;
 pub mod nft;
 pub mod ports;
 pub mod sysctl;

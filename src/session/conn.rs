@@ -1,8 +1,10 @@
-//! A TCP conversation driven by hand: craft is the client and keeps the
-//! arithmetic (seq, ack, windows, MSS), while every segment it sends and
-//! receives is logged and reported as an [`Event`] for the caller to show.
-//! Each helper is one step of the lesson: `syn`, `ack`, `send`, `recv`,
-//! `close`, `rst`.
+//! A TCP conversation driven by hand: craft is the client ([`Conn::new`],
+//! then `syn`, `ack`) or the server ([`Conn::accepted`] from the client's
+//! SYN, then `syn_ack`) and keeps the arithmetic (seq, ack, windows, MSS),
+//! while every segment it sends and receives is logged and reported as an
+//! [`Event`] for the caller to show. Each helper is one step of the lesson:
+//! `syn`, `ack`, `syn_ack`, `send`, `recv`, `close`, `rst`; after the
+//! handshake both sides are the same conversation.
 //!
 //! Enough TCP for real servers: the peer's MSS and window are honoured (window
 //! scale when both sides offer it), data is split into segments and sent as the
@@ -23,9 +25,9 @@ use std::time::{Duration, Instant, SystemTime};
 /// How the connection is set up.
 #[derive(Clone, Debug)]
 pub struct ConnConfig {
-    /// Server address.
+    /// The peer's address (the server's, or for a server session the client's).
     pub dst: Ipv4Addr,
-    /// Server port.
+    /// The peer's port.
     pub dport: u16,
     /// Our port (reserved and guarded by the caller).
     pub sport: u16,
@@ -73,11 +75,16 @@ impl From<LiveError> for ConnError {
     }
 }
 
-/// A TCP client conversation.
+/// A TCP conversation, from the client's side or the server's.
 #[derive(Debug)]
 pub struct Conn {
     /// Setup.
     pub cfg: ConnConfig,
+    /// True for a session started from the server side (the peer's SYN).
+    pub server: bool,
+    /// Our address when it is not the IP layer's default (a server session
+    /// answers from the address the client connected to).
+    pub local: Option<Ipv4Addr>,
     /// Current state.
     pub state: State,
     /// True when the peer's RST ended it.
@@ -107,6 +114,8 @@ pub struct Conn {
     unread: usize,
     ooo: BTreeMap<u32, Vec<u8>>,
     synack_seen: bool,
+    /// Server side: the client sent its SYN again (our SYN-ACK was lost).
+    syn_again: bool,
     peer_fin: bool,
     fin_sent: bool,
     fin_acked: bool,
@@ -130,6 +139,8 @@ impl Conn {
         let iss = cfg.iss;
         Conn {
             cfg,
+            server: false,
+            local: None,
             state: State::Closed,
             reset: false,
             aborted: false,
@@ -146,11 +157,37 @@ impl Conn {
             unread: 0,
             ooo: BTreeMap::new(),
             synack_seen: false,
+            syn_again: false,
             peer_fin: false,
             fin_sent: false,
             fin_acked: false,
             events: Vec::new(),
         }
+    }
+
+    /// A server session started from the client's SYN (received at `ts`):
+    /// the SYN is logged, the client's MSS, window and window scale (taken
+    /// when `cfg.wscale` offers one) are noted, and the state is
+    /// SYN-RECEIVED; [`Conn::syn_ack`] answers it. `cfg.dst`/`cfg.dport` are
+    /// the client's, `cfg.sport` the listening port.
+    pub fn accepted(cfg: ConnConfig, local: Ipv4Addr, syn: &Packet, ts: SystemTime) -> Conn {
+        let mut c = Conn::new(cfg);
+        c.server = true;
+        c.local = Some(local);
+        let t = syn.tcp().cloned().unwrap_or_default();
+        let seq = t.seq.unwrap_or(0);
+        c.irs = Some(seq);
+        c.rcv_nxt = seq.wrapping_add(1);
+        c.peer_mss = t.mss().unwrap_or(536);
+        c.peer_wscale = match (c.cfg.wscale, t.wscale()) {
+            (Some(_), Some(w)) => Some(w.min(14)),
+            _ => None,
+        };
+        // The window of a SYN is never scaled.
+        c.peer_window = u32::from(t.window.unwrap_or(0));
+        c.record(Dir::In, ts, syn.clone(), None);
+        c.set_state(State::SynReceived);
+        c
     }
 
     /// Why the connection ended, when something other than the FIN
@@ -243,6 +280,7 @@ impl Conn {
     /// A segment from us with the given flags, sequence number and payload.
     pub fn segment(&self, fl: u16, seq: u32, payload: &[u8], options: Vec<u8>) -> Packet {
         let ip = Ipv4 {
+            src: self.local,
             dst: Some(self.cfg.dst),
             flags: Some(2),
             ..Ipv4::default()
@@ -363,6 +401,15 @@ impl Conn {
             }
             return None;
         }
+        if fl & flags::SYN != 0 && fl & flags::ACK == 0 && self.server {
+            // The client's SYN again: our SYN-ACK was lost, or is slow.
+            self.record(Dir::In, ts, pkt.clone(), Some("retransmission"));
+            if self.state == State::SynReceived {
+                self.syn_again = true;
+                return None;
+            }
+            return Some(Some("duplicate SYN"));
+        }
         if fl & flags::SYN != 0 && fl & flags::ACK != 0 {
             if self.state == State::SynSent && ack == self.snd_nxt && !self.synack_seen {
                 self.irs = Some(seq);
@@ -389,6 +436,10 @@ impl Conn {
             }
             if self.fin_sent && ack == self.snd_nxt {
                 self.fin_acked = true;
+            }
+            if self.state == State::SynReceived && ack == self.snd_nxt && self.synack_seen {
+                // The client's ACK of our SYN-ACK: the handshake is done.
+                self.state = State::Established;
             }
             self.peer_window = u32::from(t.window.unwrap_or(0)) << self.peer_wscale.unwrap_or(0);
         }
@@ -419,7 +470,7 @@ impl Conn {
                 self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
                 self.peer_fin = true;
                 self.state = match self.state {
-                    State::Established | State::SynSent => State::CloseWait,
+                    State::Established | State::SynSent | State::SynReceived => State::CloseWait,
                     State::FinWait1 if self.fin_acked => State::TimeWait,
                     State::FinWait1 => State::Closing,
                     State::FinWait2 => State::TimeWait,
@@ -555,9 +606,56 @@ impl Conn {
         Ok(None)
     }
 
+    /// Server side: answers the client's SYN with a SYN-ACK (our MSS, the
+    /// window scale when the client offered one) and waits for its ACK,
+    /// sending the SYN-ACK again on timeout or when the SYN comes again.
+    /// True when the handshake completed.
+    pub fn syn_ack(&mut self, live: &mut Live) -> Result<bool, ConnError> {
+        self.refuse_unless(
+            self.server && self.state == State::SynReceived && !self.synack_seen,
+            "syn_ack()",
+        )?;
+        let mut opts = vec![TcpOption::Mss(self.cfg.mss)];
+        if let (Some(ws), Some(_)) = (self.cfg.wscale, self.peer_wscale) {
+            opts.push(TcpOption::Nop);
+            opts.push(TcpOption::WScale(ws));
+        }
+        let synack = self.segment(
+            flags::SYN | flags::ACK,
+            self.cfg.iss,
+            &[],
+            encode_options(&opts),
+        );
+        self.snd_nxt = self.cfg.iss.wrapping_add(1);
+        // From here on our SYN is out: an ACK of it completes the handshake.
+        self.synack_seen = true;
+        let mut rto = self.cfg.rto;
+        for attempt in 0..=self.cfg.retries {
+            self.transmit(live, &synack, (attempt > 0).then_some("retransmission"))?;
+            let deadline = Instant::now() + rto;
+            while let Some(_p) = self.wait_segment(live, deadline)? {
+                if self.state != State::SynReceived || self.reset {
+                    return Ok(!self.reset);
+                }
+                if std::mem::take(&mut self.syn_again) {
+                    break;
+                }
+            }
+            if attempt < self.cfg.retries {
+                self.events.push(Event::Retransmission {
+                    what: "SYN-ACK",
+                    rto,
+                    attempt: attempt + 1,
+                });
+            }
+            rto *= 2;
+        }
+        Ok(false)
+    }
+
     /// Completes the handshake with an ACK. Returns it.
     pub fn ack(&mut self, live: &mut Live) -> Result<Packet, ConnError> {
-        self.refuse_unless(self.synack_seen, "ack()")?;
+        self.refuse_unless(self.synack_seen && !self.server, "ack()")?;
         let p = self.send_ack(live, None)?;
         if self.state == State::SynSent {
             self.set_state(State::Established);
@@ -713,6 +811,27 @@ impl Conn {
     /// Takes the peer's data, acknowledging it, until its FIN or until none has
     /// come for `idle`. Returns the bytes not returned before.
     pub fn recv(&mut self, live: &mut Live, idle: Duration) -> Result<Vec<u8>, ConnError> {
+        self.recv_until(live, idle, None)
+    }
+
+    /// As [`Conn::recv`], also stopping as soon as the bytes not returned
+    /// before contain `until` (an HTTP request's blank line, say): then
+    /// they are returned up to and including it, and the rest waits for the
+    /// next call.
+    pub fn recv_until(
+        &mut self,
+        live: &mut Live,
+        idle: Duration,
+        until: Option<&[u8]>,
+    ) -> Result<Vec<u8>, ConnError> {
+        let found = |c: &Conn| {
+            until.filter(|u| !u.is_empty()).and_then(|u| {
+                c.received[c.unread..]
+                    .windows(u.len())
+                    .position(|w| w == u)
+                    .map(|i| c.unread + i + u.len())
+            })
+        };
         if self.state == State::Closed && !self.reset && self.log.is_empty() {
             return Err(ConnError::State(
                 "recv(): not connected (call syn() and ack() first)".into(),
@@ -720,6 +839,11 @@ impl Conn {
         }
         let mut deadline = Instant::now() + idle;
         while !self.peer_fin && !self.reset {
+            if let Some(end) = found(self) {
+                let out = self.received[self.unread..end].to_vec();
+                self.unread = end;
+                return Ok(out);
+            }
             let before = self.received.len();
             match self.wait_segment(live, deadline)? {
                 None => break,
@@ -730,8 +854,9 @@ impl Conn {
                 }
             }
         }
-        let out = self.received[self.unread..].to_vec();
-        self.unread = self.received.len();
+        let end = found(self).unwrap_or(self.received.len());
+        let out = self.received[self.unread..end].to_vec();
+        self.unread = end;
         Ok(out)
     }
 
@@ -797,6 +922,35 @@ impl Conn {
     pub fn last(&self, dir: Dir) -> Option<&Packet> {
         self.log.iter().rev().find(|e| e.dir == dir).map(|e| &e.pkt)
     }
+}
+
+/// Server side: the first SYN to `addr:port` before `deadline` (one kept in
+/// the link's backlog or queue first), skipping the clients in `skip`
+/// (address, port, initial sequence number: SYNs of connections already
+/// accepted, sent again). A SYN with a wrong checksum is nobody's.
+pub fn wait_syn(
+    live: &mut Live,
+    addr: Ipv4Addr,
+    port: u16,
+    deadline: Instant,
+    skip: &[(Ipv4Addr, u16, u32)],
+) -> Result<Option<crate::live::Received>, LiveError> {
+    let quick =
+        |b: &[u8]| crate::wire::view::TcpView::new_checked(b).is_ok_and(|v| v.dport() == port);
+    live.recv_matching(deadline, quick, |p| {
+        let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+            return false;
+        };
+        let key = (
+            ip.src.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            t.sport.unwrap_or(0),
+            t.seq.unwrap_or(0),
+        );
+        ip.dst == Some(addr)
+            && t.flag_bits() & (flags::SYN | flags::ACK | flags::RST) == flags::SYN
+            && !skip.contains(&key)
+            && crate::wire::matcher::transport_checksum_ok(p)
+    })
 }
 
 #[cfg(test)]
@@ -1157,6 +1311,19 @@ mod tests {
     }
 
     #[test]
+    fn recv_until_returns_up_to_the_marker_and_keeps_the_rest() {
+        let (mut live, _) = peer(1460, 65535, 0, b"0123456789");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        c.send(&mut live, b"x").unwrap();
+        let t = Duration::from_millis(5);
+        assert_eq!(c.recv_until(&mut live, t, Some(b"345")).unwrap(), b"012345");
+        assert_eq!(c.recv_until(&mut live, t, Some(b"zz")).unwrap(), b"6789");
+        assert_eq!(c.recv(&mut live, t).unwrap(), b"");
+    }
+
+    #[test]
     fn close_goes_through_fin_wait_to_time_wait() {
         let (mut live, seen) = peer(1460, 65535, 0, b"");
         let mut c = conn();
@@ -1177,6 +1344,128 @@ mod tests {
             c.send(&mut live, b"late"),
             Err(ConnError::State(_))
         ));
+    }
+
+    /// The client's SYN for a server session: MSS 1000, window 4000, wscale 2.
+    fn client_syn() -> Packet {
+        Packet::ether_ip_tcp(
+            Ipv4 {
+                src: Some(Ipv4Addr::LOCALHOST),
+                dst: Some(Ipv4Addr::LOCALHOST),
+                ..Ipv4::default()
+            },
+            Tcp {
+                sport: Some(40000),
+                dport: Some(1234),
+                seq: Some(PEER_ISN),
+                flags: Some(flags::SYN),
+                window: Some(4000),
+                options: encode_options(&[
+                    TcpOption::Mss(1000),
+                    TcpOption::Nop,
+                    TcpOption::WScale(2),
+                ]),
+                ..Tcp::default()
+            },
+            &[],
+        )
+        .resolved()
+    }
+
+    #[test]
+    fn a_server_session_answers_the_syn_and_then_talks_like_a_client_one() {
+        // A scripted client: loses the first SYN-ACK, ACKs the second with
+        // "GET" in it, ACKs data, answers our FIN with its own.
+        let got = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let g2 = got.clone();
+        let mut synacks = 0;
+        let link = MemLink::with_responder(move |frame: &[u8]| {
+            let p = Packet::parse(frame);
+            let Some(t) = p.tcp().cloned() else {
+                return vec![];
+            };
+            let mk = |fl: u16, seq: u32, ack: u32, data: &[u8]| {
+                let ip = Ipv4 {
+                    src: Some(Ipv4Addr::LOCALHOST),
+                    dst: Some(Ipv4Addr::LOCALHOST),
+                    ..Ipv4::default()
+                };
+                let tcp = Tcp {
+                    sport: Some(40000),
+                    dport: Some(1234),
+                    seq: Some(seq),
+                    ack: Some(ack),
+                    flags: Some(fl),
+                    window: Some(1000), // << 2: 4000 bytes
+                    ..Tcp::default()
+                };
+                Packet::ether_ip_tcp(ip, tcp, data).emit()
+            };
+            let fl = t.flag_bits();
+            let ack = t.seq.unwrap_or(0).wrapping_add(1);
+            if fl == flags::SYN | flags::ACK {
+                synacks += 1;
+                assert_eq!(t.mss(), Some(65495));
+                assert_eq!(t.wscale(), Some(7));
+                if synacks == 1 {
+                    return vec![];
+                }
+                return vec![mk(flags::PSH | flags::ACK, PEER_ISN + 1, ack, b"GET")];
+            }
+            let data = p.payload();
+            let mut g = g2.lock().unwrap();
+            g.extend_from_slice(data);
+            let rcv = t.seq.unwrap_or(0).wrapping_add(data.len() as u32);
+            if fl & flags::FIN != 0 {
+                return vec![mk(flags::FIN | flags::ACK, PEER_ISN + 4, rcv + 1, b"")];
+            }
+            if data.is_empty() {
+                return vec![];
+            }
+            vec![mk(flags::ACK, PEER_ISN + 4, rcv, b"")]
+        });
+        let mut live = Live::with_link(Box::new(link));
+        let mut cfg = conn().cfg;
+        cfg.wscale = Some(7);
+        cfg.iss = 9000;
+        cfg.dport = 40000;
+        cfg.sport = 1234;
+        let mut c = Conn::accepted(cfg, Ipv4Addr::LOCALHOST, &client_syn(), SystemTime::now());
+        assert_eq!(c.state, State::SynReceived);
+        assert_eq!(
+            (c.peer_mss, c.peer_window, c.peer_wscale),
+            (1000, 4000, Some(2))
+        );
+        assert!(c.syn_ack(&mut live).unwrap());
+        assert_eq!(c.state, State::Established);
+        assert_eq!(c.peer_window, 4000);
+        assert_eq!(c.recv(&mut live, Duration::from_millis(5)).unwrap(), b"GET");
+        let data = vec![b'x'; 2500];
+        c.send(&mut live, &data).unwrap();
+        assert_eq!(*got.lock().unwrap(), data);
+        c.close(&mut live, Duration::from_millis(50)).unwrap();
+        assert_eq!(c.state, State::TimeWait);
+        let words: Vec<String> = c.take_events().iter().map(brief).collect();
+        assert_eq!(
+            words[..6],
+            [
+                "in S",
+                "CLOSED > SYN-RECEIVED",
+                "out SA",
+                "retransmit SYN-ACK #1 after 2ms",
+                "out SA (retransmission)",
+                "in PA",
+            ]
+        );
+        // Segments of at most the client's MSS.
+        assert!(
+            c.log
+                .iter()
+                .filter(|e| e.dir == Dir::Out)
+                .all(|e| e.pkt.payload().len() <= 1000)
+        );
+        // A client helper is refused on a server session.
+        assert!(matches!(c.syn(&mut live), Err(ConnError::State(_))));
     }
 
     #[test]

@@ -10,9 +10,9 @@ use std::time::{Duration, SystemTime};
 /// Direction of a logged segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dir {
-    /// Client (us) to server.
+    /// From us to the peer (client to server for `connect()`'s sessions).
     Out,
-    /// Server to client.
+    /// From the peer to us.
     In,
 }
 
@@ -23,6 +23,8 @@ pub enum State {
     Closed,
     /// SYN sent (and possibly the SYN-ACK received, not yet acknowledged).
     SynSent,
+    /// SYN received and SYN-ACK sent (server side), waiting for the ACK.
+    SynReceived,
     /// Handshake done.
     Established,
     /// Our FIN sent, not yet acknowledged.
@@ -45,6 +47,7 @@ impl State {
         match self {
             State::Closed => "CLOSED",
             State::SynSent => "SYN-SENT",
+            State::SynReceived => "SYN-RECEIVED",
             State::Established => "ESTABLISHED",
             State::FinWait1 => "FIN-WAIT-1",
             State::FinWait2 => "FIN-WAIT-2",
