@@ -69,7 +69,7 @@ pub fn construct(
             continue;
         }
         // A list or a (lo, hi) range makes the layer a set of packets.
-        if let Some(values) = super::set::field_values(&v, kind, fi) {
+        if let Some(values) = super::fields::field_values(&v, kind, fi) {
             let values = values.map_err(|m| Error::eval(kpos, m))?;
             layer.put(fi, values.first().cloned());
             set_fields.push(super::set::SetField {

@@ -1,5 +1,6 @@
 //! Conversion between language values and header fields, with range checks.
 
+use super::set::MAX_SET;
 use super::value::{FlagSet, PacketView, Value, parse_flags};
 use crate::wire::tcp::{TcpOption, decode_options, encode_options};
 use crate::wire::{FieldKind, FieldSpec, FieldValue, LayerKind};
@@ -303,4 +304,60 @@ pub fn read_field(view: &PacketView, name: &str) -> Option<Value> {
         }
     }
     None
+}
+
+/// The values of a field given as a list (`[22, 80]`) or, for integer fields,
+/// an inclusive `(lo, hi)` pair as scapy takes it. None when `v` is a single
+/// value (or a list the field itself takes, such as TCP options or bytes).
+pub fn field_values(
+    v: &Value,
+    kind: LayerKind,
+    field: usize,
+) -> Option<Result<Vec<FieldValue>, String>> {
+    let spec = &kind.fields()[field];
+    if matches!(spec.kind, FieldKind::Bytes | FieldKind::TcpOptions) {
+        return None;
+    }
+    let what = format!("{}.{}", kind.name(), spec.name);
+    match v {
+        Value::List(items) => {
+            if items.len() as u64 > MAX_SET {
+                return Some(Err(format!(
+                    "{what}: {} values, over the limit of {MAX_SET}",
+                    items.len()
+                )));
+            }
+            Some(
+                items
+                    .iter()
+                    .map(|i| to_field(i, spec, kind))
+                    .collect::<Result<Vec<_>, _>>(),
+            )
+        }
+        Value::Tuple(p) if p.len() == 2 && matches!(spec.kind, FieldKind::UInt(_)) => {
+            let (Value::Int(lo), Value::Int(hi)) = (&p[0], &p[1]) else {
+                return Some(Err(format!(
+                    "{what}: a range is (low, high) integers, not {}",
+                    v.repr()
+                )));
+            };
+            if lo > hi {
+                return Some(Err(format!(
+                    "{what}: the range ({lo}, {hi}) is empty (write it low to high)"
+                )));
+            }
+            if (hi - lo) as u64 >= MAX_SET {
+                return Some(Err(format!(
+                    "{what}: the range ({lo}, {hi}) holds {} values, over the limit of {MAX_SET}",
+                    hi - lo + 1
+                )));
+            }
+            Some(
+                (*lo..=*hi)
+                    .map(|n| to_field(&Value::Int(n), spec, kind))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
 }

@@ -50,9 +50,18 @@ pub fn send(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         keep_receiving: true,
         ..Burst::default()
     };
-    let r = eng
-        .rt
-        .with_link(pos, |live| send_many(live, &pkt, &burst))?;
+    burst_of(eng, pos, &pkt, &burst)
+}
+
+/// Sends a burst for the language (the first frame and the count echoed);
+/// interrupted, an error once the frames sent are counted.
+fn burst_of(
+    eng: &mut Engine,
+    pos: crate::lang::Pos,
+    pkt: &Packet,
+    burst: &Burst,
+) -> EvalResult<Value> {
+    let r = eng.rt.with_link(pos, |live| send_many(live, pkt, burst))?;
     eng.rt.observe_sent(&r.first, r.ts);
     if eng.rt.opts.echo {
         eng.print(&format!("-> {}", render::summary(&r.first)))?;
@@ -85,18 +94,7 @@ fn send_set(eng: &mut Engine, a: &mut Args, set: PacketSet) -> EvalResult<Value>
         keep_receiving: true,
         ..Burst::default()
     };
-    let r = eng
-        .rt
-        .with_link(pos, |live| send_many(live, &set.base, &burst))?;
-    eng.rt.observe_sent(&r.first, r.ts);
-    if eng.rt.opts.echo {
-        eng.print(&format!("-> {}", render::summary(&r.first)))?;
-        eng.print(&format!("sent {} frames", r.sent))?;
-    }
-    if r.interrupted {
-        return Err(super::live_error(crate::live::LiveError::Interrupted, pos));
-    }
-    Ok(Value::None)
+    burst_of(eng, pos, &set.base, &burst)
 }
 
 /// The probes of `sr()`: a set, a list of packets, or one packet.

@@ -5,8 +5,7 @@
 //! value lists, never expanded until asked for one packet.
 
 use super::burst::Vary;
-use super::fields::to_field;
-use crate::wire::{FieldValue, LayerKind, Packet};
+use crate::wire::{FieldValue, Packet};
 use std::rc::Rc;
 
 /// The most packets a set may hold: more is an error, not a hang.
@@ -104,68 +103,10 @@ impl PacketSet {
     }
 }
 
-/// The values of a field given as a list (`[22, 80]`) or, for integer fields,
-/// an inclusive `(lo, hi)` pair as scapy takes it. None when `v` is a single
-/// value (or a list the field itself takes, such as TCP options or bytes).
-pub fn field_values(
-    v: &super::Value,
-    kind: LayerKind,
-    field: usize,
-) -> Option<Result<Vec<FieldValue>, String>> {
-    use super::Value;
-    use crate::wire::FieldKind;
-    let spec = &kind.fields()[field];
-    if matches!(spec.kind, FieldKind::Bytes | FieldKind::TcpOptions) {
-        return None;
-    }
-    let what = format!("{}.{}", kind.name(), spec.name);
-    match v {
-        Value::List(items) => {
-            if items.len() as u64 > MAX_SET {
-                return Some(Err(format!(
-                    "{what}: {} values, over the limit of {MAX_SET}",
-                    items.len()
-                )));
-            }
-            Some(
-                items
-                    .iter()
-                    .map(|i| to_field(i, spec, kind))
-                    .collect::<Result<Vec<_>, _>>(),
-            )
-        }
-        Value::Tuple(p) if p.len() == 2 && matches!(spec.kind, FieldKind::UInt(_)) => {
-            let (Value::Int(lo), Value::Int(hi)) = (&p[0], &p[1]) else {
-                return Some(Err(format!(
-                    "{what}: a range is (low, high) integers, not {}",
-                    v.repr()
-                )));
-            };
-            if lo > hi {
-                return Some(Err(format!(
-                    "{what}: the range ({lo}, {hi}) is empty (write it low to high)"
-                )));
-            }
-            if (hi - lo) as u64 >= MAX_SET {
-                return Some(Err(format!(
-                    "{what}: the range ({lo}, {hi}) holds {} values, over the limit of {MAX_SET}",
-                    hi - lo + 1
-                )));
-            }
-            Some(
-                (*lo..=*hi)
-                    .map(|n| to_field(&Value::Int(n), spec, kind))
-                    .collect(),
-            )
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{Layer, tcp};
+    use crate::wire::{Layer, LayerKind, tcp};
 
     fn set() -> PacketSet {
         PacketSet {
