@@ -7,7 +7,7 @@ use crate::lang::Pos;
 use crate::live::{Live, LiveError};
 use crate::outcome::Outcome;
 use crate::output::{Output, OutputError};
-use crate::render::flow::{Ends, FlowEntry, Ladder};
+use crate::render::flow::{Ends, Ladder};
 use crate::render::json::{J, object};
 use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
 use std::io::{Read, Write};
@@ -54,34 +54,6 @@ fn start_listener() -> Result<u16, LiveError> {
     Ok(port)
 }
 
-struct Printer {
-    ladder: Ladder,
-    shown: usize,
-    json: bool,
-}
-
-impl Printer {
-    /// Prints the segments not shown yet.
-    fn flush(&mut self, c: &mut Conn, out: &mut Output) -> Result<(), OutputError> {
-        let _ = c.take_events();
-        for e in &c.log[self.shown..] {
-            let fe = FlowEntry {
-                ts: e.ts,
-                from_client: e.dir == Dir::Out,
-                pkt: &e.pkt,
-                note: e.note,
-            };
-            if self.json {
-                out.line(&self.ladder.json_row(&fe))?;
-            } else {
-                out.text(&self.ladder.row(&fe))?;
-            }
-        }
-        self.shown = c.log.len();
-        Ok(())
-    }
-}
-
 /// Runs the conversation: success when it went as asked, a failed check on
 /// RST, no reply when the SYN got no answer.
 pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
@@ -110,7 +82,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
         verbose: false,
     };
     let mut c = Conn::new(cfg);
-    let mut p = Printer {
+    let mut p = super::LadderPrinter {
         ladder: Ladder::learning(Ends {
             client: (Ipv4Addr::LOCALHOST, sport),
             server: (o.dst, dport),
@@ -193,7 +165,7 @@ fn conversation(
     live: &mut Live,
     out: &mut Output,
     c: &mut Conn,
-    p: &mut Printer,
+    p: &mut super::LadderPrinter,
     o: &HandshakeOptions,
 ) -> Result<Outcome, Step> {
     let answer = c.syn(live)?;

@@ -8,9 +8,9 @@ use crate::engine::{EvalResult, Runtime, live_error};
 use crate::lang::Pos;
 use crate::outcome::Outcome;
 use crate::output::{Output, OutputError};
-use crate::render::flow::{Ends, FlowEntry, Ladder};
+use crate::render::flow::{Ends, Ladder};
 use crate::render::json::{J, object};
-use crate::session::conn::{Conn, ConnConfig, ConnError, Dir, State, wait_syn};
+use crate::session::conn::{Conn, ConnConfig, ConnError, State, wait_syn};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
@@ -86,7 +86,7 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
             verbose: false,
         };
         let mut c = Conn::accepted(cfg, o.addr, &syn.pkt, syn.frame.ts);
-        let mut p = Printer {
+        let mut p = super::LadderPrinter {
             ladder: Ladder::learning(Ends {
                 client: (client, cport),
                 server: (o.addr, o.port),
@@ -140,34 +140,6 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
     }
 }
 
-struct Printer {
-    ladder: Ladder,
-    shown: usize,
-    json: bool,
-}
-
-impl Printer {
-    /// Prints the segments not shown yet (the client, our peer, on the left).
-    fn flush(&mut self, c: &mut Conn, out: &mut Output) -> Result<(), OutputError> {
-        let _ = c.take_events();
-        for e in &c.log[self.shown..] {
-            let fe = FlowEntry {
-                ts: e.ts,
-                from_client: e.dir == Dir::In,
-                pkt: &e.pkt,
-                note: e.note,
-            };
-            if self.json {
-                out.line(&self.ladder.json_row(&fe))?;
-            } else {
-                out.text(&self.ladder.row(&fe))?;
-            }
-        }
-        self.shown = c.log.len();
-        Ok(())
-    }
-}
-
 enum Step {
     Conn(ConnError),
     Output(OutputError),
@@ -190,7 +162,7 @@ fn serve(
     live: &mut crate::live::Live,
     out: &mut Output,
     c: &mut Conn,
-    p: &mut Printer,
+    p: &mut super::LadderPrinter,
     o: &ListenOptions,
 ) -> Result<bool, Step> {
     let done = c.syn_ack(live)?;

@@ -46,3 +46,44 @@ pub fn report_burst(rt: &mut Runtime, r: &BurstReport, json: bool) -> EvalResult
         Outcome::Success
     })
 }
+
+/// Draws a session's ladder as it happens (`craft handshake`, `craft
+/// listen`): each call prints the segments not shown yet, the client on the
+/// left whichever side craft plays.
+pub(crate) struct LadderPrinter {
+    /// The ladder, learning the other side's ISN from its first segment.
+    pub ladder: crate::render::flow::Ladder,
+    /// Segments of the session's log already printed.
+    pub shown: usize,
+    /// JSON objects instead of rows.
+    pub json: bool,
+}
+
+impl LadderPrinter {
+    /// Prints the segments not shown yet.
+    pub fn flush(
+        &mut self,
+        c: &mut crate::session::conn::Conn,
+        out: &mut crate::output::Output,
+    ) -> Result<(), crate::output::OutputError> {
+        use crate::session::conn::Dir;
+        let _ = c.take_events();
+        // Craft's own segments go left to right when it is the client.
+        let client_dir = if c.server { Dir::In } else { Dir::Out };
+        for e in &c.log[self.shown..] {
+            let fe = crate::render::flow::FlowEntry {
+                ts: e.ts,
+                from_client: e.dir == client_dir,
+                pkt: &e.pkt,
+                note: e.note,
+            };
+            if self.json {
+                out.line(&self.ladder.json_row(&fe))?;
+            } else {
+                out.text(&self.ladder.row(&fe))?;
+            }
+        }
+        self.shown = c.log.len();
+        Ok(())
+    }
+}
