@@ -342,7 +342,7 @@ fn timeout(a: &mut Args) -> EvalResult<Duration> {
     ))
 }
 
-/// `c.recv(timeout=2, until=none)`.
+/// `c.recv(timeout=2, until=none, size=none)`.
 pub fn recv(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
     let t = timeout(a)?;
     let until = match a.given("until") {
@@ -358,8 +358,18 @@ pub fn recv(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value>
             ));
         }
     };
+    let size = match a.given("size") {
+        None => None,
+        Some(Value::Int(n)) if n >= 1 => Some(n as usize),
+        Some(v) => {
+            return Err(Error::eval(
+                a.pos(),
+                format!("recv(): size is a number of bytes from 1, not {}", v.repr()),
+            ));
+        }
+    };
     step(eng, s, a.pos(), After::Nothing, false, |c, l| {
-        c.recv_until(l, t, until.as_deref()).map(Value::Str)
+        c.recv_upto(l, t, until.as_deref(), size).map(Value::Str)
     })
 }
 

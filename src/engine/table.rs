@@ -532,10 +532,16 @@ pub const METHODS: &[Method] = &[
         run: session::send,
     },
     Method {
-        sig: sig!("recv", opt("timeout", "2"), opt("until", "none")),
+        sig: sig!(
+            "recv",
+            opt("timeout", "2"),
+            opt("until", "none"),
+            opt("size", "none")
+        ),
         summary: "the peer's data, ACKed as it comes, until its FIN or timeout seconds of quiet",
         help: "Returns the bytes not returned before. until=\"\\r\\n\\r\\n\" returns as soon as they contain it,\n\
-               up to and including it (the rest waits for the next recv).",
+               up to and including it; size=N as soon as N bytes have come, exactly N\n\
+               (the rest waits for the next recv).",
         run: session::recv,
     },
     Method {

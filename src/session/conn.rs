@@ -824,13 +824,32 @@ impl Conn {
         idle: Duration,
         until: Option<&[u8]>,
     ) -> Result<Vec<u8>, ConnError> {
+        self.recv_upto(live, idle, until, None)
+    }
+
+    /// Like [`Conn::recv_until`], and with `size` also as soon as that many
+    /// unread bytes have come (exactly `size` returned, the rest waits).
+    pub fn recv_upto(
+        &mut self,
+        live: &mut Live,
+        idle: Duration,
+        until: Option<&[u8]>,
+        size: Option<usize>,
+    ) -> Result<Vec<u8>, ConnError> {
         let found = |c: &Conn| {
-            until.filter(|u| !u.is_empty()).and_then(|u| {
+            let marker = until.filter(|u| !u.is_empty()).and_then(|u| {
                 c.received[c.unread..]
                     .windows(u.len())
                     .position(|w| w == u)
                     .map(|i| c.unread + i + u.len())
-            })
+            });
+            let sized = size
+                .filter(|&n| c.received.len() - c.unread >= n)
+                .map(|n| c.unread + n);
+            match (marker, sized) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
         };
         if self.state == State::Closed && !self.reset && self.log.is_empty() {
             return Err(ConnError::State(
@@ -1321,6 +1340,28 @@ mod tests {
         assert_eq!(c.recv_until(&mut live, t, Some(b"345")).unwrap(), b"012345");
         assert_eq!(c.recv_until(&mut live, t, Some(b"zz")).unwrap(), b"6789");
         assert_eq!(c.recv(&mut live, t).unwrap(), b"");
+    }
+
+    #[test]
+    fn recv_size_returns_exactly_that_many_bytes() {
+        let (mut live, _) = peer(1460, 65535, 0, b"0123456789");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        c.send(&mut live, b"x").unwrap();
+        let t = Duration::from_millis(5);
+        assert_eq!(c.recv_upto(&mut live, t, None, Some(4)).unwrap(), b"0123");
+        // The marker or the size, whichever comes first.
+        assert_eq!(
+            c.recv_upto(&mut live, t, Some(b"56"), Some(5)).unwrap(),
+            b"456"
+        );
+        assert_eq!(
+            c.recv_upto(&mut live, t, Some(b"zz"), Some(2)).unwrap(),
+            b"78"
+        );
+        // Fewer than asked when the peer is done.
+        assert_eq!(c.recv_upto(&mut live, t, None, Some(9)).unwrap(), b"9");
     }
 
     #[test]
