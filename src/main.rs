@@ -212,9 +212,13 @@ enum Cmd {
         /// One JSON object per segment, then a summary.
         #[arg(long)]
         json: bool,
-        /// Seconds to wait for the peer's data and FIN.
+        /// Seconds to wait for the peer's data and FIN (with --listen, for the client too).
         #[arg(long, default_value_t = 2.0)]
         timeout: f64,
+        /// Play the server: wait on this port for one client (nc, curl), answer
+        /// its handshake and draw the ladder; the same as `craft listen --once`.
+        #[arg(long, value_name = "PORT", conflicts_with_all = ["dport", "recv", "close"])]
+        listen: Option<u16>,
     },
     /// craft as the server: waits for a client's SYN on --port, answers with
     /// crafted segments and draws the ladder as it happens; exit 0 after clean
@@ -450,6 +454,30 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
         }
         Some(Cmd::Handshake {
             live: l,
+            dst,
+            data,
+            json,
+            timeout,
+            listen: Some(port),
+            ..
+        }) => {
+            let data = data
+                .map(|d| craft::lang::unescape(&d))
+                .transpose()
+                .map_err(|e| Error::usage(format!("--data: {e}")))?;
+            let o = listen::ListenOptions {
+                addr: dst,
+                port,
+                data,
+                echo: false,
+                once: true,
+                json,
+                timeout: secs(timeout),
+            };
+            listen::run(&mut live(&l.over(&top), ColorChoice::Never), &o)
+        }
+        Some(Cmd::Handshake {
+            live: l,
             dport,
             dst,
             data,
@@ -457,6 +485,7 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             close,
             json,
             timeout,
+            listen: None,
         }) => {
             let data = data
                 .map(|d| craft::lang::unescape(&d))

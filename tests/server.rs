@@ -239,3 +239,22 @@ fn craft_listen_answers_nc_in_one_command_and_says_when_no_client_came() {
     assert!(out.contains("no client in 0.2s"), "{out}");
     assert_eq!(var(&out, "NOBODY").as_deref(), Some("3"), "{out}");
 }
+
+#[test]
+fn craft_handshake_plays_the_server_with_listen() {
+    if !privileged("craft handshake --listen") {
+        return;
+    }
+    need("nc");
+    let script = "\"$CRAFT\" handshake --listen 1234 --data 'hello\\n' --timeout 3 > /tmp/h.$$ 2>&1 &\nCR=$!\n\
+        for i in $(seq 100); do grep -q listening /tmp/h.$$ && break; sleep 0.05; done\n\
+        (echo ping; sleep 0.5) | timeout 5 nc 127.0.0.1 1234 > /tmp/nc.$$\n\
+        wait $CR; echo HS=$?\necho NC=$(cat /tmp/nc.$$ | tr '\\n' ' ')\ncat /tmp/h.$$\n";
+    let (out, err) = run(script);
+    assert_eq!(var(&out, "HS").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "NC").as_deref(), Some("hello"), "{out}");
+    assert!(out.contains("received 5 bytes: ping\\n"), "{out}");
+    // The ladder: nc (the client) on the left sent the SYN; craft answered it.
+    assert!(out.contains("|---------------- [S] seq=0"), "{out}");
+    assert!(out.contains("|<------------ [SA] seq=0 ack=1"), "{out}");
+}
