@@ -258,3 +258,37 @@ fn craft_handshake_plays_the_server_with_listen() {
     assert!(out.contains("|---------------- [S] seq=0"), "{out}");
     assert!(out.contains("|<------------ [SA] seq=0 ack=1"), "{out}");
 }
+
+#[test]
+fn a_kernel_socket_reports_tcp_info_as_a_record() {
+    if !privileged("k.info()") {
+        return;
+    }
+    need("nc");
+    std::fs::write(
+        "/tmp/craft-info.craft",
+        "k = tcp_connect(\"127.0.0.1\", 1234)\nk.write(\"ping\\n\")\ni = k.info()\n\
+         expect i.state == \"ESTABLISHED\"\nexpect i.snd_mss > 0 and i.snd_cwnd > 0 and i.rto > 0\n\
+         expect i.total_retrans == 0\nk.close()\nx = i.nosuch\n",
+    )
+    .unwrap();
+    let (out, err) = run(&format!(
+        "{nc}\"$CRAFT\" run /tmp/craft-info.craft 2>&1; echo EXIT=$?\n",
+        nc = nc_listen(1234, "")
+    ));
+    // Every expect held; the unknown field is an error naming the line and the fields.
+    assert!(
+        out.contains("ok: i.state == \"ESTABLISHED\""),
+        "{out}\n{err}"
+    );
+    assert!(out.contains("ok: i.total_retrans == 0"), "{out}");
+    assert!(
+        out.contains("craft-info.craft:8:7: the record has no field 'nosuch'"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(fields: state, rtt, rttvar, rto, snd_mss"),
+        "{out}"
+    );
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("2"), "{out}");
+}

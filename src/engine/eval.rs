@@ -420,6 +420,20 @@ impl Engine {
 
     fn attr(&mut self, b: Value, name: &str, pos: Pos) -> EvalResult<Value> {
         match b {
+            Value::Record(fields) => {
+                let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+                match fields.into_iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => Ok(v),
+                    None => Err(Error::eval(
+                        pos,
+                        format!(
+                            "the record has no field '{name}'{} (fields: {})",
+                            did_you_mean(name, names.iter().copied()),
+                            names.join(", ")
+                        ),
+                    )),
+                }
+            }
             Value::Packet(view) => {
                 if let Some(i) = layer_index(&view, view.start, name) {
                     return Ok(Value::Packet(PacketView { start: i, ..view }));

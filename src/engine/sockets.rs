@@ -170,6 +170,32 @@ pub fn shutdown(_eng: &mut Engine, k: &SocketRef, a: &mut Args) -> EvalResult<Va
     Ok(Value::None)
 }
 
+/// `k.info()`: TCP_INFO as a record (`i.rtt`, `i.snd_cwnd`, ...; times in µs).
+pub fn info(_eng: &mut Engine, k: &SocketRef, a: &mut Args) -> EvalResult<Value> {
+    let pos = a.pos();
+    let i = k.0.borrow().info().map_err(|e| sock_error(e, pos))?;
+    let n = |v: u32| Value::Int(i64::from(v));
+    Ok(Value::Record(vec![
+        (
+            "state",
+            Value::Str(crate::host::ksock::state_name(i.state).into()),
+        ),
+        ("rtt", n(i.rtt_us)),
+        ("rttvar", n(i.rttvar_us)),
+        ("rto", n(i.rto_us)),
+        ("snd_mss", n(i.snd_mss)),
+        ("rcv_mss", n(i.rcv_mss)),
+        ("snd_cwnd", n(i.snd_cwnd)),
+        ("snd_ssthresh", n(i.snd_ssthresh)),
+        ("retransmits", n(u32::from(i.retransmits))),
+        ("total_retrans", n(i.total_retrans)),
+        ("unacked", n(i.unacked)),
+        ("lost", n(i.lost)),
+        ("pmtu", n(i.pmtu)),
+        ("rcv_space", n(i.rcv_space)),
+    ]))
+}
+
 /// `k.close()`.
 pub fn close(_eng: &mut Engine, k: &SocketRef, _a: &mut Args) -> EvalResult<Value> {
     k.0.borrow_mut().close();

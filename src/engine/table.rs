@@ -464,6 +464,11 @@ pub const SOCKET_METHODS: &[SocketMethod] = &[
         summary: "closes the socket (the kernel sends its FIN)",
         run: sockets::close,
     },
+    SocketMethod {
+        sig: sig!("info"),
+        summary: "the kernel's TCP_INFO as a record: i.state, i.rtt, i.rttvar, i.rto (µs), i.snd_mss, i.rcv_mss, i.snd_cwnd, i.retransmits, ...",
+        run: sockets::info,
+    },
 ];
 
 /// A kernel listener's method's implementation.

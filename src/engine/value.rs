@@ -200,6 +200,8 @@ pub enum Value {
     Socket(SocketRef),
     /// A kernel TCP listener from `tcp_listen()`.
     KernelListener(KListenerRef),
+    /// Named values, read as attributes (`k.info().rtt`).
+    Record(Vec<(&'static str, Value)>),
     /// A list.
     List(Vec<Value>),
     /// A tuple.
@@ -227,6 +229,7 @@ impl Value {
             Value::Listener(_) => "listener",
             Value::Socket(_) => "kernel socket",
             Value::KernelListener(_) => "kernel listener",
+            Value::Record(_) => "record",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
         }
@@ -301,6 +304,14 @@ impl Value {
                     c.rcv_nxt.wrapping_sub(c.irs.unwrap_or(0))
                 )
             }
+            Value::Record(fields) => format!(
+                "{{{}}}",
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", v.repr()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Value::List(v) => format!(
                 "[{}]",
                 v.iter().map(Value::repr).collect::<Vec<_>>().join(", ")

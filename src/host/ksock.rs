@@ -126,6 +126,47 @@ impl KernelSocket {
         Ok(s)
     }
 
+    /// What the kernel knows of the connection (`getsockopt(TCP_INFO)`).
+    pub fn info(&self) -> Result<TcpInfo, SockError> {
+        let fd = self.stream()?.as_raw_fd();
+        // SAFETY: all-zero is a valid tcp_info (plain integers).
+        let mut ti: libc::tcp_info = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        // SAFETY: ti is a live tcp_info of len bytes for the kernel to fill;
+        // it writes at most len bytes and says how many in len.
+        let r = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut ti as *mut libc::tcp_info).cast(),
+                &mut len,
+            )
+        };
+        if r != 0 {
+            return Err(SockError::Io(
+                "getsockopt(TCP_INFO)".into(),
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(TcpInfo {
+            state: ti.tcpi_state,
+            rtt_us: ti.tcpi_rtt,
+            rttvar_us: ti.tcpi_rttvar,
+            rto_us: ti.tcpi_rto,
+            snd_mss: ti.tcpi_snd_mss,
+            rcv_mss: ti.tcpi_rcv_mss,
+            snd_cwnd: ti.tcpi_snd_cwnd,
+            snd_ssthresh: ti.tcpi_snd_ssthresh,
+            retransmits: ti.tcpi_retransmits,
+            total_retrans: ti.tcpi_total_retrans,
+            unacked: ti.tcpi_unacked,
+            lost: ti.tcpi_lost,
+            pmtu: ti.tcpi_pmtu,
+            rcv_space: ti.tcpi_rcv_space,
+        })
+    }
+
     /// The peer's address.
     pub fn peer(&self) -> SocketAddrV4 {
         self.peer
@@ -260,6 +301,58 @@ impl KernelSocket {
     /// Closes the socket (the kernel sends its FIN). Closing twice is fine.
     pub fn close(&mut self) {
         self.stream = None;
+    }
+}
+
+/// The fields of the kernel's `struct tcp_info` craft shows (times in µs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// The kernel's state number (`TCP_ESTABLISHED` = 1 ...); see [`state_name`].
+    pub state: u8,
+    /// Smoothed round-trip time.
+    pub rtt_us: u32,
+    /// Its variation.
+    pub rttvar_us: u32,
+    /// Retransmission timeout.
+    pub rto_us: u32,
+    /// Sending MSS.
+    pub snd_mss: u32,
+    /// Receiving MSS.
+    pub rcv_mss: u32,
+    /// Congestion window, in segments.
+    pub snd_cwnd: u32,
+    /// Slow-start threshold.
+    pub snd_ssthresh: u32,
+    /// Retransmissions of the current segment.
+    pub retransmits: u8,
+    /// Retransmissions over the connection.
+    pub total_retrans: u32,
+    /// Segments sent and not yet acknowledged.
+    pub unacked: u32,
+    /// Segments thought lost.
+    pub lost: u32,
+    /// Path MTU.
+    pub pmtu: u32,
+    /// Receive buffer space the kernel advertises against.
+    pub rcv_space: u32,
+}
+
+/// The RFC 9293 name of a Linux TCP state number, as craft's sessions name
+/// theirs (`"ESTABLISHED"`, `"TIME-WAIT"`, ...).
+pub fn state_name(n: u8) -> &'static str {
+    match n {
+        1 => "ESTABLISHED",
+        2 => "SYN-SENT",
+        3 => "SYN-RECEIVED",
+        4 => "FIN-WAIT-1",
+        5 => "FIN-WAIT-2",
+        6 => "TIME-WAIT",
+        7 => "CLOSED",
+        8 => "CLOSE-WAIT",
+        9 => "LAST-ACK",
+        10 => "LISTEN",
+        11 => "CLOSING",
+        _ => "UNKNOWN",
     }
 }
 
