@@ -380,7 +380,9 @@ fn route_final_destination(options: &[u8]) -> Option<Ipv4Addr> {
             // address; past the last one the route is finished.
             let pointer = usize::from(options[i + 2]);
             let last = i + 3 + (len - 3) / 4 * 4 - 4;
-            if pointer + 3 <= len {
+            // The smallest legal pointer is 4 (RFC 791); a smaller one makes
+            // the option malformed, which the kernel refuses, not a route.
+            if (4..=len - 3).contains(&pointer) {
                 let b = &options[last..last + 4];
                 return Some(Ipv4Addr::new(b[0], b[1], b[2], b[3]));
             }
@@ -416,6 +418,10 @@ mod tests {
         let mut last = h.clone();
         last.extend_from_slice(&[SSRR, 11, 8, 127, 0, 0, 3, 127, 0, 0, 9, 0]);
         assert_eq!(pseudo_addrs(&last).unwrap().1, Ipv4Addr::new(127, 0, 0, 9));
+        // A pointer below 4 is malformed: no route.
+        let mut zero = h.clone();
+        zero.extend_from_slice(&[LSRR, 7, 0, 127, 0, 0, 9, 0]);
+        assert_eq!(pseudo_addrs(&zero).unwrap().1, Ipv4Addr::new(127, 0, 0, 2));
         // A malformed option list is no route.
         let mut bad = h;
         bad.extend_from_slice(&[LSRR, 40, 4, 127]);
