@@ -2,11 +2,12 @@
 //! as it happens. With no `--dport` it starts its own listener on a free `lo`
 //! port inside the process (an echo server), so it works on a fresh machine.
 
+use super::Step;
 use crate::engine::{EvalResult, Runtime, live_error};
 use crate::lang::Pos;
 use crate::live::{Live, LiveError};
 use crate::outcome::Outcome;
-use crate::output::{Output, OutputError};
+use crate::output::Output;
 use crate::render::flow::{Ends, Ladder};
 use crate::render::json::{J, object};
 use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
@@ -141,24 +142,6 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
         out.line(&format!("state {}", c.state_line()))?;
     }
     Ok(outcome)
-}
-
-/// Why the conversation stopped early.
-enum Step {
-    Conn(ConnError),
-    Output(OutputError),
-}
-
-impl From<ConnError> for Step {
-    fn from(e: ConnError) -> Self {
-        Step::Conn(e)
-    }
-}
-
-impl From<OutputError> for Step {
-    fn from(e: OutputError) -> Self {
-        Step::Output(e)
-    }
 }
 
 fn conversation(

@@ -4,10 +4,11 @@
 //! handshake, echoes what comes with `--echo`, and closes after the client's
 //! FIN. `--once` ends after the first connection.
 
+use super::Step;
 use crate::engine::{EvalResult, Runtime, live_error};
 use crate::lang::Pos;
 use crate::outcome::Outcome;
-use crate::output::{Output, OutputError};
+use crate::output::Output;
 use crate::render::flow::{Ends, Ladder};
 use crate::render::json::{J, object};
 use crate::session::conn::{Conn, ConnConfig, ConnError, State, wait_syn};
@@ -137,23 +138,6 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
         if o.once {
             return Ok(outcome);
         }
-    }
-}
-
-enum Step {
-    Conn(ConnError),
-    Output(OutputError),
-}
-
-impl From<ConnError> for Step {
-    fn from(e: ConnError) -> Self {
-        Step::Conn(e)
-    }
-}
-
-impl From<OutputError> for Step {
-    fn from(e: OutputError) -> Self {
-        Step::Output(e)
     }
 }
 

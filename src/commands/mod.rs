@@ -87,3 +87,24 @@ impl LadderPrinter {
         Ok(())
     }
 }
+
+/// Why a session command's conversation stopped early: the session failed,
+/// or the output did (a closed pipe).
+pub(crate) enum Step {
+    /// The session.
+    Conn(crate::session::conn::ConnError),
+    /// The output.
+    Output(crate::output::OutputError),
+}
+
+impl From<crate::session::conn::ConnError> for Step {
+    fn from(e: crate::session::conn::ConnError) -> Self {
+        Step::Conn(e)
+    }
+}
+
+impl From<crate::output::OutputError> for Step {
+    fn from(e: crate::output::OutputError) -> Self {
+        Step::Output(e)
+    }
+}

@@ -46,10 +46,7 @@ pub fn to_field(v: &Value, spec: &FieldSpec, layer: LayerKind) -> Result<FieldVa
             Value::Ip(a) => Ok(FieldValue::Ip(*a)),
             Value::Str(s) => {
                 let t = String::from_utf8_lossy(s);
-                if t == "localhost" {
-                    return Ok(FieldValue::Ip(Ipv4Addr::LOCALHOST));
-                }
-                t.parse::<Ipv4Addr>().map(FieldValue::Ip).map_err(|_| {
+                parse_ipv4(&t).map(FieldValue::Ip).ok_or_else(|| {
                     format!("{what}: \"{t}\" is not an IPv4 address (write it like 127.0.0.1)")
                 })
             }
@@ -99,6 +96,30 @@ fn kind_phrase(k: FieldKind) -> String {
         FieldKind::IpFlags => "IP flags (\"DF\", \"MF\")".into(),
         FieldKind::Bytes => "bytes (a string)".into(),
         FieldKind::TcpOptions => "TCP options (a list like [(\"MSS\", 1460)] or raw bytes)".into(),
+    }
+}
+
+/// An IPv4 address written as text: dotted quad, or `localhost`.
+pub fn parse_ipv4(t: &str) -> Option<Ipv4Addr> {
+    if t == "localhost" {
+        return Some(Ipv4Addr::LOCALHOST);
+    }
+    t.parse().ok()
+}
+
+/// An address argument of builtin `name`: an address value or its text.
+/// `what` begins the message for another type ("dst is an address").
+pub fn address(name: &str, what: &str, v: Value) -> Result<Ipv4Addr, String> {
+    match v {
+        Value::Ip(ip) => Ok(ip),
+        Value::Str(s) => {
+            let t = String::from_utf8_lossy(&s);
+            parse_ipv4(&t).ok_or_else(|| format!("{name}(): \"{t}\" is not an IPv4 address"))
+        }
+        v => Err(format!(
+            "{name}(): {what} like \"127.0.0.1\", not {}",
+            v.repr()
+        )),
     }
 }
 

@@ -24,28 +24,8 @@ fn conn_error(e: ConnError, pos: Pos) -> Error {
 /// reserves and guards a source port; sends nothing.
 pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
-    let dst = match a.req("dst")? {
-        Value::Ip(ip) => ip,
-        Value::Str(s) => {
-            let t = String::from_utf8_lossy(&s).into_owned();
-            if t == "localhost" {
-                Ipv4Addr::LOCALHOST
-            } else {
-                t.parse().map_err(|_| {
-                    Error::eval(pos, format!("connect(): \"{t}\" is not an IPv4 address"))
-                })?
-            }
-        }
-        v => {
-            return Err(Error::eval(
-                pos,
-                format!(
-                    "connect(): dst is an address like \"127.0.0.1\", not {}",
-                    v.repr()
-                ),
-            ));
-        }
-    };
+    let dst = super::fields::address("connect", "dst is an address", a.req("dst")?)
+        .map_err(|m| Error::eval(pos, m))?;
     let dport = a.int("dport", 65535)?.ok_or_else(|| {
         Error::eval(
             pos,
@@ -143,28 +123,8 @@ pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
 }
 
 fn listen_addr(v: Value, pos: Pos) -> EvalResult<Ipv4Addr> {
-    let ip = match v {
-        Value::Ip(ip) => ip,
-        Value::Str(s) => {
-            let t = String::from_utf8_lossy(&s).into_owned();
-            if t == "localhost" {
-                Ipv4Addr::LOCALHOST
-            } else {
-                t.parse().map_err(|_| {
-                    Error::eval(pos, format!("listen(): \"{t}\" is not an IPv4 address"))
-                })?
-            }
-        }
-        v => {
-            return Err(Error::eval(
-                pos,
-                format!(
-                    "listen(): the address is like \"127.0.0.1\", not {}",
-                    v.repr()
-                ),
-            ));
-        }
-    };
+    let ip =
+        super::fields::address("listen", "the address is", v).map_err(|m| Error::eval(pos, m))?;
     if !ip.is_loopback() {
         return Err(Error::eval(
             pos,

@@ -74,28 +74,8 @@ pub fn kclose(_eng: &mut Engine, l: &KListenerRef, _a: &mut Args) -> EvalResult<
 }
 
 fn host_port(name: &str, host: Value, port: Value, pos: Pos) -> EvalResult<(Ipv4Addr, u16)> {
-    let host = match host {
-        Value::Ip(ip) => ip,
-        Value::Str(s) => {
-            let t = String::from_utf8_lossy(&s).into_owned();
-            if t == "localhost" {
-                Ipv4Addr::LOCALHOST
-            } else {
-                t.parse().map_err(|_| {
-                    Error::eval(pos, format!("{name}(): \"{t}\" is not an IPv4 address"))
-                })?
-            }
-        }
-        v => {
-            return Err(Error::eval(
-                pos,
-                format!(
-                    "{name}(): the address is like \"127.0.0.1\", not {}",
-                    v.repr()
-                ),
-            ));
-        }
-    };
+    let host =
+        super::fields::address(name, "the address is", host).map_err(|m| Error::eval(pos, m))?;
     if !host.is_loopback() {
         return Err(Error::eval(
             pos,

@@ -204,9 +204,8 @@ impl Parser<'_> {
         } else {
             let e = self.expr()?;
             if self.is_punct(",") && matches!(e.kind, ExprKind::Var(_)) {
-                return self.unpack_rest(e, start);
-            }
-            if self.is_punct("=") {
+                self.unpack_rest(e)?
+            } else if self.is_punct("=") {
                 let eq = self.next();
                 let (var, path) = assign_target(&e).ok_or_else(|| SyntaxError {
                     pos: eq.pos,
@@ -245,7 +244,7 @@ impl Parser<'_> {
     }
 
     /// `a, b = value`, the first name parsed as `first` and a comma next.
-    fn unpack_rest(&mut self, first: Expr, start: Token) -> Result<Stmt, SyntaxError> {
+    fn unpack_rest(&mut self, first: Expr) -> Result<StmtKind, SyntaxError> {
         let mut vars = Vec::new();
         let mut e = first;
         loop {
@@ -275,21 +274,7 @@ impl Parser<'_> {
         }
         self.next();
         let value = self.expr()?;
-        let end = self.peek().offset;
-        if !self.eat_newline() && !self.at_eof() && !self.is_punct("}") {
-            return Err(self.unexpected("the end of the statement"));
-        }
-        let text = self
-            .src
-            .get(start.offset..end)
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        Ok(Stmt {
-            kind: StmtKind::Unpack { vars, value },
-            pos: start.pos,
-            text,
-        })
+        Ok(StmtKind::Unpack { vars, value })
     }
 
     /// `if cond { ... } [else { ... } | else if ...]`, the `if` not yet taken.
