@@ -80,6 +80,8 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
         wscale: None,
         rto: Duration::from_millis(200),
         retries: 3,
+        segment: None,
+        flight: None,
         verbose: false,
     };
     let mut c = Conn::new(cfg);

@@ -84,6 +84,8 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
             wscale: Some(7),
             rto: Duration::from_millis(200),
             retries: 3,
+            segment: None,
+            flight: None,
             verbose: false,
         };
         let mut c = Conn::accepted(cfg, o.addr, &syn.pkt, syn.frame.ts);

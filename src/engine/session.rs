@@ -20,8 +20,24 @@ fn conn_error(e: ConnError, pos: Pos) -> Error {
     }
 }
 
-/// `connect(dst, dport, sport=, iss=, window=, mss=, wscale=, rto=, retries=, verbose=)`:
-/// reserves and guards a source port; sends nothing.
+/// `segment=N` (bytes a segment at most) and `flight=K` (segments
+/// unacknowledged at most), for `connect()`, `listen()` and `c.send()`.
+fn send_limits(a: &mut Args) -> EvalResult<(Option<u16>, Option<u32>)> {
+    let pos = a.pos();
+    let from_one = |n: Option<i64>, what: &str| match n {
+        Some(0) => Err(Error::eval(
+            pos,
+            format!("{what} is at least 1 (leave it out for no limit)"),
+        )),
+        n => Ok(n),
+    };
+    let segment = from_one(a.int("segment", 65495)?, "segment")?.map(|n| n as u16);
+    let flight = from_one(a.int("flight", 1 << 20)?, "flight")?.map(|n| n as u32);
+    Ok((segment, flight))
+}
+
+/// `connect(dst, dport, sport=, iss=, window=, mss=, wscale=, rto=, retries=,
+/// segment=, flight=, verbose=)`: reserves and guards a source port; sends nothing.
 pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
     let dst = super::fields::address("connect", "dst is an address", a.req("dst")?)
@@ -39,6 +55,7 @@ pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let wscale = a.int("wscale", 14)?.map(|v| v as u8);
     let rto = a.secs("rto")?;
     let retries = a.int("retries", 100)?;
+    let (segment, flight) = send_limits(a)?;
     let verbose = a.given("verbose").is_none_or(|v| v.truthy());
     let (lo, sport) = eng.rt.with_link(pos, |live| {
         let lo = live.iface() == "lo";
@@ -54,6 +71,8 @@ pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         wscale,
         rto: Duration::from_secs_f64(rto.unwrap_or(0.2).clamp(0.001, 60.0)),
         retries: retries.unwrap_or(5) as u32,
+        segment,
+        flight,
         verbose,
     };
     let r = SessionRef(Rc::new(RefCell::new(Conn::new(cfg))));
@@ -99,6 +118,7 @@ pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     };
     let rto = Duration::from_secs_f64(a.secs("rto")?.unwrap_or(0.2).clamp(0.001, 60.0));
     let retries = a.int("retries", 100)?.map_or(5, |v| v as u32);
+    let (segment, flight) = send_limits(a)?;
     let verbose = a.given("verbose").is_none_or(|v| v.truthy());
     eng.rt.with_link(pos, |live| {
         live.session_port(Some(port))?;
@@ -116,6 +136,8 @@ pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             wscale,
             rto,
             retries,
+            segment,
+            flight,
             verbose,
             accepted: Vec::new(),
         },
@@ -182,6 +204,8 @@ pub fn accept(eng: &mut Engine, l: &ListenerRef, a: &mut Args) -> EvalResult<Val
             wscale: l.wscale,
             rto: l.rto,
             retries: l.retries,
+            segment: l.segment,
+            flight: l.flight,
             verbose: l.verbose,
         }
     };
@@ -280,7 +304,7 @@ pub fn ack(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> 
     })
 }
 
-/// `c.send(data)`.
+/// `c.send(data, segment=, flight=)`.
 pub fn send(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value> {
     let data = match a.req("data")? {
         Value::Str(b) => b,
@@ -291,8 +315,11 @@ pub fn send(eng: &mut Engine, s: &SessionRef, a: &mut Args) -> EvalResult<Value>
             ));
         }
     };
+    let (segment, flight) = send_limits(a)?;
     step(eng, s, a.pos(), After::Nothing, true, |c, l| {
-        c.send(l, &data).map(opt_packet)
+        let segment = segment.or(c.cfg.segment);
+        let flight = flight.or(c.cfg.flight);
+        c.send_with(l, &data, segment, flight).map(opt_packet)
     })
 }
 

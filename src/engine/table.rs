@@ -179,6 +179,8 @@ pub const BUILTINS: &[Builtin] = &[
             opt("wscale", "none"),
             opt("rto", "0.2"),
             opt("retries", "5"),
+            opt("segment", "the MSS"),
+            opt("flight", "the window"),
             opt("verbose", "true")
         ),
         summary: "a TCP session: reserves and guards a source port, sends nothing yet",
@@ -198,6 +200,8 @@ pub const BUILTINS: &[Builtin] = &[
             opt("wscale", "7 if the client offers it"),
             opt("rto", "0.2"),
             opt("retries", "5"),
+            opt("segment", "the MSS"),
+            opt("flight", "the window"),
             opt("verbose", "true")
         ),
         summary: "a TCP listener: reserves a port and guards it against the kernel's RSTs, sends nothing",
@@ -529,11 +533,19 @@ pub const METHODS: &[Method] = &[
         run: session::ack,
     },
     Method {
-        sig: sig!("send", req("data")),
+        sig: sig!(
+            "send",
+            req("data"),
+            opt("segment", "the MSS"),
+            opt("flight", "the window")
+        ),
         summary: "sends data as PSH/ACK segments: split to the peer's MSS, within its window",
-        help: "Waits until everything is acknowledged, retransmitting on timeout; returns the last ACK.\n\
-               Data follows whatever was sent before, by hand too. It fails, saying why, when no\n\
-               ACK comes after the retries (what was not acknowledged is given up; c.seq goes back).",
+        help: "Waits until everything is acknowledged; returns the last ACK. segment=N sends at most N\n\
+               bytes a segment, flight=K at most K segments before an ACK (flight=1: stop-and-wait).\n\
+               Lost segments go again after three duplicate ACKs or the retransmission timeout\n\
+               (estimated from round trips, rto= at first); a shut window is probed for as long as\n\
+               the peer answers. Data follows whatever was sent before, by hand too. It fails, saying\n\
+               why, when no ACK comes after the retries (the rest is given up; c.seq goes back).",
         run: session::send,
     },
     Method {
@@ -1007,7 +1019,10 @@ mod tests {
             builtin("sr1").unwrap().sig.usage(),
             "sr1(packet, timeout=2, raw=false)"
         );
-        assert_eq!(method("send").unwrap().sig.usage(), "send(data)");
+        assert_eq!(
+            method("send").unwrap().sig.usage(),
+            "send(data, segment=the MSS, flight=the window)"
+        );
         assert_eq!(builtin("print").unwrap().sig.usage(), "print(...)");
     }
 }

@@ -98,6 +98,10 @@ pub struct Listener {
     pub rto: std::time::Duration,
     /// Retransmissions before giving up.
     pub retries: u32,
+    /// At most this many bytes a segment, by default.
+    pub segment: Option<u16>,
+    /// At most this many segments unacknowledged, by default.
+    pub flight: Option<u32>,
     /// Show each segment.
     pub verbose: bool,
     /// The clients accepted so far: (address, port, initial sequence number),

@@ -15,6 +15,8 @@
 
 use super::event::Event;
 pub use super::event::{Dir, State};
+use super::rtt::{self, Rtt};
+use super::window;
 use crate::live::{Live, LiveError};
 use crate::wire::tcp::{Relative, TcpOption, encode_options, flags};
 use crate::wire::{Ipv4, Packet, Tcp};
@@ -39,10 +41,15 @@ pub struct ConnConfig {
     pub mss: u16,
     /// Window scale we offer (None: no option, windows unscaled both ways).
     pub wscale: Option<u8>,
-    /// First retransmission timeout; doubles on each retry.
+    /// The retransmission timeout until round trips are measured (RFC
+    /// 6298); doubles on each retry.
     pub rto: Duration,
-    /// Retransmissions before giving up.
+    /// Retransmissions (or unanswered zero-window probes) before giving up.
     pub retries: u32,
+    /// At most this many bytes a segment (below the peer's MSS), by default.
+    pub segment: Option<u16>,
+    /// At most this many segments unacknowledged, by default (1: stop-and-wait).
+    pub flight: Option<u32>,
     /// Show each segment as it goes (for the caller: events are reported either way).
     pub verbose: bool,
 }
@@ -105,6 +112,10 @@ pub struct Conn {
     pub peer_wscale: Option<u8>,
     /// The peer's window in bytes (scaled).
     pub peer_window: u32,
+    /// The largest window the peer has offered (for SWS avoidance).
+    pub max_window: u32,
+    /// The retransmission timeout, from measured round trips.
+    pub rtt: Rtt,
     /// Every segment, in the order they crossed the link (kernel timestamps).
     pub log: Vec<LogEntry>,
     /// The data both ways in the order it went: (direction, bytes).
@@ -133,10 +144,55 @@ fn seq_le(a: u32, b: u32) -> bool {
 /// Most out-of-order data held before dropping more.
 const OOO_LIMIT: usize = 8 << 20;
 
+/// Duplicate ACKs that mean a segment was lost (RFC 5681 3.2).
+const DUPACK_THRESHOLD: u32 = 3;
+
+/// The longest the sender waits for a window worth a segment with nothing
+/// in flight before it sends what fits (RFC 9293 3.8.6.2.1: 0.1 to 1 s).
+const SWS_OVERRIDE: Duration = Duration::from_millis(200);
+
+/// How long after a shut window (or an answered probe) the next zero-window
+/// probe goes: the RTO, doubled for each probe, at most [`rtt::RTO_MAX`].
+fn persist_interval(rtt: &Rtt, probes: u32) -> Duration {
+    rtt.rto()
+        .saturating_mul(1u32 << probes.min(16))
+        .min(rtt::RTO_MAX)
+}
+
+/// One `send()`'s progress: timers, probes, duplicate ACKs, recovery.
+#[derive(Default)]
+struct Sender {
+    /// The last ACK from the peer.
+    last_ack: Option<Packet>,
+    /// Offset past the highest byte of the data sent so far.
+    sent_upto: usize,
+    /// When the oldest unacknowledged segment is due again.
+    rexmit_at: Option<Instant>,
+    /// When the next zero-window probe goes.
+    persist_at: Option<Instant>,
+    /// When a too-small segment goes anyway (nothing in flight).
+    sws_at: Option<Instant>,
+    /// A probe is out, waiting for its answer.
+    probing: bool,
+    /// Probes since the window shut (the persist backoff).
+    probes: u32,
+    /// Probes in a row with no answer.
+    unanswered: u32,
+    /// Timeouts in a row with no progress.
+    retries: u32,
+    /// Duplicate ACKs since the last progress.
+    dupacks: u32,
+    /// Fast recovery until this sequence number is acknowledged.
+    recover: Option<u32>,
+    /// The segment being timed: its end and when it went (sent once only).
+    timing: Option<(u32, Instant)>,
+}
+
 impl Conn {
     /// A connection that has sent nothing yet.
     pub fn new(cfg: ConnConfig) -> Conn {
         let iss = cfg.iss;
+        let rtt = Rtt::new(cfg.rto);
         Conn {
             cfg,
             server: false,
@@ -151,6 +207,8 @@ impl Conn {
             peer_mss: 536,
             peer_wscale: None,
             peer_window: 0,
+            max_window: 0,
+            rtt,
             log: Vec::new(),
             stream: Vec::new(),
             received: Vec::new(),
@@ -185,6 +243,7 @@ impl Conn {
         };
         // The window of a SYN is never scaled.
         c.peer_window = u32::from(t.window.unwrap_or(0));
+        c.max_window = c.peer_window;
         c.record(Dir::In, ts, syn.clone(), None);
         c.set_state(State::SynReceived);
         c
@@ -423,6 +482,7 @@ impl Conn {
                     None
                 };
                 self.peer_window = u32::from(t.window.unwrap_or(0));
+                self.max_window = self.max_window.max(self.peer_window);
                 self.record(Dir::In, ts, pkt.clone(), None);
                 return None;
             }
@@ -442,6 +502,7 @@ impl Conn {
                 self.state = State::Established;
             }
             self.peer_window = u32::from(t.window.unwrap_or(0)) << self.peer_wscale.unwrap_or(0);
+            self.max_window = self.max_window.max(self.peer_window);
         }
         if !payload.is_empty() {
             need_ack = true;
@@ -663,15 +724,33 @@ impl Conn {
         Ok(p)
     }
 
-    fn segment_size(&self) -> usize {
-        // The peer's MSS, and what fits in the interface (lo: 65536 - 40).
-        usize::from(self.peer_mss).clamp(1, 65495)
+    /// The largest segment: the peer's MSS, what fits in the interface (lo:
+    /// 65536 - 40), and `limit` when the user asks for smaller ones.
+    fn segment_size(&self, limit: Option<u16>) -> usize {
+        let mss = usize::from(self.peer_mss).clamp(1, 65495);
+        limit.map_or(mss, |l| mss.min(usize::from(l).max(1)))
     }
 
-    /// Sends data: split to the peer's MSS, no more in flight than its window
-    /// allows, each segment retransmitted on timeout. Waits until all is
-    /// acknowledged; returns the last ACK.
+    /// Sends data with the connection's defaults (`cfg.segment`, `cfg.flight`).
     pub fn send(&mut self, live: &mut Live, data: &[u8]) -> Result<Option<Packet>, ConnError> {
+        self.send_with(live, data, self.cfg.segment, self.cfg.flight)
+    }
+
+    /// Sends data: split to the peer's MSS (or `segment` bytes), no more in
+    /// flight than its window (and `flight` segments) allows, no silly small
+    /// segments; lost segments are sent again on three duplicate ACKs (fast
+    /// retransmit, RFC 5681) or on the retransmission timeout (RFC 6298,
+    /// estimated from measured round trips). A zero window is probed, with
+    /// backoff, for as long as the peer answers the probes (RFC 9293
+    /// 3.8.6.1); when it opens, sending resumes from the first byte not
+    /// acknowledged. Waits until all is acknowledged; returns the last ACK.
+    pub fn send_with(
+        &mut self,
+        live: &mut Live,
+        data: &[u8],
+        segment: Option<u16>,
+        flight: Option<u32>,
+    ) -> Result<Option<Packet>, ConnError> {
         self.refuse_unless(
             matches!(self.state, State::Established | State::CloseWait),
             "send()",
@@ -682,15 +761,11 @@ impl Conn {
             ));
         }
         let base = self.snd_nxt;
+        let seg_size = self.segment_size(segment);
         // Bytes sent before this call (by hand, on our ports) and not yet
         // acknowledged: they count in flight, and this data follows them.
         let earlier = self.snd_nxt.wrapping_sub(self.snd_una);
-        let mut last_ack = None;
-        let mut rto = self.cfg.rto;
-        let mut retries = 0;
-        // When the oldest unacknowledged segment is due again (set once it is sent).
-        let mut rexmit_at: Option<Instant> = None;
-        let mut sent_upto = 0usize; // offset of the highest byte sent
+        let mut s = Sender::default();
         loop {
             if self.reset {
                 return Err(ConnError::State(format!(
@@ -708,104 +783,269 @@ impl Conn {
                     (seq.wrapping_sub(base) as usize).min(data.len())
                 }
             };
-            let acked = offset(self.snd_una);
-            if acked == data.len() {
-                return Ok(last_ack);
+            if offset(self.snd_una) == data.len() {
+                return Ok(s.last_ack);
             }
-            // Send what the window allows, from snd_nxt.
-            let mut next = offset(self.snd_nxt);
-            loop {
-                let in_flight = base.wrapping_add(next as u32).wrapping_sub(self.snd_una) as usize;
-                let window = self.peer_window as usize;
-                if next >= data.len() || in_flight >= window {
+            let now = Instant::now();
+            // Send what the window, the flight limit and SWS avoidance allow.
+            let mut blocked = window::Next::WindowFull;
+            while !s.probing {
+                let next = offset(self.snd_nxt);
+                let in_flight = self.snd_nxt.wrapping_sub(self.snd_una) as usize;
+                let decision = window::next(window::Sending {
+                    remaining: data.len() - next,
+                    in_flight,
+                    window: self.peer_window as usize,
+                    max_window: self.max_window as usize,
+                    segment: seg_size,
+                    flight,
+                    override_due: s.sws_at.is_some_and(|t| now >= t),
+                });
+                let window::Next::Send(n) = decision else {
+                    blocked = decision;
                     break;
+                };
+                let retrans = next < s.sent_upto;
+                let note = retrans.then_some("retransmission");
+                self.send_data(live, data, base, next..next + n, note, !retrans)?;
+                if !retrans && s.timing.is_none() {
+                    s.timing = Some((base.wrapping_add((next + n) as u32), Instant::now()));
                 }
-                let n = self
-                    .segment_size()
-                    .min(data.len() - next)
-                    .min(window - in_flight);
-                let last = next + n == data.len();
-                let fl = flags::ACK | if last { flags::PSH } else { 0 };
-                let seg = self.segment(
-                    fl,
-                    base.wrapping_add(next as u32),
-                    &data[next..next + n],
-                    Vec::new(),
-                );
-                let retrans = next < sent_upto;
-                self.transmit(live, &seg, retrans.then_some("retransmission"))?;
-                if !retrans {
-                    self.push_stream(Dir::Out, &data[next..next + n]);
-                }
-                next += n;
-                sent_upto = sent_upto.max(next);
-                self.snd_nxt = base.wrapping_add(next as u32);
+                s.sent_upto = s.sent_upto.max(next + n);
+                s.sws_at = None;
+                s.rexmit_at
+                    .get_or_insert_with(|| Instant::now() + self.rtt.rto());
             }
-            // Wait for ACKs (or a window update) until the oldest unacknowledged
-            // segment is due for retransmission.
+            let in_flight = self.snd_nxt.wrapping_sub(self.snd_una);
+            // What to wait for, and until when.
+            let deadline = if s.probing || (in_flight == 0 && self.peer_window == 0) {
+                // The window is shut: probe it, backing off (RFC 1122 4.2.2.17).
+                s.rexmit_at = None;
+                *s.persist_at
+                    .get_or_insert_with(|| now + persist_interval(&self.rtt, s.probes))
+            } else if in_flight == 0 && blocked == window::Next::TooSmall {
+                *s.sws_at
+                    .get_or_insert_with(|| now + self.rtt.rto().min(SWS_OVERRIDE))
+            } else {
+                *s.rexmit_at.get_or_insert_with(|| now + self.rtt.rto())
+            };
             let before = self.snd_una;
-            let deadline = *rexmit_at.get_or_insert_with(|| Instant::now() + rto);
-            while let Some(p) = self.wait_segment(live, deadline)? {
-                if p.tcp().is_some_and(|t| t.flag_bits() & flags::ACK != 0) {
-                    last_ack = Some(p);
+            let mut answered = false;
+            loop {
+                let window_before = self.peer_window;
+                let Some(p) = self.wait_segment(live, deadline)? else {
+                    break;
+                };
+                let Some(t) = p.tcp() else { continue };
+                if t.flag_bits() & flags::ACK == 0 {
+                    continue;
                 }
+                answered = true;
+                s.last_ack = Some(p.clone());
+                self.max_window = self.max_window.max(self.peer_window);
                 if self.snd_una != before || self.reset {
                     break;
                 }
-                if self.peer_window as usize > (self.snd_nxt.wrapping_sub(self.snd_una) as usize)
-                    && (self.snd_nxt.wrapping_sub(base) as usize) < data.len()
-                {
-                    break; // the window opened: send more
+                let pure = p.payload().is_empty() && t.flag_bits() & (flags::SYN | flags::FIN) == 0;
+                if pure && in_flight > 0 && !s.probing && self.peer_window == window_before {
+                    s.dupacks += 1;
+                    if s.dupacks == DUPACK_THRESHOLD {
+                        break; // fast retransmit
+                    }
+                    continue;
+                }
+                let unsent = (self.snd_nxt.wrapping_sub(base) as usize) < data.len();
+                if s.probing || (self.peer_window > in_flight && unsent) {
+                    break; // the probe is answered, or the window opened: send more
                 }
             }
-            if self.snd_una == before && Instant::now() >= deadline {
-                // Timeout: go back to the oldest unacknowledged byte.
-                retries += 1;
-                if retries > self.cfg.retries {
-                    // What was not acknowledged is given up: the next send
-                    // starts from the first byte of it again.
-                    let acked = offset(self.snd_una);
-                    self.snd_nxt = base.wrapping_add(acked as u32);
-                    let unacked_earlier = seq_lt(self.snd_una, base);
-                    let why = if unacked_earlier {
-                        format!(
-                            "; the {earlier} bytes sent by hand before it were never acknowledged either, \
-                             so the peer waits for them (seq {})",
-                            self.snd_una.wrapping_sub(self.cfg.iss)
-                        )
-                    } else {
-                        String::new()
-                    };
+            if s.probing {
+                if answered {
+                    // The peer is alive: its window stays shut (or opened).
+                    // What it did not take of the probe is sent again later.
+                    s.probing = false;
+                    s.unanswered = 0;
+                    if seq_lt(self.snd_una, self.snd_nxt) {
+                        self.snd_nxt = self.snd_una;
+                    }
+                    if self.peer_window > 0 {
+                        s.probes = 0;
+                    }
+                    continue;
+                }
+                if Instant::now() < deadline {
+                    continue;
+                }
+                s.unanswered += 1;
+                if s.unanswered > self.cfg.retries {
                     return Err(ConnError::State(format!(
-                        "send(): no ACK after {} retransmissions ({acked} of {} bytes acknowledged, \
-                         the rest given up: c.seq is back at the first of them){why}",
-                        self.cfg.retries,
+                        "send(): the peer's window is shut and it did not answer {} window probes \
+                         ({} of {} bytes acknowledged)",
+                        s.unanswered,
+                        offset(self.snd_una),
                         data.len()
                     )));
                 }
-                // Go back to the oldest unacknowledged byte of this data
-                // (bytes sent by hand before it are not ours to resend).
-                self.snd_nxt = if seq_lt(self.snd_una, base) {
-                    base
-                } else {
-                    self.snd_una
-                };
-                if self.peer_window == 0 {
-                    self.peer_window = 1; // zero-window probe
-                }
-                self.events.push(Event::Retransmission {
-                    what: "data",
-                    rto,
-                    attempt: retries,
-                });
-                rto *= 2;
-                rexmit_at = None;
-            } else if self.snd_una != before {
-                rto = self.cfg.rto;
-                retries = 0;
-                rexmit_at = None;
             }
+            if self.snd_una != before {
+                // Progress: the timers start again, the backoff ends (a
+                // round trip measured from a segment sent once is a sample).
+                if let Some((end, at)) = s.timing
+                    && seq_le(end, self.snd_una)
+                {
+                    self.rtt.sample(at.elapsed());
+                    s.timing = None;
+                }
+                self.rtt.reset_backoff();
+                s.retries = 0;
+                s.dupacks = 0;
+                s.rexmit_at = None;
+                s.persist_at = None;
+                s.probes = 0;
+                // NewReno (RFC 6582): a partial ACK during recovery means the
+                // next hole is lost too: send it at once.
+                if let Some(recover) = s.recover {
+                    if seq_lt(self.snd_una, recover) {
+                        self.resend_first(live, data, base, seg_size, "fast retransmission")?;
+                        s.timing = None;
+                    } else {
+                        s.recover = None;
+                    }
+                }
+                continue;
+            }
+            if s.dupacks >= DUPACK_THRESHOLD && s.recover.is_none() {
+                // Three duplicate ACKs: the first unacknowledged segment is lost.
+                s.recover = Some(self.snd_nxt);
+                s.timing = None;
+                self.resend_first(live, data, base, seg_size, "fast retransmission")?;
+                s.rexmit_at = Some(Instant::now() + self.rtt.rto());
+                continue;
+            }
+            if Instant::now() < deadline {
+                continue; // the window opened, or an ACK changed nothing
+            }
+            if self.peer_window == 0 || s.probing {
+                // Persist timer: one byte past the shut window, from the
+                // first byte not acknowledged (what was past the window is
+                // dropped by the peer; an unanswered probe goes again).
+                if seq_lt(self.snd_una, self.snd_nxt) {
+                    self.snd_nxt = if seq_lt(self.snd_una, base) {
+                        base
+                    } else {
+                        self.snd_una
+                    };
+                }
+                s.rexmit_at = None;
+                s.persist_at = None;
+                s.probes += 1;
+                let next = offset(self.snd_nxt);
+                let fresh = next >= s.sent_upto;
+                self.send_data(
+                    live,
+                    data,
+                    base,
+                    next..next + 1,
+                    Some("zero-window probe"),
+                    fresh,
+                )?;
+                s.sent_upto = s.sent_upto.max(next + 1);
+                s.probing = true;
+                s.timing = None;
+                continue;
+            }
+            if self.snd_nxt == self.snd_una {
+                continue; // the SWS override timer ran out: send what fits
+            }
+            // Retransmission timeout: go back to the oldest unacknowledged byte.
+            s.retries += 1;
+            s.rexmit_at = None;
+            s.timing = None;
+            s.recover = None;
+            s.dupacks = 0;
+            if s.retries > self.cfg.retries {
+                // What was not acknowledged is given up: the next send
+                // starts from the first byte of it again.
+                let acked = offset(self.snd_una);
+                self.snd_nxt = base.wrapping_add(acked as u32);
+                let why = if seq_lt(self.snd_una, base) {
+                    format!(
+                        "; the {earlier} bytes sent by hand before it were never acknowledged either, \
+                         so the peer waits for them (seq {})",
+                        self.snd_una.wrapping_sub(self.cfg.iss)
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(ConnError::State(format!(
+                    "send(): no ACK after {} retransmissions ({acked} of {} bytes acknowledged, \
+                     the rest given up: c.seq is back at the first of them){why}",
+                    self.cfg.retries,
+                    data.len()
+                )));
+            }
+            // Bytes sent by hand before this data are not ours to resend.
+            self.snd_nxt = if seq_lt(self.snd_una, base) {
+                base
+            } else {
+                self.snd_una
+            };
+            self.events.push(Event::Retransmission {
+                what: "data",
+                rto: self.rtt.rto(),
+                attempt: s.retries,
+            });
+            self.rtt.back_off();
         }
+    }
+
+    /// Sends the bytes `span` of `data` (which starts at sequence number
+    /// `base`) and moves `snd_nxt` past them; `fresh` when they go for the
+    /// first time.
+    fn send_data(
+        &mut self,
+        live: &mut Live,
+        data: &[u8],
+        base: u32,
+        span: std::ops::Range<usize>,
+        note: Option<&'static str>,
+        fresh: bool,
+    ) -> Result<(), ConnError> {
+        let (at, end) = (span.start, span.end);
+        let fl = flags::ACK | if end == data.len() { flags::PSH } else { 0 };
+        let seg = self.segment(fl, base.wrapping_add(at as u32), &data[at..end], Vec::new());
+        self.transmit(live, &seg, note)?;
+        if fresh {
+            // The stream has each byte once, when it first goes.
+            self.push_stream(Dir::Out, &data[at..end]);
+        }
+        let end_seq = base.wrapping_add(end as u32);
+        if seq_lt(self.snd_nxt, end_seq) {
+            self.snd_nxt = end_seq;
+        }
+        Ok(())
+    }
+
+    /// Sends the first unacknowledged segment of `data` again, leaving
+    /// `snd_nxt` where it is.
+    fn resend_first(
+        &mut self,
+        live: &mut Live,
+        data: &[u8],
+        base: u32,
+        seg_size: usize,
+        note: &'static str,
+    ) -> Result<(), ConnError> {
+        if seq_lt(self.snd_una, base) {
+            return Ok(()); // bytes sent by hand are not ours to resend
+        }
+        let at = (self.snd_una.wrapping_sub(base) as usize).min(data.len());
+        let sent = (self.snd_nxt.wrapping_sub(base) as usize).min(data.len());
+        let n = seg_size.min(sent.saturating_sub(at));
+        if n == 0 {
+            return Ok(());
+        }
+        self.send_data(live, data, base, at..at + n, Some(note), false)
     }
 
     /// Takes the peer's data, acknowledging it, until its FIN or until none has
@@ -1184,6 +1424,8 @@ mod tests {
             wscale: None,
             rto: Duration::from_millis(2),
             retries: 5,
+            segment: None,
+            flight: None,
             verbose: true,
         })
     }
@@ -1538,5 +1780,344 @@ mod tests {
         assert_eq!(c.state_line(), "CLOSED (reset by peer)");
         let e = c.ack(&mut live).unwrap_err();
         assert!(matches!(e, ConnError::State(m) if m.contains("reset by the peer")));
+    }
+
+    /// How the scripted receiver behaves.
+    #[derive(Clone, Default)]
+    struct Script {
+        mss: u16,
+        /// Its receive buffer: the window is what is free of it.
+        buffer: usize,
+        /// The application reads nothing until this long after the
+        /// handshake (the window fills and stays shut); then all at once.
+        pause: Duration,
+        /// Zero-window probes it ignores (the first N).
+        ignore_probes: u32,
+        /// First transmissions of these data segments (by number, from 0) it never sees.
+        lose: Vec<usize>,
+    }
+
+    /// What the scripted receiver saw.
+    #[derive(Default)]
+    struct Took {
+        /// The data in order.
+        data: Vec<u8>,
+        /// Every data segment: (seq offset from the first data byte, length).
+        segments: Vec<(u32, usize)>,
+        /// When each probe into its shut window came, since the handshake.
+        probes: Vec<Duration>,
+    }
+
+    /// A receiver with a buffer the application drains (after `pause`): it
+    /// advertises what is free, holds out-of-order segments (answering
+    /// each with a duplicate ACK), and answers a probe into a shut window
+    /// with an ACK of what it has (the probe byte dropped).
+    fn receiver(script: Script) -> (Live, Arc<Mutex<Took>>) {
+        let took = Arc::new(Mutex::new(Took::default()));
+        let t2 = took.clone();
+        let mut rcv_nxt = 0u32;
+        let mut first = 0u32;
+        let mut buffered = 0usize;
+        let mut held: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+        let mut start = Instant::now();
+        let mut seen_segments = 0usize;
+        let mut ignored = 0u32;
+        let link = MemLink::with_responder(move |frame: &[u8]| {
+            let p = Packet::parse(frame);
+            let Some(t) = p.tcp() else { return vec![] };
+            let mut took = t2.lock().unwrap();
+            let fl = t.flag_bits();
+            let seq = t.seq.unwrap_or(0);
+            if start.elapsed() >= script.pause {
+                buffered = 0; // the application reads everything
+            }
+            let free = script.buffer.saturating_sub(buffered);
+            let mk = |fl: u16, ack: u32, window: usize, opts: Vec<u8>| {
+                let ip = Ipv4 {
+                    src: Some(Ipv4Addr::LOCALHOST),
+                    dst: Some(Ipv4Addr::LOCALHOST),
+                    ..Ipv4::default()
+                };
+                let tcp = Tcp {
+                    sport: t.dport,
+                    dport: t.sport,
+                    seq: Some(PEER_ISN + 1 - u32::from(fl & flags::SYN != 0)),
+                    ack: Some(ack),
+                    flags: Some(fl),
+                    window: Some(window.min(0xffff) as u16),
+                    options: opts,
+                    ..Tcp::default()
+                };
+                Packet::ether_ip_tcp(ip, tcp, &[]).emit()
+            };
+            if fl & flags::SYN != 0 {
+                rcv_nxt = seq.wrapping_add(1);
+                first = rcv_nxt;
+                start = Instant::now();
+                let opts = encode_options(&[TcpOption::Mss(script.mss)]);
+                return vec![mk(flags::SYN | flags::ACK, rcv_nxt, free, opts)];
+            }
+            let payload = p.payload();
+            if payload.is_empty() {
+                return vec![];
+            }
+            let n = seen_segments;
+            seen_segments += 1;
+            if free == 0 {
+                took.probes.push(start.elapsed());
+                if ignored < script.ignore_probes {
+                    ignored += 1;
+                    return vec![];
+                }
+                return vec![mk(flags::ACK, rcv_nxt, 0, vec![])];
+            }
+            let off = seq.wrapping_sub(first);
+            if script.lose.contains(&n) {
+                return vec![];
+            }
+            took.segments.push((off, payload.len()));
+            if seq == rcv_nxt {
+                let take = payload.len().min(free);
+                took.data.extend_from_slice(&payload[..take]);
+                rcv_nxt = rcv_nxt.wrapping_add(take as u32);
+                buffered += take;
+                while let Some(d) = held.remove(&rcv_nxt) {
+                    took.data.extend_from_slice(&d);
+                    rcv_nxt = rcv_nxt.wrapping_add(d.len() as u32);
+                    buffered += d.len();
+                }
+            } else if seq_lt(rcv_nxt, seq) {
+                held.insert(seq, payload.to_vec());
+            }
+            let free = script.buffer.saturating_sub(buffered);
+            vec![mk(flags::ACK, rcv_nxt, free, vec![])]
+        });
+        (Live::with_link(Box::new(link)), took)
+    }
+
+    fn established(script: Script, rto_ms: u64, retries: u32) -> (Conn, Live, Arc<Mutex<Took>>) {
+        let (mut live, took) = receiver(script);
+        let mut c = conn();
+        c.cfg.rto = Duration::from_millis(rto_ms);
+        c.rtt = Rtt::new(c.cfg.rto);
+        c.cfg.retries = retries;
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        (c, live, took)
+    }
+
+    fn noted(c: &Conn, note: &str) -> usize {
+        c.log.iter().filter(|e| e.note == Some(note)).count()
+    }
+
+    fn timeouts(c: &mut Conn) -> usize {
+        c.take_events()
+            .iter()
+            .filter(|e| matches!(e, Event::Retransmission { .. }))
+            .count()
+    }
+
+    #[test]
+    fn a_shut_window_is_probed_with_backoff_for_as_long_as_the_peer_answers() {
+        // RFC 1122 4.2.2.17: the connection stays open while probes are
+        // answered, however many retries are allowed.
+        let script = Script {
+            mss: 1000,
+            buffer: 4000,
+            pause: Duration::from_millis(150),
+            ..Script::default()
+        };
+        let (mut c, mut live, took) = established(script, 2, 2);
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        c.send(&mut live, &data).unwrap();
+        let took = took.lock().unwrap();
+        assert_eq!(took.data, data, "byte-exact");
+        let probes = noted(&c, "zero-window probe");
+        assert!(probes > 2, "more probes ({probes}) than retries (2)");
+        // Backoff: each wait at least as long as the one before.
+        let gaps: Vec<Duration> = took.probes.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(
+            gaps.windows(2)
+                .all(|g| g[1] + Duration::from_millis(1) >= g[0]),
+            "{gaps:?}"
+        );
+        // Every probe but the last found the window shut (the last one came
+        // after the application read, and was taken as data).
+        assert!(
+            probes - took.probes.len() <= 1,
+            "{probes} {:?}",
+            took.probes
+        );
+        assert_eq!(timeouts(&mut c), 0, "probes are not retransmissions");
+    }
+
+    #[test]
+    fn when_the_window_opens_sending_resumes_from_the_first_byte_not_acknowledged() {
+        let script = Script {
+            mss: 1000,
+            buffer: 3000,
+            pause: Duration::from_millis(30),
+            ..Script::default()
+        };
+        let (mut c, mut live, took) = established(script, 2, 3);
+        let data: Vec<u8> = (0..6000u32).map(|i| (i % 253) as u8).collect();
+        c.send(&mut live, &data).unwrap();
+        let took = took.lock().unwrap();
+        assert_eq!(took.data, data);
+        // The probe byte was dropped: the first segment after the pause
+        // starts where the acknowledged data ends (3000), not past it.
+        let after: Vec<&(u32, usize)> = took.segments.iter().filter(|s| s.0 >= 3000).collect();
+        assert_eq!(
+            after.first().map(|s| s.0),
+            Some(3000),
+            "{:?}",
+            took.segments
+        );
+        assert_eq!(c.snd_una, c.snd_nxt);
+    }
+
+    #[test]
+    fn unanswered_probes_count_as_retries_and_then_it_says_so() {
+        let script = Script {
+            mss: 1000,
+            buffer: 1000,
+            pause: Duration::from_secs(3600),
+            ignore_probes: 100,
+            ..Script::default()
+        };
+        let (mut c, mut live, _) = established(script, 1, 2);
+        let e = c.send(&mut live, &[7u8; 3000]).unwrap_err();
+        let ConnError::State(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            m.contains("window is shut") && m.contains("3 window probes"),
+            "{m}"
+        );
+        assert!(m.contains("1000 of 3000 bytes acknowledged"), "{m}");
+    }
+
+    #[test]
+    fn an_ignored_probe_is_sent_again() {
+        let script = Script {
+            mss: 1000,
+            buffer: 1000,
+            pause: Duration::from_millis(20),
+            ignore_probes: 1,
+            ..Script::default()
+        };
+        let (mut c, mut live, took) = established(script, 2, 3);
+        c.send(&mut live, &[9u8; 2000]).unwrap();
+        assert_eq!(took.lock().unwrap().data, vec![9u8; 2000]);
+        assert!(noted(&c, "zero-window probe") >= 2);
+    }
+
+    #[test]
+    fn three_duplicate_acks_resend_the_lost_segment_before_any_timeout() {
+        // Segment 1 (bytes 1000..2000) is lost; 2..9 each bring a duplicate ACK.
+        // The timeout is a second: only fast retransmit finishes in time.
+        let script = Script {
+            mss: 1000,
+            buffer: 1 << 20,
+            lose: vec![1],
+            ..Script::default()
+        };
+        let (mut c, mut live, took) = established(script, 1000, 3);
+        c.rtt = Rtt::new(Duration::from_secs(1));
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 249) as u8).collect();
+        let t0 = Instant::now();
+        c.send(&mut live, &data).unwrap();
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t0.elapsed()
+        );
+        assert_eq!(took.lock().unwrap().data, data);
+        assert_eq!(noted(&c, "fast retransmission"), 1);
+        assert_eq!(timeouts(&mut c), 0);
+    }
+
+    #[test]
+    fn a_partial_ack_in_recovery_resends_the_next_hole_at_once() {
+        // NewReno (RFC 6582): segments 1 and 4 lost.
+        let script = Script {
+            mss: 1000,
+            buffer: 1 << 20,
+            lose: vec![1, 4],
+            ..Script::default()
+        };
+        let (mut c, mut live, took) = established(script, 1000, 3);
+        let data = vec![5u8; 10_000];
+        let t0 = Instant::now();
+        c.send(&mut live, &data).unwrap();
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t0.elapsed()
+        );
+        assert_eq!(took.lock().unwrap().data, data);
+        assert_eq!(noted(&c, "fast retransmission"), 2);
+        assert_eq!(timeouts(&mut c), 0);
+    }
+
+    #[test]
+    fn no_silly_small_segments_while_a_full_one_is_coming() {
+        // A 2500-byte window and 1000-byte segments: never a 500-byte sliver
+        // to fill it, only full segments and the last piece of the data.
+        let script = Script {
+            mss: 1000,
+            buffer: 2500,
+            ..Script::default()
+        };
+        let (mut c, mut live, took) = established(script, 2, 3);
+        let data = vec![1u8; 10_500];
+        c.send(&mut live, &data).unwrap();
+        let took = took.lock().unwrap();
+        assert_eq!(took.data, data);
+        let sizes: Vec<usize> = took.segments.iter().map(|s| s.1).collect();
+        let (last, rest) = sizes.split_last().unwrap();
+        assert!(rest.iter().all(|&n| n == 1000), "{sizes:?}");
+        assert_eq!(*last, 500);
+    }
+
+    #[test]
+    fn segment_and_flight_limits_give_stop_and_wait() {
+        let script = Script {
+            mss: 1460,
+            buffer: 1 << 20,
+            ..Script::default()
+        };
+        let (mut c, mut live, took) = established(script, 2, 3);
+        c.send_with(&mut live, &[b'A'; 4500], Some(1000), Some(1))
+            .unwrap();
+        let sizes: Vec<usize> = took.lock().unwrap().segments.iter().map(|s| s.1).collect();
+        assert_eq!(sizes, [1000, 1000, 1000, 1000, 500]);
+        // Each data segment waits for the ACK of the one before it.
+        let data_then: Vec<&str> = c
+            .log
+            .iter()
+            .skip(3)
+            .map(|e| match (e.dir, e.pkt.payload().is_empty()) {
+                (Dir::Out, false) => "data",
+                (Dir::In, true) => "ack",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(data_then, ["data", "ack"].repeat(5));
+    }
+
+    #[test]
+    fn the_timeout_comes_from_measured_round_trips() {
+        let script = Script {
+            mss: 1000,
+            buffer: 1 << 20,
+            ..Script::default()
+        };
+        let (mut c, mut live, _) = established(script, 50, 3);
+        assert_eq!(c.rtt.srtt(), None);
+        c.send(&mut live, &[3u8; 5000]).unwrap();
+        let srtt = c.rtt.srtt().expect("a round trip measured");
+        assert!(srtt < Duration::from_millis(50), "{srtt:?}");
+        assert!(c.rtt.rto() <= Duration::from_millis(50));
     }
 }

@@ -1,0 +1,127 @@
+//! craft's sender against the kernel's receiver, as root in private network
+//! namespaces: a window shut for seconds (probed, then resumed from the
+//! first byte not acknowledged), segments lost on the way in (fast
+//! retransmit on duplicate ACKs, no timeouts), no silly small segments in a
+//! large upload, and stop-and-wait segments against plain nc.
+
+mod common;
+use common::*;
+
+/// Runs `recipe` with craft against a server started by `server` (shell),
+/// with tcpdump capturing lo; prints EXIT=, the server's output file
+/// (/tmp/srv.$$), RSTS= (RSTs in the capture) and craft's output. A
+/// server still running 30 s after craft is killed.
+fn run(recipe: &str, server: &str, setup: &str) -> (String, String) {
+    let script = format!(
+        "cat > /tmp/r.$$ <<'EOF'\n{recipe}EOF\n{setup}\n{}{{ {server}; }} > /tmp/srv.$$ &\nSRV=$!\n\
+         for i in $(seq 50); do ss -ltn | grep -q ':1234 ' && break; sleep 0.05; done\n\
+         \"$CRAFT\" run /tmp/r.$$ > /tmp/out.$$ 2>&1\necho EXIT=$?\n\
+         for i in $(seq 300); do kill -0 $SRV 2>/dev/null || break; sleep 0.1; done\nkill $SRV 2>/dev/null\nsleep 0.2\nkill $TD; wait $TD\n\
+         echo RSTS=$(tcpdump -r /tmp/cap.$$ -nn 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)\n\
+         cat /tmp/srv.$$\ncat /tmp/out.$$\n",
+        tcpdump_start("/tmp/cap.$$")
+    );
+    let o = netns(&script);
+    text(&o)
+}
+
+#[test]
+fn a_window_shut_for_seconds_is_probed_and_the_upload_completes_byte_exact() {
+    if !privileged("a_window_shut_for_seconds_is_probed_and_the_upload_completes_byte_exact") {
+        return;
+    }
+    need("python3");
+    need("tcpdump");
+    // retries=2: the window stays shut through more probes than retries, as
+    // long as the receiver answers them (RFC 1122 4.2.2.17).
+    let recipe = r#"c = connect("127.0.0.1", 1234, verbose=false, retries=2)
+c.syn()
+c.ack()
+c.send(read_file("/tmp/zw.bin"))
+probes = 0
+for p in c.packets {
+    if p.tcp.sport == c.sport and len(p.payload) == 1 { probes = probes + 1 }
+}
+expect probes > 2                 # more probes than retries
+c.close()
+"#;
+    let server = format!(
+        "python3 {}/tests/servers/slow_reader.py 1234 2.5 4096",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (out, err) = run(
+        recipe,
+        &server,
+        "head -c 1048576 /dev/urandom > /tmp/zw.bin\necho WANT=$(sha256sum < /tmp/zw.bin | cut -c1-64)",
+    );
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    let got = out.split("sha256=").nth(1).map(|s| s[..64].to_string());
+    assert_eq!(got, var(&out, "WANT"), "byte-exact\n{out}");
+    assert_eq!(var(&out, "RSTS").as_deref(), Some("0"), "{out}");
+}
+
+#[test]
+fn lost_segments_are_sent_again_on_duplicate_acks_not_timeouts() {
+    if !privileged("lost_segments_are_sent_again_on_duplicate_acks_not_timeouts") {
+        return;
+    }
+    need("nc");
+    need("nft");
+    // One in 40 of craft's data segments never reaches the kernel (dropped
+    // at prerouting); the kernel answers what follows with duplicate ACKs.
+    let setup = "nft add table inet loss\n\
+                 nft add chain inet loss pre '{ type filter hook prerouting priority -300; }'\n\
+                 nft add rule inet loss pre tcp dport 1234 meta length gt 1000 numgen inc mod 40 == 0 drop\n\
+                 head -c 4194304 /dev/urandom > /tmp/m4.bin\necho WANT=$(sha256sum < /tmp/m4.bin | cut -c1-64)";
+    let recipe = r#"c = connect("127.0.0.1", 1234, wscale=7, window=1048576)
+c.syn()
+c.ack()
+c.send(read_file("/tmp/m4.bin"), segment=8000)
+c.close()
+"#;
+    let (out, err) = run(
+        recipe,
+        "nc -l 127.0.0.1 1234 > /tmp/m4.out < /dev/null; echo GOT=$(sha256sum < /tmp/m4.out | cut -c1-64)",
+        setup,
+    );
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "GOT"), var(&out, "WANT"), "byte-exact\n{out}");
+    let fast = out.matches("(fast retransmission)").count();
+    let timeouts = out.matches("  (retransmission)").count();
+    assert!(fast >= 3, "fast retransmissions: {fast}\n{out}");
+    assert_eq!(
+        timeouts, 0,
+        "no retransmission waited for the timeout\n{out}"
+    );
+}
+
+#[test]
+fn a_large_upload_has_no_silly_small_segments() {
+    if !privileged("a_large_upload_has_no_silly_small_segments") {
+        return;
+    }
+    need("nc");
+    let recipe = r#"c = connect("127.0.0.1", 1234, verbose=false, wscale=7, window=1048576)
+c.syn()
+c.ack()
+c.send(read_file("/tmp/up.bin"))
+small = 0
+n = 0
+for p in c.packets {
+    if p.tcp.sport == c.sport and len(p.payload) > 0 {
+        n = n + 1
+        if len(p.payload) < 1000 { small = small + 1 }
+    }
+}
+expect n > 100
+expect small * 100 < n            # fewer than 1 % under 1000 bytes
+c.close()
+"#;
+    let (out, err) = run(
+        recipe,
+        "nc -l 127.0.0.1 1234 > /tmp/up.out < /dev/null; echo GOT=$(sha256sum < /tmp/up.out | cut -c1-64)",
+        "head -c 10485760 /dev/urandom > /tmp/up.bin\necho WANT=$(sha256sum < /tmp/up.bin | cut -c1-64)",
+    );
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "GOT"), var(&out, "WANT"), "byte-exact\n{out}");
+}
