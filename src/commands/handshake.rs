@@ -114,7 +114,8 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
             }
         }
     };
-    let received = String::from_utf8_lossy(&c.received).into_owned();
+    let bytes = c.received();
+    let received = String::from_utf8_lossy(&bytes).into_owned();
     if o.json {
         out.line(&object(&[
             ("summary", J::Bool(true)),
@@ -129,7 +130,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
                         .sum(),
                 ),
             ),
-            ("received_bytes", J::Int(c.received.len() as i64)),
+            ("received_bytes", J::Int(bytes.len() as i64)),
             ("received", J::Str(received)),
             ("reason", c.reason().map_or(J::Null, |r| J::Str(r.into()))),
         ]))?;
@@ -137,8 +138,8 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
         if o.recv {
             out.line(&format!(
                 "received {} bytes: {}",
-                c.received.len(),
-                crate::lang::escape_bytes(&c.received)
+                bytes.len(),
+                crate::lang::escape_bytes(&bytes)
             ))?;
         }
         out.line(&format!("state {}", c.state_line()))?;

@@ -113,23 +113,24 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
                 false
             }
         };
+        let received = c.received();
         if o.json {
             out.line(&object(&[
                 ("summary", J::Bool(true)),
                 ("client", J::Str(format!("{client}:{cport}"))),
                 ("state", J::Str(c.state.name().into())),
-                ("received_bytes", J::Int(c.received.len() as i64)),
+                ("received_bytes", J::Int(received.len() as i64)),
                 (
                     "received",
-                    J::Str(String::from_utf8_lossy(&c.received).into_owned()),
+                    J::Str(String::from_utf8_lossy(&received).into_owned()),
                 ),
                 ("reason", c.reason().map_or(J::Null, |r| J::Str(r.into()))),
             ]))?;
         } else {
             out.line(&format!(
                 "received {} bytes: {}",
-                c.received.len(),
-                crate::lang::escape_bytes(&c.received)
+                received.len(),
+                crate::lang::escape_bytes(&received)
             ))?;
             out.line(&format!("state {}", c.state_line()))?;
         }

@@ -676,7 +676,7 @@ pub const ATTRS: &[Attr] = &[
     Attr {
         name: "received",
         summary: "all data received, in order",
-        read: |c| Value::Str(c.received.clone()),
+        read: |c| Value::Str(c.received()),
     },
     Attr {
         name: "packets",
@@ -685,7 +685,7 @@ pub const ATTRS: &[Attr] = &[
             Value::List(
                 c.log
                     .iter()
-                    .map(|e| Value::Packet(PacketView::captured(e.pkt.clone(), e.ts)))
+                    .map(|e| Value::Packet(PacketView::captured((*e.pkt).clone(), e.ts)))
                     .collect(),
             )
         },

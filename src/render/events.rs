@@ -65,7 +65,7 @@ mod tests {
         let out = Event::Segment {
             dir: Dir::Out,
             ts: SystemTime::UNIX_EPOCH,
-            pkt: seg(40000, 1234, flags::PSH | flags::ACK, 1001, 5001, b"hello\n"),
+            pkt: seg(40000, 1234, flags::PSH | flags::ACK, 1001, 5001, b"hello\n").into(),
             rel: Relative {
                 seq_base: 1000,
                 ack_base: 5000,
@@ -80,7 +80,7 @@ mod tests {
         let inb = Event::Segment {
             dir: Dir::In,
             ts: SystemTime::UNIX_EPOCH,
-            pkt: seg(1234, 40000, flags::ACK, 5001, 1007, b""),
+            pkt: seg(1234, 40000, flags::ACK, 5001, 1007, b"").into(),
             rel: Relative {
                 seq_base: 5000,
                 ack_base: 1000,

@@ -22,6 +22,7 @@ use crate::wire::tcp::{Relative, TcpOption, encode_options, flags};
 use crate::wire::{Ipv4, Packet, Tcp};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// How the connection is set up.
@@ -61,8 +62,8 @@ pub struct LogEntry {
     pub dir: Dir,
     /// When (kernel receive time, or send time).
     pub ts: SystemTime,
-    /// The segment, every field filled in.
-    pub pkt: Packet,
+    /// The segment, every field filled in (shared with its event).
+    pub pkt: Arc<Packet>,
     /// "retransmission", "duplicate", "out of order", ...
     pub note: Option<&'static str>,
 }
@@ -120,9 +121,10 @@ pub struct Conn {
     pub log: Vec<LogEntry>,
     /// The data both ways in the order it went: (direction, bytes).
     pub stream: Vec<(Dir, Vec<u8>)>,
-    /// All data received in order.
-    pub received: Vec<u8>,
-    unread: usize,
+    /// Data received in order and not yet returned by a `recv`.
+    pending: Vec<u8>,
+    /// How much of `pending` a `recv(until=)` has searched already.
+    searched: usize,
     ooo: BTreeMap<u32, Vec<u8>>,
     synack_seen: bool,
     /// Server side: the client sent its SYN again (our SYN-ACK was lost).
@@ -211,8 +213,8 @@ impl Conn {
             rtt,
             log: Vec::new(),
             stream: Vec::new(),
-            received: Vec::new(),
-            unread: 0,
+            pending: Vec::new(),
+            searched: 0,
             ooo: BTreeMap::new(),
             synack_seen: false,
             syn_again: false,
@@ -366,6 +368,7 @@ impl Conn {
     }
 
     fn record(&mut self, dir: Dir, ts: SystemTime, pkt: Packet, note: Option<&'static str>) {
+        let pkt = Arc::new(pkt);
         self.events.push(Event::Segment {
             dir,
             ts,
@@ -555,7 +558,7 @@ impl Conn {
     }
 
     fn deliver(&mut self, data: &[u8]) {
-        self.received.extend_from_slice(data);
+        self.pending.extend_from_slice(data);
         self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
         self.push_stream(Dir::In, data);
         // Held segments that now fit.
@@ -567,7 +570,7 @@ impl Conn {
             let skip = self.rcv_nxt.wrapping_sub(s) as usize;
             if skip < d.len() {
                 let fresh = d[skip..].to_vec();
-                self.received.extend_from_slice(&fresh);
+                self.pending.extend_from_slice(&fresh);
                 self.rcv_nxt = self.rcv_nxt.wrapping_add(fresh.len() as u32);
                 self.push_stream(Dir::In, &fresh);
             }
@@ -612,7 +615,7 @@ impl Conn {
         self.log_entry(LogEntry {
             dir: Dir::Out,
             ts,
-            pkt: pkt.clone(),
+            pkt: Arc::new(pkt.clone()),
             note: None,
         });
     }
@@ -1076,21 +1079,6 @@ impl Conn {
         until: Option<&[u8]>,
         size: Option<usize>,
     ) -> Result<Vec<u8>, ConnError> {
-        let found = |c: &Conn| {
-            let marker = until.filter(|u| !u.is_empty()).and_then(|u| {
-                c.received[c.unread..]
-                    .windows(u.len())
-                    .position(|w| w == u)
-                    .map(|i| c.unread + i + u.len())
-            });
-            let sized = size
-                .filter(|&n| c.received.len() - c.unread >= n)
-                .map(|n| c.unread + n);
-            match (marker, sized) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
-        };
         if self.state == State::Closed && !self.reset && self.log.is_empty() {
             return Err(ConnError::State(
                 "recv(): not connected (call syn() and ack() first)".into(),
@@ -1098,25 +1086,60 @@ impl Conn {
         }
         let mut deadline = Instant::now() + idle;
         while !self.peer_fin && !self.reset {
-            if let Some(end) = found(self) {
-                let out = self.received[self.unread..end].to_vec();
-                self.unread = end;
-                return Ok(out);
+            if let Some(end) = self.ready(until, size) {
+                return Ok(self.take_pending(end));
             }
-            let before = self.received.len();
+            let before = self.pending.len();
             match self.wait_segment(live, deadline)? {
                 None => break,
                 Some(_) => {
-                    if self.received.len() > before {
+                    if self.pending.len() > before {
                         deadline = Instant::now() + idle;
                     }
                 }
             }
         }
-        let end = found(self).unwrap_or(self.received.len());
-        let out = self.received[self.unread..end].to_vec();
-        self.unread = end;
-        Ok(out)
+        let end = self.ready(until, size).unwrap_or(self.pending.len());
+        Ok(self.take_pending(end))
+    }
+
+    /// Where a `recv` with `until`/`size` may end in the unread bytes, if
+    /// they hold enough. Each byte is searched for `until` once.
+    fn ready(&mut self, until: Option<&[u8]>, size: Option<usize>) -> Option<usize> {
+        let marker = until.filter(|u| !u.is_empty()).and_then(|u| {
+            // A marker may straddle what was searched and what is new.
+            let from = self.searched.saturating_sub(u.len() - 1);
+            let at = self.pending[from..]
+                .windows(u.len())
+                .position(|w| w == u)
+                .map(|i| from + i + u.len());
+            self.searched = self.pending.len();
+            at
+        });
+        let sized = size.filter(|&n| self.pending.len() >= n);
+        match (marker, sized) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The first `end` unread bytes, now read (no copy when it is all of them).
+    fn take_pending(&mut self, end: usize) -> Vec<u8> {
+        self.searched = 0;
+        if end >= self.pending.len() {
+            return std::mem::take(&mut self.pending);
+        }
+        let rest = self.pending.split_off(end);
+        std::mem::replace(&mut self.pending, rest)
+    }
+
+    /// All the data received in order so far (returned by `recv` or not).
+    pub fn received(&self) -> Vec<u8> {
+        self.stream
+            .iter()
+            .filter(|(d, _)| *d == Dir::In)
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect()
     }
 
     /// Closes our side: FIN, then waits for its ACK and the peer's FIN (which
@@ -1179,7 +1202,11 @@ impl Conn {
 
     /// The last segment sent and received.
     pub fn last(&self, dir: Dir) -> Option<&Packet> {
-        self.log.iter().rev().find(|e| e.dir == dir).map(|e| &e.pkt)
+        self.log
+            .iter()
+            .rev()
+            .find(|e| e.dir == dir)
+            .map(|e| &*e.pkt)
     }
 }
 
@@ -1404,12 +1431,12 @@ mod tests {
         let segs: Vec<(Dir, SystemTime, &Packet)> = events
             .iter()
             .filter_map(|e| match e {
-                Event::Segment { dir, ts, pkt, .. } => Some((*dir, *ts, pkt)),
+                Event::Segment { dir, ts, pkt, .. } => Some((*dir, *ts, &**pkt)),
                 _ => None,
             })
             .collect();
         let logged: Vec<(Dir, SystemTime, &Packet)> =
-            c.log.iter().map(|e| (e.dir, e.ts, &e.pkt)).collect();
+            c.log.iter().map(|e| (e.dir, e.ts, &*e.pkt)).collect();
         assert_eq!(segs, logged);
     }
 
@@ -1582,6 +1609,19 @@ mod tests {
         assert_eq!(c.recv_until(&mut live, t, Some(b"345")).unwrap(), b"012345");
         assert_eq!(c.recv_until(&mut live, t, Some(b"zz")).unwrap(), b"6789");
         assert_eq!(c.recv(&mut live, t).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_marker_split_across_two_arrivals_is_found_and_each_byte_searched_once() {
+        let mut c = conn();
+        c.pending = b"0123".to_vec();
+        assert_eq!(c.ready(Some(b"345"), None), None);
+        assert_eq!(c.searched, 4);
+        c.pending.extend_from_slice(b"456789");
+        assert_eq!(c.ready(Some(b"345"), None), Some(6));
+        assert_eq!(c.take_pending(6), b"012345");
+        assert_eq!(c.take_pending(100), b"6789");
+        assert!(c.pending.is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::wire::Packet;
 use crate::wire::tcp::Relative;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Direction of a logged segment.
@@ -69,8 +70,8 @@ pub enum Event {
         dir: Dir,
         /// Kernel timestamp.
         ts: SystemTime,
-        /// The segment, every field filled in.
-        pkt: Packet,
+        /// The segment, every field filled in (shared with the session's log).
+        pkt: Arc<Packet>,
         /// Relative-number bases in effect when it went (the peer's initial
         /// sequence number counts as 0 until its SYN-ACK is taken).
         rel: Relative,

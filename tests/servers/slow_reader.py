@@ -5,8 +5,9 @@ its window fills and stays shut.
     python3 slow_reader.py PORT PAUSE [RCVBUF]
 
 Accepts one connection on 127.0.0.1:PORT, sleeps PAUSE seconds, then reads
-until the peer closes and prints `bytes=N sha256=HEX read_at=T` (T: the
-monotonic time it started reading, for benches timing the resumption).
+until the peer closes and prints `bytes=N sha256=HEX drain=S` (S: seconds
+from starting to read to the last byte, for benches timing how soon the
+sender resumes when the window opens).
 """
 import hashlib
 import socket
@@ -25,13 +26,16 @@ s.listen(1)
 conn, _ = s.accept()
 time.sleep(pause)
 read_at = time.monotonic()
+last_at = read_at
 h = hashlib.sha256()
 total = 0
 while True:
     b = conn.recv(65536)
     if not b:
         break
+    last_at = time.monotonic()
     h.update(b)
     total += len(b)
-print(f"bytes={total} sha256={h.hexdigest()} read_at={read_at:.6f}", flush=True)
+drain = last_at - read_at
+print(f"bytes={total} sha256={h.hexdigest()} drain={drain:.6f}", flush=True)
 conn.close()
