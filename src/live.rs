@@ -160,7 +160,27 @@ pub struct Live {
     raw_fd: Option<std::os::fd::RawFd>,
     /// Host notes go here (stderr by default).
     pub notes: Vec<String>,
+    /// What the socket's kernel filter lets through.
+    narrowing: Narrowing,
 }
+
+/// The kernel filter on the link's socket. Sessions narrow it to their own
+/// ports, so that the kernel does not copy every frame on `lo` to every
+/// craft process (ten downloads at once would overflow each other's
+/// queues); anything that wants other frames (`sr1`, `sniff`, a packet
+/// sent by hand off the sessions' ports) opens it for the rest of the run.
+#[derive(Debug, Default)]
+struct Narrowing {
+    /// The sessions' and listeners' TCP ports.
+    ports: std::collections::BTreeSet<u16>,
+    /// Opened for good: every frame is wanted (or a caller set its own filter).
+    open: bool,
+    /// The ports the attached filter passes (None: no filter, or opened).
+    attached: Option<std::collections::BTreeSet<u16>>,
+}
+
+/// A classic BPF program that takes every frame whole.
+const ACCEPT_ALL: [(u16, u8, u8, u32); 1] = [(0x06, 0, 0, u32::MAX)];
 
 /// A frame sent on a loopback whose looped-back copies are still to come.
 #[derive(Debug)]
@@ -203,6 +223,7 @@ impl Live {
             guard_rst: true,
             raw_fd: None,
             notes: Vec::new(),
+            narrowing: Narrowing::default(),
         }
     }
 
@@ -246,6 +267,7 @@ impl Live {
             self.iface_ip = ifc.ipv4;
         }
         self.link = Some(Box::new(sock));
+        self.narrow()?;
         if let Some(path) = &self.opts.pcap {
             let w = PcapWriter::create(path)
                 .map_err(|e| LiveError::Other(format!("--pcap {}: {e}", path.display())))?;
@@ -372,7 +394,67 @@ impl Live {
             None => self.host.prepare_ephemeral()?,
         };
         self.announce(notes);
+        self.narrowing.ports.insert(p);
+        self.narrow()?;
         Ok(p)
+    }
+
+    /// Has the kernel pass this socket only the frames of the sessions'
+    /// ports (both ways: our own frames' looped-back copies too), unless
+    /// the filter was opened. Nothing to do before the link is open.
+    fn narrow(&mut self) -> Result<(), LiveError> {
+        let n = &self.narrowing;
+        if n.open || n.ports.is_empty() || n.attached.as_ref() == Some(&n.ports) {
+            return Ok(());
+        }
+        let Some(link) = self.link.as_mut() else {
+            return Ok(());
+        };
+        let expr = n
+            .ports
+            .iter()
+            .map(|p| format!("tcp port {p}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let f = Filter::parse(&expr)
+            .map_err(|e| LiveError::Other(format!("the sessions' filter {expr}: {e}")))?;
+        let code = f.program().kernel_code();
+        if code.len() > crate::wire::bpf::KERNEL_MAX_INSNS {
+            // More sessions than one program can name: take everything.
+            self.narrowing.open = true;
+            return Ok(());
+        }
+        if link
+            .attach_filter(&code)
+            .map_err(|e| LiveError::Other(format!("attaching the sessions' filter: {e}")))?
+        {
+            self.narrowing.attached = Some(self.narrowing.ports.clone());
+        }
+        Ok(())
+    }
+
+    /// Lets every frame through from now on (for `sr1`, `sniff`,
+    /// `expect_packet` and packets sent by hand off the sessions' ports).
+    pub fn open_filter(&mut self) -> Result<(), LiveError> {
+        self.narrowing.open = true;
+        if self.narrowing.attached.take().is_some()
+            && let Some(link) = self.link.as_mut()
+        {
+            link.attach_filter(&ACCEPT_ALL)
+                .map_err(|e| LiveError::Other(format!("opening the socket's filter: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// True when the narrowed filter passes `pkt` (TCP on a session's port).
+    fn passes_narrowing(&self, pkt: &Packet) -> bool {
+        self.narrowing.attached.is_none()
+            || pkt.tcp().is_some_and(|t| {
+                [t.sport, t.dport]
+                    .iter()
+                    .flatten()
+                    .any(|p| self.narrowing.ports.contains(p))
+            })
     }
 
     /// Sends a packet: fills defaults, prepares the host, emits, sends, taps.
@@ -384,6 +466,10 @@ impl Live {
         let mut pkt = pkt.clone();
         self.fill_defaults(&mut pkt)?;
         self.prepare(&pkt)?;
+        if !self.passes_narrowing(&pkt) {
+            // Its copy, and whatever answers it, must reach us.
+            self.open_filter()?;
+        }
         let bytes = pkt.emit();
         if !self.loopback {
             // No copy of our frame comes back: take in what came before it
@@ -515,6 +601,8 @@ impl Live {
         pkt: &Packet,
         timeout: Duration,
     ) -> Result<(Sent, Option<(Received, Duration)>), LiveError> {
+        self.ensure_link()?;
+        self.open_filter()?;
         let sent = self.send(pkt)?;
         let deadline = Instant::now() + timeout;
         let t0 = sent.ts;
@@ -560,6 +648,7 @@ impl Live {
     ) -> Result<Vec<Probed>, LiveError> {
         use std::collections::HashMap;
         self.ensure_link()?;
+        self.open_filter()?;
         let mut sent = Vec::with_capacity(probes.len());
         for p in probes {
             let mut p = p.clone();
@@ -730,6 +819,8 @@ impl Live {
         mut each: impl FnMut(&Received) -> bool,
     ) -> Result<Vec<Received>, LiveError> {
         let deadline = timeout.map(|t| Instant::now() + t);
+        self.ensure_link()?;
+        self.open_filter()?;
         let mut out = Vec::new();
         let mut seen = 0usize;
         let mut stopped = false;
@@ -784,18 +875,23 @@ impl Live {
     /// program longer than the kernel takes); the caller still checks each
     /// frame with `f`, which also covers frames queued before the filter.
     pub fn filter_in_kernel(&mut self, f: &Filter) -> Result<bool, LiveError> {
-        let code: Vec<(u16, u8, u8, u32)> = f
-            .program()
-            .insns()
-            .iter()
-            .map(|i| (i.code, i.jt, i.jf, i.k))
-            .collect();
+        let code = f.program().kernel_code();
         if f.is_any() || code.len() > crate::wire::bpf::KERNEL_MAX_INSNS {
             return Ok(false);
         }
+        // The caller's filter replaces the sessions' for good.
+        self.narrowing.open = true;
+        self.narrowing.attached = None;
         self.link_mut()?
             .attach_filter(&code)
             .map_err(|e| LiveError::Other(format!("attaching the filter to the socket: {e}")))
+    }
+
+    /// Frames the kernel dropped for this socket since the counters were
+    /// last read (PACKET_STATISTICS), when there were any.
+    pub fn kernel_drops(&mut self) -> Option<u32> {
+        let (_, drops) = self.link.as_mut()?.stats().ok()?;
+        (drops > 0).then_some(drops)
     }
 
     /// Host notes not yet shown.
@@ -816,7 +912,12 @@ impl Live {
     /// time. A child process inherits the socket, waits for this process to
     /// exit, and closes it then. Host preparation is undone first, here.
     pub fn finish_fast(mut self) -> Vec<String> {
-        let warnings = self.release();
+        let mut warnings = self.release();
+        if let Some(drops) = self.kernel_drops() {
+            warnings.push(format!(
+                "the kernel dropped {drops} frames meant for this run: its socket's receive queue overflowed"
+            ));
+        }
         let Some(fd) = self.raw_fd.take() else {
             return warnings;
         };
@@ -865,6 +966,7 @@ impl Live {
     /// ports guarded. Returns the packet as it will be sent.
     pub fn ready(&mut self, pkt: &Packet) -> Result<Packet, LiveError> {
         self.ensure_link()?;
+        self.open_filter()?;
         let mut pkt = pkt.clone();
         self.fill_defaults(&mut pkt)?;
         self.prepare(&pkt)?;

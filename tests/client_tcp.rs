@@ -128,3 +128,75 @@ c.close()
     assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
     assert_eq!(var(&out, "GOT"), var(&out, "WANT"), "byte-exact\n{out}");
 }
+
+#[test]
+fn a_sessions_socket_takes_only_its_own_ports_until_something_wants_more() {
+    if !privileged("a_sessions_socket_takes_only_its_own_ports_until_something_wants_more") {
+        return;
+    }
+    need("nc");
+    // While the session sleeps, the kernel filter on craft's socket names
+    // its port; after an sr1 to another port it lets everything through.
+    let o = netns(&format!(
+        "{}cat > /tmp/f.$$ <<'EOF'\n\
+         c = connect(\"127.0.0.1\", 1234, sport=40123, verbose=false)\nc.syn()\nc.ack()\nsleep(0.6)\n\
+         r = sr1(IP(dst=\"127.0.0.1\")/TCP(dport=9, flags=\"S\"), timeout=1)\nexpect r.tcp.flags == \"RA\"\n\
+         sleep(0.6)\nc.close()\nEOF\n\
+         \"$CRAFT\" run /tmp/f.$$ > /tmp/o.$$ 2>&1 &\nC=$!\n\
+         sleep 0.4\necho NARROW=$(ss -0 -b | grep -c 'bpf filter.* 40123,')\n\
+         sleep 0.6\necho OPEN=$(ss -0 -b | grep -c '0x06 0 0 4294967295')\n\
+         wait $C\necho EXIT=$?\ncat /tmp/o.$$\n",
+        nc_listen(1234, "> /dev/null")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "NARROW").as_deref(), Some("1"), "{out}");
+    assert_eq!(var(&out, "OPEN").as_deref(), Some("1"), "{out}");
+}
+
+#[test]
+fn ten_sessions_at_once_each_get_their_download_and_the_kernel_drops_nothing() {
+    if !privileged("ten_sessions_at_once_each_get_their_download_and_the_kernel_drops_nothing") {
+        return;
+    }
+    need("socat");
+    // Each process's socket takes only its own session's frames, so ten
+    // downloads do not overflow each other's queues (drops are reported).
+    let o = netns(
+        "head -c 2097152 /dev/urandom > /tmp/d.$$\n\
+         { printf 'HTTP/1.0 200 OK\\r\\n\\r\\n'; cat /tmp/d.$$; } > /tmp/resp.$$\n\
+         socat TCP-LISTEN:8081,reuseaddr,fork SYSTEM:\"cat /tmp/resp.$$\" &\n\
+         for i in $(seq 50); do ss -ltn | grep -q ':8081 ' && break; sleep 0.05; done\n\
+         cat > /tmp/g.$$ <<EOF\n\
+         c = connect(\"127.0.0.1\", 8081, verbose=false, wscale=7, window=4194304)\nc.syn()\nc.ack()\n\
+         c.send(\"GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n\")\n\
+         expect c.recv(timeout=2) == read_file(\"/tmp/resp.$$\")\nc.close(timeout=0.5)\nEOF\n\
+         pids=\"\"\nfor i in $(seq 10); do \"$CRAFT\" run /tmp/g.$$ > /tmp/o.$$.$i 2>&1 & pids=\"$pids $!\"; done\n\
+         ok=0\nfor p in $pids; do wait $p && ok=$((ok + 1)); done\necho OK=$ok\n\
+         echo DROPS=$(cat /tmp/o.$$.* | grep -c 'kernel dropped')\ncat /tmp/o.$$.*\n",
+    );
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "OK").as_deref(), Some("10"), "{out}\n{err}");
+    assert_eq!(var(&out, "DROPS").as_deref(), Some("0"), "{out}");
+}
+
+#[test]
+fn frames_the_kernel_drops_for_a_run_are_reported_at_its_end() {
+    if !privileged("frames_the_kernel_drops_for_a_run_are_reported_at_its_end") {
+        return;
+    }
+    // An sr1 opens the socket to every frame; while the run sleeps, a flood
+    // overflows its queue (the check the ten-sessions test relies on).
+    let o = netns(
+        "printf 'r = sr1(IP(dst=\"127.0.0.1\")/TCP(dport=9, flags=\"S\"), timeout=1)\\nsleep(1.5)\\n' > /tmp/i.$$\n\
+         \"$CRAFT\" run /tmp/i.$$ > /tmp/o.$$ 2>&1 &\nC=$!\nsleep 0.3\n\
+         \"$CRAFT\" send 'IP(dst=\"127.0.0.1\")/UDP(dport=9)' --count 100000 > /dev/null 2>&1\n\
+         wait $C\necho EXIT=$?\ncat /tmp/o.$$\n",
+    );
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(
+        out.contains("craft: the kernel dropped ") && out.contains("receive queue overflowed"),
+        "{out}"
+    );
+}

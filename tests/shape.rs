@@ -63,7 +63,10 @@ fn help_on_every_name_as_a_name_and_as_a_string() {
     }
     let (r, out) = run("help(\"c.send\")");
     assert_eq!(r, Ok(()));
-    assert!(out.contains("c.send(data)"), "{out}");
+    assert!(
+        out.contains("c.send(data, segment=the MSS, flight=the window)"),
+        "{out}"
+    );
     let (r, _) = run("help(\"snd1\")");
     let e = r.unwrap_err();
     assert!(

@@ -319,6 +319,8 @@ pub fn expect_packet(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let mut near: Vec<(crate::wire::Packet, crate::session::pattern::Diff)> = Vec::new();
     let sess = session.clone();
     let got = eng.rt.with_link(pos, |live| {
+        // Whatever it waits for must reach this socket.
+        live.open_filter()?;
         live.recv_matching(
             deadline,
             |_| true,

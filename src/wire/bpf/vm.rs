@@ -23,6 +23,12 @@ impl Program {
         &self.0
     }
 
+    /// The instructions as the kernel's `struct sock_filter` fields (code,
+    /// jt, jf, k), for `SO_ATTACH_FILTER`.
+    pub fn kernel_code(&self) -> Vec<(u16, u8, u8, u32)> {
+        self.0.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect()
+    }
+
     /// Runs the program over `pkt` (the captured bytes) of a frame `wire_len`
     /// bytes long; returns what it returns (0 = reject, else bytes to keep).
     pub fn run(&self, pkt: &[u8], wire_len: usize) -> u32 {
