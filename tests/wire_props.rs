@@ -33,7 +33,22 @@ fn decode_lossless(bytes: &[u8]) -> (Packet, Option<DecodeError>) {
     );
     if let Some(e) = &err {
         assert!(
-            ["Ether", "IP", "TCP", "UDP", "ICMP"].contains(&e.layer),
+            [
+                "Ether",
+                "IP",
+                "TCP",
+                "UDP",
+                "ICMP",
+                "IPv6",
+                "IPv6ExtHdrHopByHop",
+                "IPv6ExtHdrDestOpt",
+                "IPv6ExtHdrRouting",
+                "IPv6ExtHdrFragment",
+                "ICMPv6",
+                "ARP",
+                "Dot1Q"
+            ]
+            .contains(&e.layer),
             "unknown layer name in {e:?}"
         );
         assert!(e.offset <= bytes.len(), "offset past the frame in {e:?}");
@@ -956,10 +971,17 @@ fn udp_truncated_header() {
 #[test]
 fn non_ip_ethertype_and_fragments_stay_raw() {
     let mut f = syn();
+    // 0x88b5: the IEEE's local experimental EtherType, which craft does not decode.
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    let (p, err) = decode_lossless(&f);
+    assert!(err.is_none());
+    assert_eq!(kinds(&p), [LayerKind::Ether, LayerKind::Raw]);
+    // An IPv4 datagram labelled IPv6: refused by IPv6's version check, kept raw.
     f[12] = 0x86;
     f[13] = 0xdd;
     let (p, err) = decode_lossless(&f);
-    assert!(err.is_none());
+    assert_eq!(err.map(|e| (e.layer, e.offset)), Some(("IPv6", 14)));
     assert_eq!(kinds(&p), [LayerKind::Ether, LayerKind::Raw]);
     let mut f = syn();
     f[20] |= 0x20; // MF

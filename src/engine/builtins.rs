@@ -491,6 +491,30 @@ pub fn layer_doc(k: LayerKind) -> &'static str {
         LayerKind::Tcp => "TCP: sport, dport, seq, ack, flags, window, options, ...",
         LayerKind::Udp => "UDP: sport, dport, len, chksum",
         LayerKind::Icmp => "ICMP: type, code, id, seq",
+        LayerKind::Dot1q => "802.1Q VLAN tag: prio, dei, vlan, type",
+        LayerKind::Arp => "ARP: op, hwsrc, psrc, hwdst, pdst, ...",
+        LayerKind::Ipv6 => "IPv6: src, dst, hlim, tc, fl, nh, plen",
+        LayerKind::HopByHop => "IPv6 hop-by-hop options: nh, len, options",
+        LayerKind::DestOpt => "IPv6 destination options: nh, len, options",
+        LayerKind::Routing => "IPv6 routing header: addresses, segleft, type, ...",
+        LayerKind::Fragment => "IPv6 fragment header: offset, m, id, ...",
+        LayerKind::Icmp6(m) => match m {
+            crate::wire::icmp6::Msg::EchoRequest => "ICMPv6 echo request: id, seq, data",
+            crate::wire::icmp6::Msg::EchoReply => "ICMPv6 echo reply: id, seq, data",
+            crate::wire::icmp6::Msg::DestUnreach => {
+                "ICMPv6 destination unreachable: code, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::PacketTooBig => {
+                "ICMPv6 packet too big: mtu, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::TimeExceeded => {
+                "ICMPv6 time exceeded: code, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::ParamProblem => {
+                "ICMPv6 parameter problem: code, ptr, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::Unknown => "any other ICMPv6 message: type, code, msgbody",
+        },
         LayerKind::Raw => "payload bytes: Raw(\"hello\") or a string at the end of a stack",
         LayerKind::Padding => "bytes after the IP datagram",
     }
