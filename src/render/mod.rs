@@ -73,22 +73,32 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
     if let Some(odd) = odd_stack(p) {
         return odd;
     }
-    // IP in IP (protocol 4): each outer header's addresses, then the inner
-    // datagram, as tcpdump does.
+    // IP in IP (protocol 4, 41): each outer header's addresses, then the
+    // inner datagram, as tcpdump does.
     let mut inner_start = 0;
     let mut prefix = String::new();
+    let is_ip = |l: &Layer| matches!(l.kind(), LayerKind::Ip | LayerKind::Ipv6);
     while let Some(i) = p.layers[inner_start..]
         .iter()
-        .position(|l| l.kind() == LayerKind::Ip)
+        .position(is_ip)
         .map(|i| i + inner_start)
-        && let (Some(Layer::Ip(outer)), Some(Layer::Ip(_))) = (p.layers.get(i), p.layers.get(i + 1))
+        && p.layers.get(i + 1).is_some_and(is_ip)
     {
-        let _ = write!(
-            prefix,
-            "IP {} > {}: ",
-            outer.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
-            outer.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR)
-        );
+        let _ = match &p.layers[i] {
+            Layer::Ip(outer) => write!(
+                prefix,
+                "IP {} > {}: ",
+                outer.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
+                outer.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR)
+            ),
+            Layer::Ipv6(outer) => write!(
+                prefix,
+                "IP6 {} > {}: ",
+                outer.src.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR),
+                outer.dst.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR)
+            ),
+            _ => Ok(()),
+        };
         inner_start = i + 1;
     }
     if inner_start > 0 {
