@@ -238,7 +238,7 @@ fn etherparse_reads_what_craft_builds() {
                         let Layer::Icmp6(ours) = &p.layers[i] else {
                             unreachable!()
                         };
-                        match (c.icmp_type.clone(), ours.msg) {
+                        match (c.icmp_type, ours.msg) {
                             (T::EchoRequest(e), Msg::EchoRequest)
                             | (T::EchoReply(e), Msg::EchoReply) => {
                                 assert_eq!(
