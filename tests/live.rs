@@ -484,3 +484,52 @@ fn an_odd_stack_goes_out_only_when_asked_for() {
         "{out}"
     );
 }
+
+/// IPv6 on ::1: the kernel answers an ICMPv6 echo request and a SYN (SYN-ACK
+/// from `nc -6 -l ::1`, RST from a closed port); sr1 matches each (direction
+/// first, the checksum over the IPv6 pseudo header right or, as the kernel
+/// leaves its own on lo, partial), and tcpdump finds craft's checksums correct.
+#[test]
+fn ipv6_echo_and_syn_on_loopback_are_answered_by_the_kernel() {
+    if !privileged("ipv6_echo_and_syn_on_loopback_are_answered_by_the_kernel") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let recipe = r#"
+r = sr1(Ether()/IPv6(dst="::1")/ICMPv6EchoRequest(id=7, seq=3, data="ping"), timeout=2)
+expect r != none
+expect r.ipv6.src == "::1"
+expect r.icmpv6echoreply.id == 7 and r.icmpv6echoreply.seq == 3
+expect r.icmpv6echoreply.data == "ping"
+s = sr1(Ether()/IPv6()/TCP(sport=40000, dport=1234, flags="S", seq=1000), timeout=2)
+expect s.tcp.flags == "SA" and s.tcp.ack == 1001
+c = sr1(Ether()/IPv6()/TCP(sport=40001, dport=1235, flags="S", seq=5), timeout=2)
+expect c.tcp.flags == "RA" and c.tcp.ack == 6
+"#;
+    let o = netns(&format!(
+        "nc -6 -l ::1 1234 &\nfor i in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':1234 ' && break; sleep 0.05; done\n\
+         cat > /tmp/v6.$$.craft <<'EOF'\n{recipe}\nEOF\n\
+         \"$CRAFT\" --pcap /tmp/v6.$$.pcap run /tmp/v6.$$.craft\necho EXIT=$?\n\
+         tcpdump -nn -vv -r /tmp/v6.$$.pcap 2>/dev/null\nrm -f /tmp/v6.$$.craft /tmp/v6.$$.pcap\n"
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(
+        out.contains("<- IP6 ::1 > ::1: ICMP6, echo reply, id 7, seq 3, length 12"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[icmp6 sum ok] ICMP6, echo reply, id 7, seq 3"),
+        "{out}"
+    );
+    assert!(out.contains("::1.1234 > ::1.40000: Flags [S.]"), "{out}");
+    assert!(out.contains("::1.1235 > ::1.40001: Flags [R.]"), "{out}");
+    for sent in [
+        "::1.40000 > ::1.1234: Flags [S], cksum",
+        "::1.40001 > ::1.1235: Flags [S], cksum",
+    ] {
+        let line = out.lines().find(|l| l.contains(sent)).unwrap_or_default();
+        assert!(line.contains("(correct)"), "{sent}: {line}\n{out}");
+    }
+}
