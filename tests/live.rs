@@ -486,7 +486,8 @@ fn an_odd_stack_goes_out_only_when_asked_for() {
 }
 
 /// IPv6 on ::1: the kernel answers an ICMPv6 echo request and a SYN (SYN-ACK
-/// from `nc -6 -l ::1`, RST from a closed port); sr1 matches each (direction
+/// from `nc -6 -l ::1`, RST from a closed port, and no kernel RST from the
+/// guarded source port); sr1 matches each (direction
 /// first, the checksum over the IPv6 pseudo header right or, as the kernel
 /// leaves its own on lo, partial), and tcpdump finds craft's checksums correct.
 #[test]
@@ -525,6 +526,9 @@ expect c.tcp.flags == "RA" and c.tcp.ack == 6
     );
     assert!(out.contains("::1.1234 > ::1.40000: Flags [S.]"), "{out}");
     assert!(out.contains("::1.1235 > ::1.40001: Flags [R.]"), "{out}");
+    // The RST guard (an inet table, matching TCP ports) covers IPv6: the
+    // kernel does not reset the SYN-ACK to craft's port.
+    assert!(!out.contains("::1.40000 > ::1.1234: Flags [R"), "{out}");
     for sent in [
         "::1.40000 > ::1.1234: Flags [S], cksum",
         "::1.40001 > ::1.1235: Flags [S], cksum",
