@@ -93,6 +93,8 @@ def main():
         'Ether()/IPv6()/IPv6ExtHdrHopByHop()/IPv6ExtHdrDestOpt()/IPv6ExtHdrRouting(addresses=["::2"])/IPv6ExtHdrFragment()/TCP()',
         'Ether()/IPv6()/ICMPv6DestUnreach()/IPv6()/ICMPv6EchoRequest(data="x")',
         'Ether()/Dot1Q()/Dot1Q(vlan=2)/ARP()',
+        'Ether()/IPv6()/ICMPv6ND_RA()/ICMPv6NDOptSrcLLAddr()/ICMPv6NDOptPrefixInfo()/ICMPv6NDOptMTU()/ICMPv6NDOptUnknown(type=9, data="x")',
+        'Ether()/IPv6()/ICMPv6ND_NS(tgt="::1")/ICMPv6NDOptSrcLLAddr()',
     ]
     craft = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "debug", "craft")
     for e in exprs:

@@ -513,7 +513,33 @@ pub fn layer_doc(k: LayerKind) -> &'static str {
             crate::wire::icmp6::Msg::ParamProblem => {
                 "ICMPv6 parameter problem: code, ptr, then the quoted IPv6 datagram"
             }
+            crate::wire::icmp6::Msg::RouterSolicit => "ICMPv6 router solicitation (options follow)",
+            crate::wire::icmp6::Msg::RouterAdvert => {
+                "ICMPv6 router advertisement: chlim, M, O, routerlifetime, ... (options follow)"
+            }
+            crate::wire::icmp6::Msg::NeighborSolicit => {
+                "ICMPv6 neighbour solicitation: tgt (options follow)"
+            }
+            crate::wire::icmp6::Msg::NeighborAdvert => {
+                "ICMPv6 neighbour advertisement: R, S, O, tgt (options follow)"
+            }
+            crate::wire::icmp6::Msg::Redirect => "ICMPv6 redirect: tgt, dst (options follow)",
             crate::wire::icmp6::Msg::Unknown => "any other ICMPv6 message: type, code, msgbody",
+        },
+        LayerKind::NdOpt(o) => match o {
+            crate::wire::icmp6::Opt::SrcLLAddr => {
+                "neighbour discovery option: source link-layer address (lladdr)"
+            }
+            crate::wire::icmp6::Opt::DstLLAddr => {
+                "neighbour discovery option: target link-layer address (lladdr)"
+            }
+            crate::wire::icmp6::Opt::PrefixInfo => {
+                "neighbour discovery option: prefix information (prefix, prefixlen, L, A, lifetimes)"
+            }
+            crate::wire::icmp6::Opt::Mtu => "neighbour discovery option: MTU (mtu)",
+            crate::wire::icmp6::Opt::Unknown => {
+                "any other neighbour discovery option: type, len, data"
+            }
         },
         LayerKind::Raw => "payload bytes: Raw(\"hello\") or a string at the end of a stack",
         LayerKind::Padding => "bytes after the IP datagram",

@@ -304,10 +304,10 @@ fn icmp6_summary(p: &Packet, i: usize) -> String {
         let spans = p.emit_with_spans(&mut bytes);
         spans.get(i).map_or(0, |sp| sp.end - sp.start)
     };
-    let code = c.code.unwrap_or(0);
+    let code = c.code().unwrap_or(0);
     let what = match (c.msg, c.type_num()) {
-        (Msg::EchoRequest, 128) => format!("echo request, id {}, seq {}", c.word(0), c.word(1)),
-        (Msg::EchoReply, 129) => format!("echo reply, id {}, seq {}", c.word(0), c.word(1)),
+        (Msg::EchoRequest, 128) => format!("echo request, id {}, seq {}", c.int(3), c.int(4)),
+        (Msg::EchoReply, 129) => format!("echo reply, id {}, seq {}", c.int(3), c.int(4)),
         (Msg::DestUnreach, 1) => {
             let quoted = p.layers[i + 1..].iter().find_map(|l| match l {
                 Layer::Ipv6(q) => q.dst,
@@ -326,16 +326,37 @@ fn icmp6_summary(p: &Packet, i: usize) -> String {
                 _ => format!("destination unreachable, code {code}"),
             }
         }
-        (Msg::PacketTooBig, 2) => format!("packet too big, mtu {}", c.word(0)),
+        (Msg::PacketTooBig, 2) => format!("packet too big, mtu {}", c.int(3)),
         (Msg::TimeExceeded, 3) => match code {
             0 => "time exceeded in-transit".into(),
             1 => "time exceeded in-reassembly".into(),
             _ => format!("time exceeded, code {code}"),
         },
-        (Msg::ParamProblem, 4) => format!("parameter problem, code {code}, pointer {}", c.word(0)),
+        (Msg::ParamProblem, 4) => format!("parameter problem, code {code}, pointer {}", c.int(3)),
+        (Msg::RouterSolicit, 133) => "router solicitation".into(),
+        (Msg::RouterAdvert, 134) => "router advertisement".into(),
+        (Msg::NeighborSolicit, 135) => {
+            format!("neighbor solicitation, who has {}", addr6(c.get("tgt")))
+        }
+        (Msg::NeighborAdvert, 136) => {
+            format!("neighbor advertisement, tgt is {}", addr6(c.get("tgt")))
+        }
+        (Msg::Redirect, 137) => format!(
+            "redirect, {} to {}",
+            addr6(c.get("dst")),
+            addr6(c.get("tgt"))
+        ),
         (_, t) => format!("type {t}, code {code}"),
     };
     format!("{what}, length {len}")
+}
+
+/// An IPv6 address field's text (`::` when it is not one).
+fn addr6(v: Option<FieldValue>) -> String {
+    match v {
+        Some(FieldValue::Ip6(a)) => a.to_string(),
+        _ => "::".into(),
+    }
 }
 
 /// An IPv6 datagram with no transport layer craft names: a fragment, or its

@@ -93,7 +93,7 @@ impl Ipv6 {
             name: "hlim",
             kind: FieldKind::UInt(8),
             default: "64",
-            doc: "hop limit",
+            doc: "hop limit (255 below a neighbour discovery message, as RFC 4861 wants)",
         };
         t[field::SRC] = FieldSpec {
             name: "src",
@@ -105,7 +105,7 @@ impl Ipv6 {
             name: "dst",
             kind: FieldKind::Ipv6,
             default: "::1",
-            doc: "destination address",
+            doc: "destination address (ff02::1, or ff02::2 for a router solicitation, below neighbour discovery)",
         };
         t
     };
@@ -145,17 +145,20 @@ impl Ipv6 {
     }
 
     /// Appends the header with a provisional (zero) payload length when it
-    /// is computed; `next` is the next header implied by the layer above.
-    pub fn emit(&self, out: &mut Vec<u8>, next: u8) {
+    /// is computed; `next` is the next header implied by the layer above, and
+    /// `nd` the hop limit and destination a neighbour discovery message above
+    /// gives when they are unset.
+    pub fn emit(&self, out: &mut Vec<u8>, next: u8, nd: Option<(u8, Ipv6Addr)>) {
         let tc = self.tc.unwrap_or(0);
         let fl = self.fl.unwrap_or(0) & 0xf_ffff;
         let word = (u32::from(self.version.unwrap_or(6) & 0xf) << 28) | (u32::from(tc) << 20) | fl;
         out.extend_from_slice(&word.to_be_bytes());
         out.extend_from_slice(&self.plen.unwrap_or(0).to_be_bytes());
         out.push(self.nh.unwrap_or(next));
-        out.push(self.hlim.unwrap_or(64));
+        let (hlim, dst) = nd.unwrap_or((64, DEFAULT_ADDR));
+        out.push(self.hlim.unwrap_or(hlim));
         out.extend_from_slice(&self.src.unwrap_or(DEFAULT_ADDR).octets());
-        out.extend_from_slice(&self.dst.unwrap_or(DEFAULT_ADDR).octets());
+        out.extend_from_slice(&self.dst.unwrap_or(dst).octets());
     }
 
     /// Why the payload length cannot be computed: `datagram` is this header
@@ -247,7 +250,7 @@ mod tests {
     fn defaults_are_scapys() {
         // scapy 2.8: bytes(IPv6()).
         let mut out = Vec::new();
-        Ipv6::default().emit(&mut out, NO_NEXT_HEADER);
+        Ipv6::default().emit(&mut out, NO_NEXT_HEADER, None);
         assert_eq!(
             hex::encode(&out),
             "6000000000003b400000000000000000000000000000000100000000000000000000000000000001"

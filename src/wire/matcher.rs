@@ -164,7 +164,7 @@ pub fn answers(sent: &Packet, reply: &Packet) -> bool {
                 (Some(sc), Some(rc)) => {
                     sc.msg == Msg::EchoRequest
                         && rc.msg == Msg::EchoReply
-                        && (rc.word(0), rc.word(1)) == (sc.word(0), sc.word(1))
+                        && (rc.int(3), rc.int(4)) == (sc.int(3), sc.int(4))
                 }
                 _ => false,
             },
@@ -304,7 +304,8 @@ mod tests {
         };
         let echo = |msg, id| {
             let mut m = Icmp6::new(msg);
-            m.words = [Some(id), Some(1)];
+            m.put(3, Some(crate::wire::FieldValue::Int(id)));
+            m.put(4, Some(crate::wire::FieldValue::Int(1)));
             Layer::Icmp6(m)
         };
         let pkt = |layers: Vec<Layer>| Packet { layers }.resolved();
@@ -328,7 +329,12 @@ mod tests {
         assert!(!answers(&req, &other), "another id");
         let mut bad = rep.clone();
         if let Some(Layer::Icmp6(m)) = bad.layers.get_mut(2) {
-            m.cksum = Some(m.cksum.unwrap() ^ 1);
+            m.put(
+                2,
+                Some(crate::wire::FieldValue::Int(u64::from(
+                    m.cksum().unwrap() ^ 1,
+                ))),
+            );
         }
         assert!(!transport_checksum_ok(&bad));
         // A port unreachable quoting a UDP probe answers it.
@@ -343,7 +349,7 @@ mod tests {
             Layer::Udp(udp.clone()),
         ]);
         let mut unreach = Icmp6::new(Msg::DestUnreach);
-        unreach.code = Some(4);
+        unreach.put(1, Some(crate::wire::FieldValue::Int(4)));
         let err = pkt(vec![
             Layer::Ether(Ether::default()),
             v6("::2", "::1"),

@@ -19,6 +19,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6ext;
 pub mod matcher;
+pub mod packed;
 pub mod raw;
 pub mod stack;
 pub mod tcp;

@@ -5,7 +5,7 @@
 use super::arp::Arp;
 use super::checksum::{self, Pseudo};
 use super::dot1q::Dot1q;
-use super::icmp6::{Icmp6, Msg};
+use super::icmp6::{Icmp6, Msg, NdOpt, Opt};
 use super::ipv6ext::{Fragment, OptsHdr, Routing};
 use super::raw::Raw;
 use super::{DecodeError, Ether, FieldSpec, FieldValue, Icmp, Ipv4, Ipv6, Tcp, Udp, icmp};
@@ -39,6 +39,8 @@ pub enum LayerKind {
     Icmp,
     /// An ICMPv6 message.
     Icmp6(Msg),
+    /// A neighbour discovery option.
+    NdOpt(Opt),
     /// Payload bytes.
     Raw,
     /// Link-layer padding after the IP datagram.
@@ -154,11 +156,81 @@ const ROWS: &[Row] = &[
         Some(58),
     ),
     row(
+        LayerKind::Icmp6(Msg::RouterSolicit),
+        "ICMPv6ND_RS",
+        "icmpv6nd_rs",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::RouterAdvert),
+        "ICMPv6ND_RA",
+        "icmpv6nd_ra",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::NeighborSolicit),
+        "ICMPv6ND_NS",
+        "icmpv6nd_ns",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::NeighborAdvert),
+        "ICMPv6ND_NA",
+        "icmpv6nd_na",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::Redirect),
+        "ICMPv6ND_Redirect",
+        "icmpv6nd_redirect",
+        None,
+        Some(58),
+    ),
+    row(
         LayerKind::Icmp6(Msg::Unknown),
         "ICMPv6Unknown",
         "icmpv6unknown",
         None,
         Some(58),
+    ),
+    row(
+        LayerKind::NdOpt(Opt::SrcLLAddr),
+        "ICMPv6NDOptSrcLLAddr",
+        "icmpv6ndoptsrclladdr",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::DstLLAddr),
+        "ICMPv6NDOptDstLLAddr",
+        "icmpv6ndoptdstlladdr",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::PrefixInfo),
+        "ICMPv6NDOptPrefixInfo",
+        "icmpv6ndoptprefixinfo",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::Mtu),
+        "ICMPv6NDOptMTU",
+        "icmpv6ndoptmtu",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::Unknown),
+        "ICMPv6NDOptUnknown",
+        "icmpv6ndoptunknown",
+        None,
+        None,
     ),
     row(LayerKind::Raw, "Raw", "raw", None, None),
     row(LayerKind::Padding, "Padding", "padding", None, None),
@@ -166,8 +238,8 @@ const ROWS: &[Row] = &[
 
 impl LayerKind {
     /// Every kind, in the order `help` lists them.
-    pub const ALL: [LayerKind; 21] = {
-        let mut all = [LayerKind::Raw; 21];
+    pub const ALL: [LayerKind; 31] = {
+        let mut all = [LayerKind::Raw; 31];
         let mut i = 0;
         while i < ROWS.len() {
             all[i] = ROWS[i].kind;
@@ -305,6 +377,12 @@ impl LayerKind {
             Tcp | Udp => below.is_network(),
             LayerKind::Icmp => below == Ip,
             LayerKind::Icmp6(_) => below == Ipv6 || below.is_ipv6_ext(),
+            // Options follow a neighbour discovery message, and each other.
+            NdOpt(_) => match below {
+                NdOpt(_) => true,
+                Icmp6(m) => m.nd_defaults().is_some(),
+                _ => false,
+            },
         }
     }
 
@@ -331,6 +409,7 @@ impl LayerKind {
             LayerKind::Udp => Udp::FIELDS,
             LayerKind::Icmp => Icmp::FIELDS,
             LayerKind::Icmp6(m) => m.fields(),
+            LayerKind::NdOpt(o) => o.layout().fields,
             LayerKind::Raw | LayerKind::Padding => Raw::FIELDS,
         }
     }
@@ -370,6 +449,8 @@ pub enum Layer {
     Icmp(Icmp),
     /// ICMPv6 message.
     Icmp6(Icmp6),
+    /// Neighbour discovery option.
+    NdOpt(NdOpt),
     /// Payload.
     Raw(Raw),
     /// Trailing padding.
@@ -393,6 +474,7 @@ impl Layer {
             LayerKind::Udp => Layer::Udp(Udp::default()),
             LayerKind::Icmp => Layer::Icmp(Icmp::default()),
             LayerKind::Icmp6(m) => Layer::Icmp6(Icmp6::new(m)),
+            LayerKind::NdOpt(o) => Layer::NdOpt(NdOpt::new(o)),
             LayerKind::Raw => Layer::Raw(Raw::default()),
             LayerKind::Padding => Layer::Padding(Raw::default()),
         }
@@ -419,6 +501,7 @@ impl Layer {
             Layer::Udp(_) => LayerKind::Udp,
             Layer::Icmp(_) => LayerKind::Icmp,
             Layer::Icmp6(h) => LayerKind::Icmp6(h.msg),
+            Layer::NdOpt(h) => LayerKind::NdOpt(h.opt),
             Layer::Raw(_) => LayerKind::Raw,
             Layer::Padding(_) => LayerKind::Padding,
         }
@@ -439,6 +522,7 @@ impl Layer {
             Layer::Udp(l) => l.slot(i),
             Layer::Icmp(l) => l.slot(i),
             Layer::Icmp6(l) => l.slot(i),
+            Layer::NdOpt(l) => l.slot(i),
             Layer::Raw(l) | Layer::Padding(l) => l.slot(i),
         }
     }
@@ -459,6 +543,7 @@ impl Layer {
             Layer::Udp(l) => l.put(i, v),
             Layer::Icmp(l) => l.put(i, v),
             Layer::Icmp6(l) => l.put(i, v),
+            Layer::NdOpt(l) => l.put(i, v),
             Layer::Raw(l) | Layer::Padding(l) => l.put(i, v),
         }
     }
@@ -499,6 +584,7 @@ impl Layer {
             LayerKind::Udp => wrap(Udp::parse(b), Layer::Udp),
             LayerKind::Icmp => wrap(Icmp::parse(b), Layer::Icmp),
             LayerKind::Icmp6(_) => wrap(Icmp6::parse(b), Layer::Icmp6),
+            LayerKind::NdOpt(_) => wrap(NdOpt::parse(b), Layer::NdOpt),
             LayerKind::Raw => Ok((Layer::raw(b), b.len())),
             LayerKind::Padding => Ok((Layer::Padding(Raw { load: b.to_vec() }), b.len())),
         }
@@ -606,7 +692,14 @@ impl Packet {
                 Layer::Dot1q(h) => h.emit(out, ethertype()),
                 Layer::Arp(h) => h.emit(out),
                 Layer::Ip(h) => h.emit(out, nh().unwrap_or(0)),
-                Layer::Ipv6(h) => h.emit(out, v6()),
+                Layer::Ipv6(h) => h.emit(
+                    out,
+                    v6(),
+                    match next {
+                        Some(LayerKind::Icmp6(m)) => m.nd_defaults(),
+                        _ => None,
+                    },
+                ),
                 Layer::HopByHop(h) | Layer::DestOpt(h) => h.emit(out, v6()),
                 Layer::Routing(h) => h.emit(out, v6()),
                 Layer::Fragment(h) => h.emit(out, v6()),
@@ -614,6 +707,7 @@ impl Packet {
                 Layer::Udp(h) => h.emit(out),
                 Layer::Icmp(h) => h.emit(out),
                 Layer::Icmp6(h) => h.emit(out),
+                Layer::NdOpt(h) => h.emit(out),
                 Layer::Raw(r) | Layer::Padding(r) => out.extend_from_slice(&r.load),
             }
             hends[i] = out.len();
@@ -934,7 +1028,7 @@ fn computed_fields(l: &Layer) -> Vec<&'static str> {
         Layer::Udp(h) => unset(&[("len", h.len.is_none()), ("chksum", h.chksum.is_none())]),
         Layer::Icmp(h) => unset(&[("chksum", h.chksum.is_none())]),
         Layer::Ipv6(h) => unset(&[("plen", h.plen.is_none())]),
-        Layer::Icmp6(h) => unset(&[("cksum", h.cksum.is_none())]),
+        Layer::Icmp6(h) => unset(&[("cksum", h.cksum().is_none())]),
         _ => Vec::new(),
     }
 }
@@ -1081,6 +1175,8 @@ fn decode_chain(
                 decode_quote(LayerKind::Ip, &b[off..end], base + off, depth, layers);
                 return None;
             }
+            Layer::Icmp6(h) if h.msg.nd_defaults().is_some() => LayerKind::NdOpt(Opt::Unknown),
+            Layer::NdOpt(_) => LayerKind::NdOpt(Opt::Unknown),
             Layer::Icmp6(h) if h.msg.is_error() => {
                 layers.push(layer);
                 off += hlen;
