@@ -453,9 +453,18 @@ fn summaries_read_as_tcpdump_lines() {
     );
     assert_eq!(
         s(r#"IPv6()/IPv6ExtHdrFragment(offset=3, m=1, id=99)/"abcdefgh""#),
-        "IP6 ::1 > ::1: frag (id 99, offset 24, more), length 8"
+        "IP6 ::1 > ::1: frag (id 99, offset 24, more), nh 59, length 8"
     );
     assert_eq!(s("IPv6()"), "IP6 ::1 > ::1: no next header, length 0");
+    // IPv4 fragments read as fragments too, not as cut-short transport headers.
+    assert_eq!(
+        s(r#"IP(id=5, flags="MF", proto=6)/"\x9c\x40\x04\xd2""#),
+        "IP 127.0.0.1 > 127.0.0.1: frag (id 5, offset 0, more), proto 6, length 4"
+    );
+    assert_eq!(
+        s(r#"IP(id=5, frag=3, proto=6)/"efgh""#),
+        "IP 127.0.0.1 > 127.0.0.1: frag (id 5, offset 24), proto 6, length 4"
+    );
     // Neighbour discovery: hop limit 255 and scapy's multicast destination
     // unless set; the lines are tcpdump's.
     assert_eq!(

@@ -231,9 +231,20 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             return s;
         }
         let proto = ip.and_then(|h| h.proto).unwrap_or(0);
+        // A fragment reads as one (its bytes stay raw: a transport header
+        // in it may be cut short, or belong to another fragment).
+        let frag = ip
+            .filter(|h| h.frag.unwrap_or(0) != 0 || h.flags.unwrap_or(0) & 1 != 0)
+            .map_or(String::new(), |h| {
+                frag_text(
+                    h.id.unwrap_or(1).into(),
+                    h.frag.unwrap_or(0),
+                    h.flags.unwrap_or(0) & 1 != 0,
+                )
+            });
         let _ = write!(
             s,
-            "{vlan}IP {src} > {dst}: proto {proto}, length {payload_len}"
+            "{vlan}IP {src} > {dst}: {frag}proto {proto}, length {payload_len}"
         );
         return s;
     }
@@ -351,6 +362,16 @@ fn icmp6_summary(p: &Packet, i: usize) -> String {
     format!("{what}, length {len}")
 }
 
+/// `frag (id 5, offset 24, more), `: a fragment's identification, its
+/// offset in bytes (`offset` is in 8-byte units) and whether more follow.
+fn frag_text(id: u32, offset: u16, more: bool) -> String {
+    format!(
+        "frag (id {id}, offset {}{}), ",
+        usize::from(offset) * 8,
+        if more { ", more" } else { "" }
+    )
+}
+
 /// An IPv6 address field's text (`::` when it is not one).
 fn addr6(v: Option<FieldValue>) -> String {
     match v {
@@ -367,10 +388,13 @@ fn ipv6_rest(p: &Packet, payload_len: usize) -> String {
         _ => None,
     }) {
         return format!(
-            "frag (id {}, offset {}{}), length {payload_len}",
-            f.id.unwrap_or(0),
-            usize::from(f.offset.unwrap_or(0)) * 8,
-            if f.m.unwrap_or(0) != 0 { ", more" } else { "" }
+            "{}nh {}, length {payload_len}",
+            frag_text(
+                f.id.unwrap_or(0),
+                f.offset.unwrap_or(0),
+                f.m.unwrap_or(0) != 0
+            ),
+            f.nh.unwrap_or(59)
         );
     }
     let nh = p
