@@ -513,6 +513,9 @@ expect q.icmpv6echorequest.data == "x"
 a = Ether()/ARP(op=2, psrc="127.0.0.2")
 expect a.ether.type == 0x0806
 expect a.arp.psrc == 127.0.0.2
+v = Ether()/Dot1Q(prio=5, id=1, vlan=100)/IPv6()
+expect v.dot1q.dei == 1 and v.dot1q.id == 1
+expect v.dot1q.type == 0x86dd
 "#,
     )
     .unwrap();

@@ -38,7 +38,12 @@ impl Dot1q {
     /// Field table, in wire order.
     pub const FIELDS: &'static [FieldSpec] = &[
         spec("prio", FieldKind::UInt(3), "0", "priority code point"),
-        spec("dei", FieldKind::UInt(1), "0", "drop eligible indicator"),
+        spec(
+            "dei",
+            FieldKind::UInt(1),
+            "0",
+            "drop eligible indicator (also `id`, scapy's older name)",
+        ),
         spec("vlan", FieldKind::UInt(12), "1", "VLAN identifier"),
         spec(
             "type",

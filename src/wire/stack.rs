@@ -236,6 +236,9 @@ const ROWS: &[Row] = &[
     row(LayerKind::Padding, "Padding", "padding", None, None),
 ];
 
+/// Older field names scapy had, still taken: (layer, old name, name).
+const ALIASES: &[(LayerKind, &str, &str)] = &[(LayerKind::Dot1q, "id", "dei")];
+
 impl LayerKind {
     /// Every kind, in the order `help` lists them.
     pub const ALL: [LayerKind; 31] = {
@@ -414,9 +417,15 @@ impl LayerKind {
         }
     }
 
-    /// Index of a field by name.
+    /// Index of a field by name (or by an older name scapy had for it).
     pub fn field_index(self, name: &str) -> Option<usize> {
-        self.fields().iter().position(|f| f.name == name)
+        let fields = self.fields();
+        fields.iter().position(|f| f.name == name).or_else(|| {
+            let (_, _, now) = ALIASES
+                .iter()
+                .find(|(k, old, _)| *k == self && *old == name)?;
+            fields.iter().position(|f| f.name == *now)
+        })
     }
 }
 
