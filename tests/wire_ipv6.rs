@@ -541,6 +541,12 @@ fn what_cannot_be_built_is_refused_naming_the_field() {
         e.contains("ICMPv6EchoRequest.cksum cannot be computed"),
         "{e}"
     );
+    let p = packet(r#"IPv6()/ICMPv6ND_NS()/ICMPv6NDOptUnknown(type=9, data="x" * 2100)"#);
+    assert!(
+        p.check_build()
+            .unwrap_err()
+            .contains("ICMPv6NDOptUnknown.len")
+    );
     let p = packet(r#"IPv6ExtHdrHopByHop(options="x" * 3000)"#);
     assert!(
         p.check_build()

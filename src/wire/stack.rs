@@ -815,6 +815,12 @@ impl Packet {
                 Layer::Ipv6(h) => h.check_len(datagram)?,
                 Layer::HopByHop(h) | Layer::DestOpt(h) => h.check(name)?,
                 Layer::Routing(h) => h.check()?,
+                Layer::NdOpt(h) if h.slot(1).is_none() && sp.header_end - sp.start > 255 * 8 => {
+                    return Err(format!(
+                        "{name}.len: the option is {} bytes, over the 2,040 its length field counts",
+                        sp.header_end - sp.start
+                    ));
+                }
                 Layer::Udp(h) => h.check_len(datagram)?,
                 Layer::Tcp(h) if h.dataofs.is_none() && sp.header_end - sp.start > 60 => {
                     return Err(format!(
