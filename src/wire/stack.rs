@@ -573,31 +573,80 @@ impl Layer {
 
     #[inline(always)]
     fn parse_as(kind: LayerKind, b: &[u8]) -> Result<(Layer, usize), DecodeError> {
-        fn wrap<T>(
-            r: Result<(T, usize), DecodeError>,
-            f: impl FnOnce(T) -> Layer,
-        ) -> Result<(Layer, usize), DecodeError> {
-            r.map(|(h, n)| (f(h), n))
-        }
-        match kind {
-            LayerKind::Ether => wrap(Ether::parse(b), Layer::Ether),
-            LayerKind::Dot1q => wrap(Dot1q::parse(b), Layer::Dot1q),
-            LayerKind::Arp => wrap(Arp::parse(b), Layer::Arp),
-            LayerKind::Ip => wrap(Ipv4::parse(b), Layer::Ip),
-            LayerKind::Ipv6 => wrap(Ipv6::parse(b), Layer::Ipv6),
-            LayerKind::HopByHop => wrap(OptsHdr::parse("IPv6ExtHdrHopByHop", b), Layer::HopByHop),
-            LayerKind::DestOpt => wrap(OptsHdr::parse("IPv6ExtHdrDestOpt", b), Layer::DestOpt),
-            LayerKind::Routing => wrap(Routing::parse(b), Layer::Routing),
-            LayerKind::Fragment => wrap(Fragment::parse(b), Layer::Fragment),
-            LayerKind::Tcp => wrap(Tcp::parse(b), Layer::Tcp),
-            LayerKind::Udp => wrap(Udp::parse(b), Layer::Udp),
-            LayerKind::Icmp => wrap(Icmp::parse(b), Layer::Icmp),
-            LayerKind::Icmp6(_) => wrap(Icmp6::parse(b), Layer::Icmp6),
-            LayerKind::NdOpt(_) => wrap(NdOpt::parse(b), Layer::NdOpt),
-            LayerKind::Raw => Ok((Layer::raw(b), b.len())),
-            LayerKind::Padding => Ok((Layer::Padding(Raw { load: b.to_vec() }), b.len())),
-        }
+        // Each arm builds its layer in place (a helper mapping the Result
+        // cost ~100 instructions a frame in moves).
+        Ok(match kind {
+            LayerKind::Ether => {
+                let (h, n) = Ether::parse(b)?;
+                (Layer::Ether(h), n)
+            }
+            LayerKind::Ip => {
+                let (h, n) = Ipv4::parse(b)?;
+                (Layer::Ip(h), n)
+            }
+            LayerKind::Tcp => {
+                let (h, n) = Tcp::parse(b)?;
+                (Layer::Tcp(h), n)
+            }
+            LayerKind::Udp => {
+                let (h, n) = Udp::parse(b)?;
+                (Layer::Udp(h), n)
+            }
+            LayerKind::Icmp => {
+                let (h, n) = Icmp::parse(b)?;
+                (Layer::Icmp(h), n)
+            }
+            LayerKind::Raw => (Layer::raw(b), b.len()),
+            LayerKind::Padding => (Layer::Padding(Raw { load: b.to_vec() }), b.len()),
+            _ => parse_other(kind, b)?,
+        })
     }
+}
+
+/// [`Layer::parse_as`] for the kinds off the IPv4 path, out of line so the
+/// common frames do not pay for their code.
+#[inline(never)]
+fn parse_other(kind: LayerKind, b: &[u8]) -> Result<(Layer, usize), DecodeError> {
+    Ok(match kind {
+        LayerKind::Dot1q => {
+            let (h, n) = Dot1q::parse(b)?;
+            (Layer::Dot1q(h), n)
+        }
+        LayerKind::Arp => {
+            let (h, n) = Arp::parse(b)?;
+            (Layer::Arp(h), n)
+        }
+        LayerKind::Ipv6 => {
+            let (h, n) = Ipv6::parse(b)?;
+            (Layer::Ipv6(h), n)
+        }
+        LayerKind::HopByHop => {
+            let (h, n) = OptsHdr::parse("IPv6ExtHdrHopByHop", b)?;
+            (Layer::HopByHop(h), n)
+        }
+        LayerKind::DestOpt => {
+            let (h, n) = OptsHdr::parse("IPv6ExtHdrDestOpt", b)?;
+            (Layer::DestOpt(h), n)
+        }
+        LayerKind::Routing => {
+            let (h, n) = Routing::parse(b)?;
+            (Layer::Routing(h), n)
+        }
+        LayerKind::Fragment => {
+            let (h, n) = Fragment::parse(b)?;
+            (Layer::Fragment(h), n)
+        }
+        LayerKind::Icmp6(_) => {
+            let (h, n) = Icmp6::parse(b)?;
+            (Layer::Icmp6(h), n)
+        }
+        LayerKind::NdOpt(_) => {
+            let (h, n) = NdOpt::parse(b)?;
+            (Layer::NdOpt(h), n)
+        }
+        // The IPv4 path's kinds are parsed by parse_as itself.
+        _ => (Layer::raw(b), b.len()),
+    })
 }
 
 /// A packet: layers from the outermost (usually Ether) inwards.
@@ -969,11 +1018,31 @@ impl Packet {
 /// (`header(j)` gives layer j's header bytes). An IPv4 source route's, or an
 /// IPv6 routing header's (between the IPv6 layer and layer `i`, with segments
 /// left), last address is the destination. None when there is no IP layer.
+#[inline]
 pub fn pseudo_header(
     layers: &[Layer],
     i: usize,
     bytes: &[u8],
     header: impl Fn(usize) -> Option<std::ops::Range<usize>>,
+) -> Option<Pseudo> {
+    // The common case, an IPv4 header right below: no search.
+    if let Some(j) = i.checked_sub(1)
+        && let Some(Layer::Ip(_)) = layers.get(j)
+    {
+        let (s, d) = super::ipv4::pseudo_addrs(bytes.get(header(j)?)?)?;
+        return Some(Pseudo::V4(s, d));
+    }
+    pseudo_header_far(layers, i, bytes, &header)
+}
+
+/// [`pseudo_header`] when the IP layer is not right below (IPv6, its
+/// extension headers, tunnels), out of line.
+#[inline(never)]
+fn pseudo_header_far(
+    layers: &[Layer],
+    i: usize,
+    bytes: &[u8],
+    header: &dyn Fn(usize) -> Option<std::ops::Range<usize>>,
 ) -> Option<Pseudo> {
     let j = layers
         .get(..i)?
