@@ -57,7 +57,7 @@ impl Pseudo {
     /// protocol (next header) `proto`. IPv6's carries a 32-bit length and the
     /// next header in its last byte; summed in 16-bit words both come to the
     /// same form as IPv4's.
-    #[inline]
+    #[inline(always)]
     pub fn sum(self, proto: u8, len: usize) -> u32 {
         match self {
             Pseudo::V4(s, d) => pseudo_header_sum(s, d, proto, len),
@@ -81,7 +81,7 @@ pub fn transport_checksum(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, segment: &[u8
 }
 
 /// [`transport_checksum`] over either pseudo header.
-#[inline]
+#[inline(always)]
 pub fn checksum_with(pseudo: Pseudo, proto: u8, segment: &[u8]) -> u16 {
     !fold(sum(pseudo.sum(proto, segment.len()), segment))
 }
