@@ -537,3 +537,87 @@ expect c.tcp.flags == "RA" and c.tcp.ack == 6
         assert!(line.contains("(correct)"), "{sent}: {line}\n{out}");
     }
 }
+
+/// The kernel's own IPv6 frames on lo (nc -6 sends "hello" to nc -6 -l, a
+/// handshake with options, data, FINs; ping6's echo and reply where ping is
+/// installed), captured by tcpdump: craft decodes every one losslessly into
+/// IPv6 layers, finds its checksums good or partial (the kernel's on lo),
+/// and `craft read` names the same endpoints and flags tcpdump does.
+#[test]
+fn kernel_ipv6_frames_captured_on_lo_decode_as_tcpdump_reads_them() {
+    if !privileged("kernel_ipv6_frames_captured_on_lo_decode_as_tcpdump_reads_them") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let pcap = std::env::temp_dir().join(format!("craft-v6cap-{}.pcap", std::process::id()));
+    let p = pcap.display();
+    let script = format!(
+        "{td}\
+         nc -6 -l ::1 1234 > /dev/null &\n\
+         for i in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':1234 ' && break; sleep 0.05; done\n\
+         printf hello | nc -6 -N ::1 1234\n\
+         command -v ping >/dev/null && ping -6 -c 1 -W 1 ::1 >/dev/null\n\
+         sleep 0.3; kill -INT $TD; wait $TD 2>/dev/null\n\
+         echo TCPDUMP; tcpdump -nn -r {p} 2>/dev/null\n\
+         echo CRAFT; \"$CRAFT\" read {p}\n",
+        td = tcpdump_start(&p.to_string()).replace(" tcp 2>", " ip6 2>")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    let bytes = std::fs::read(&pcap).unwrap_or_default();
+    let _ = std::fs::remove_file(&pcap);
+    let frames = craft::link::pcap::read_all(&bytes).expect("a pcap");
+    assert!(frames.len() >= 8, "{} frames\n{out}\n{err}", frames.len());
+    let mut data = false;
+    for (_, f, _) in &frames {
+        let (pkt, e) = craft::wire::Packet::decode(f);
+        assert!(e.is_none(), "{e:?} in {}", hex::encode(f));
+        assert_eq!(pkt.emit(), *f, "lossless");
+        let v6 = pkt.ipv6().expect("an IPv6 layer");
+        assert_eq!(v6.src, Some(std::net::Ipv6Addr::LOCALHOST));
+        data |= pkt.payload() == b"hello";
+        let mut b = Vec::new();
+        let spans = pkt.emit_with_spans(&mut b);
+        for i in 0..pkt.layers.len() {
+            let st = craft::wire::stack::layer_status(&pkt.layers, &spans, &b, i);
+            assert!(
+                !matches!(st, Some(craft::wire::checksum::ChecksumStatus::Bad(_))),
+                "layer {i} of {}",
+                hex::encode(f)
+            );
+        }
+    }
+    assert!(data, "the data segment was seen");
+    // Line by line, tcpdump's and craft's read name the same endpoints.
+    let section = |name: &str, next: &str| -> Vec<String> {
+        out.split(&format!("{name}\n"))
+            .nth(1)
+            .unwrap_or_default()
+            .split(&format!("{next}\n"))
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let td = section("TCPDUMP", "CRAFT");
+    let ours = section("CRAFT", "\u{0}");
+    assert_eq!(td.len(), frames.len(), "{out}");
+    assert_eq!(ours.len(), frames.len(), "{out}");
+    for (t, c) in td.iter().zip(&ours) {
+        // "... IP6 ::1.40000 > ::1.1234: Flags [S], ..." in both: the endpoints.
+        let key = |l: &str| {
+            l.split_once(" IP6 ")
+                .map(|(_, r)| r.split_once(": ").map_or(r, |x| x.0).to_string())
+        };
+        assert!(key(t).is_some(), "{t}");
+        assert_eq!(key(t), key(c), "tcpdump: {t}\ncraft:   {c}");
+        if t.contains("Flags [S.]") {
+            assert!(c.contains("Flags [SA]"), "{c}");
+        }
+        if t.contains("ICMP6, echo") {
+            assert!(c.contains("ICMP6, echo"), "{c}");
+        }
+    }
+}
