@@ -549,9 +549,10 @@ pub fn layer_doc(k: LayerKind) -> &'static str {
 /// `ls(TCP)`: the fields of a layer with types and defaults.
 pub fn ls_layer(k: LayerKind) -> String {
     let mut s = format!("{}: {}\n", k.name(), layer_doc(k));
+    let w = crate::render::name_width(k);
     for f in k.fields() {
         s.push_str(&format!(
-            "  {:<9} {:<12} = {:<18} {}\n",
+            "  {:<w$} {:<12} = {:<18} {}\n",
             f.name,
             f.kind.name(),
             f.default,
@@ -566,12 +567,13 @@ fn ls_packet(p: &PacketView) -> String {
     let mut s = String::new();
     for l in &pkt.layers {
         s.push_str(&format!("{}:\n", l.kind().name()));
+        let w = render::name_width(l.kind());
         for (i, f) in l.kind().fields().iter().enumerate() {
             let v = l.slot(i).map_or_else(
                 || format!("({})", f.default),
                 |v| render::field_str(f.kind, &v),
             );
-            s.push_str(&format!("  {:<9} = {v}\n", f.name));
+            s.push_str(&format!("  {:<w$} = {v}\n", f.name));
         }
     }
     s

@@ -474,6 +474,17 @@ fn quote_flags(s: &str) -> String {
     format!("\"{s}\"")
 }
 
+/// The width field names are padded to in `show` and `ls`: 9, or the
+/// layer's longest (`routerlifetime`).
+pub fn name_width(k: LayerKind) -> usize {
+    k.fields()
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(9)
+}
+
 /// The layered field view (scapy's show2): every field as it will be sent.
 pub fn show(p: &Packet) -> String {
     let mut bytes = Vec::new();
@@ -516,7 +527,7 @@ pub fn show(p: &Packet) -> String {
                     ChecksumStatus::Bad(want) => format!(" (BAD, should be 0x{want:04x})"),
                 });
             }
-            let _ = writeln!(s, "  {:<9} = {text}", spec.name);
+            let _ = writeln!(s, "  {:<w$} = {text}", spec.name, w = name_width(kind));
         }
     }
     s
