@@ -485,7 +485,8 @@ fn an_odd_stack_goes_out_only_when_asked_for() {
     );
 }
 
-/// IPv6 on ::1: the kernel answers an ICMPv6 echo request and a SYN (SYN-ACK
+/// IPv6 on ::1: the kernel answers an ICMPv6 echo request and SYNs, by sr1
+/// and by sr (SYN-ACK
 /// from `nc -6 -l ::1`, RST from a closed port, and no kernel RST from the
 /// guarded source port); sr1 matches each (direction
 /// first, the checksum over the IPv6 pseudo header right or, as the kernel
@@ -507,6 +508,9 @@ s = sr1(Ether()/IPv6()/TCP(sport=40000, dport=1234, flags="S", seq=1000), timeou
 expect s.tcp.flags == "SA" and s.tcp.ack == 1001
 c = sr1(Ether()/IPv6()/TCP(sport=40001, dport=1235, flags="S", seq=5), timeout=2)
 expect c.tcp.flags == "RA" and c.tcp.ack == 6
+ans, unans = sr(Ether()/IPv6()/TCP(sport=40100, dport=[1234, 1236], flags="S"), timeout=1)
+expect len(ans) == 2 and len(unans) == 0
+expect ans[0][1].tcp.flags == "SA" and ans[1][1].tcp.flags == "RA"
 "#;
     let o = netns(&format!(
         "nc -6 -l ::1 1234 &\nfor i in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':1234 ' && break; sleep 0.05; done\n\
