@@ -485,12 +485,13 @@ fn an_odd_stack_goes_out_only_when_asked_for() {
     );
 }
 
-/// IPv6 on ::1: the kernel answers an ICMPv6 echo request and SYNs, by sr1
-/// and by sr (SYN-ACK
-/// from `nc -6 -l ::1`, RST from a closed port, and no kernel RST from the
-/// guarded source port); sr1 matches each (direction
-/// first, the checksum over the IPv6 pseudo header right or, as the kernel
-/// leaves its own on lo, partial), and tcpdump finds craft's checksums correct.
+/// IPv6 on ::1: the kernel answers an ICMPv6 echo request, SYNs (by sr1
+/// and by sr: SYN-ACK from `nc -6 -l ::1`, RST from a closed port, and no
+/// kernel RST from the guarded source port) and a UDP datagram to a closed
+/// port (port unreachable, quoting it). Each is matched as for IPv4
+/// (direction first, the checksum over the IPv6 pseudo header right or, as
+/// the kernel leaves its own on lo, partial), and tcpdump finds craft's
+/// checksums correct.
 #[test]
 fn ipv6_echo_and_syn_on_loopback_are_answered_by_the_kernel() {
     if !privileged("ipv6_echo_and_syn_on_loopback_are_answered_by_the_kernel") {
@@ -511,6 +512,8 @@ expect c.tcp.flags == "RA" and c.tcp.ack == 6
 ans, unans = sr(Ether()/IPv6()/TCP(sport=40100, dport=[1234, 1236], flags="S"), timeout=1)
 expect len(ans) == 2 and len(unans) == 0
 expect ans[0][1].tcp.flags == "SA" and ans[1][1].tcp.flags == "RA"
+u = sr1(Ether()/IPv6()/UDP(sport=40200, dport=9)/"x", timeout=2)
+expect u.icmpv6destunreach.code == 4 and u.udp.dport == 9
 "#;
     let o = netns(&format!(
         "nc -6 -l ::1 1234 &\nfor i in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':1234 ' && break; sleep 0.05; done\n\
@@ -530,6 +533,13 @@ expect ans[0][1].tcp.flags == "SA" and ans[1][1].tcp.flags == "RA"
     );
     assert!(out.contains("::1.1234 > ::1.40000: Flags [S.]"), "{out}");
     assert!(out.contains("::1.1235 > ::1.40001: Flags [R.]"), "{out}");
+    // The kernel's port unreachable, its quote decoded and matched to the probe.
+    assert!(
+        out.contains(
+            "<- IP6 ::1 > ::1: ICMP6, destination unreachable, unreachable port, ::1 udp port 9"
+        ),
+        "{out}"
+    );
     // The RST guard (an inet table, matching TCP ports) covers IPv6: the
     // kernel does not reset the SYN-ACK to craft's port.
     assert!(!out.contains("::1.40000 > ::1.1234: Flags [R"), "{out}");
