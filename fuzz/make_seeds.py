@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora into fuzz/corpus/<target>/seed-*.
 
-decode: the frames of tests/data/*.pcap, the hex vectors of tests/wire_vectors.rs
-        and tests/wire_props.rs, and a few frames built with `craft show --hex`.
+decode: the frames of tests/data/*.pcap, the hex vectors of tests/wire_vectors.rs,
+        tests/wire_props.rs and tests/wire_ipv6.rs, and a few frames built with
+        `craft show --hex`.
 pcap:   the whole tests/data/*.pcap files, a big-endian/nanosecond variant and a
         small pcapng made from the same frames.
 lang:   the language snippets of README.md and the string literals of
@@ -72,6 +73,16 @@ def main():
         text = open(os.path.join(ROOT, "tests", src)).read()
         for h in re.findall(r'"([0-9a-f]{28,})"', text):
             put("decode", bytes.fromhex(h))
+    # tests/wire_ipv6.rs's vectors start at the network layer: give them an
+    # Ethernet header of their type.
+    text = open(os.path.join(ROOT, "tests", "wire_ipv6.rs")).read()
+    for h in re.findall(r'"([0-9a-f]{28,})"', text):
+        b = bytes.fromhex(h)
+        if b[:2] == b"\x00\x00":
+            put("decode", b)
+            continue
+        t = {6: b"\x86\xdd", 4: b"\x08\x00"}.get(b[0] >> 4, b"\x08\x06")
+        put("decode", bytes(12) + t + b)
     exprs = [
         'Ether()/IP()/UDP(dport=53)/"q"',
         'Ether()/IP()/ICMP()/"ping"',
@@ -79,6 +90,11 @@ def main():
         'Ether()/IP(frag=1)/TCP()',
         'Ether()/IP()/TCP(options=[("MSS", 1460), ("NOP",), ("WScale", 7), ("SAckOK",), ("Timestamp", (1, 0))])',
         'Ether(type=0x86dd)/"\\x60\\x00\\x00\\x00"',
+        'Ether()/IPv6()/IPv6ExtHdrHopByHop()/IPv6ExtHdrDestOpt()/IPv6ExtHdrRouting(addresses=["::2"])/IPv6ExtHdrFragment()/TCP()',
+        'Ether()/IPv6()/ICMPv6DestUnreach()/IPv6()/ICMPv6EchoRequest(data="x")',
+        'Ether()/Dot1Q()/Dot1Q(vlan=2)/ARP()',
+        'Ether()/IPv6()/ICMPv6ND_RA()/ICMPv6NDOptSrcLLAddr()/ICMPv6NDOptPrefixInfo()/ICMPv6NDOptMTU()/ICMPv6NDOptUnknown(type=9, data="x")',
+        'Ether()/IPv6()/ICMPv6ND_NS(tgt="::1")/ICMPv6NDOptSrcLLAddr()',
     ]
     craft = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "debug", "craft")
     for e in exprs:

@@ -484,3 +484,154 @@ fn an_odd_stack_goes_out_only_when_asked_for() {
         "{out}"
     );
 }
+
+/// IPv6 on ::1: the kernel answers an ICMPv6 echo request, SYNs (by sr1
+/// and by sr: SYN-ACK from `nc -6 -l ::1`, RST from a closed port, and no
+/// kernel RST from the guarded source port) and a UDP datagram to a closed
+/// port (port unreachable, quoting it). Each is matched as for IPv4
+/// (direction first, the checksum over the IPv6 pseudo header right or, as
+/// the kernel leaves its own on lo, partial), and tcpdump finds craft's
+/// checksums correct.
+#[test]
+fn ipv6_echo_and_syn_on_loopback_are_answered_by_the_kernel() {
+    if !privileged("ipv6_echo_and_syn_on_loopback_are_answered_by_the_kernel") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let recipe = r#"
+r = sr1(Ether()/IPv6(dst="::1")/ICMPv6EchoRequest(id=7, seq=3, data="ping"), timeout=2)
+expect r != none
+expect r.ipv6.src == "::1"
+expect r.icmpv6echoreply.id == 7 and r.icmpv6echoreply.seq == 3
+expect r.icmpv6echoreply.data == "ping"
+s = sr1(Ether()/IPv6()/TCP(sport=40000, dport=1234, flags="S", seq=1000), timeout=2)
+expect s.tcp.flags == "SA" and s.tcp.ack == 1001
+c = sr1(Ether()/IPv6()/TCP(sport=40001, dport=1235, flags="S", seq=5), timeout=2)
+expect c.tcp.flags == "RA" and c.tcp.ack == 6
+ans, unans = sr(Ether()/IPv6()/TCP(sport=40100, dport=[1234, 1236], flags="S"), timeout=1)
+expect len(ans) == 2 and len(unans) == 0
+expect ans[0][1].tcp.flags == "SA" and ans[1][1].tcp.flags == "RA"
+u = sr1(Ether()/IPv6()/UDP(sport=40200, dport=9)/"x", timeout=2)
+expect u.icmpv6destunreach.code == 4 and u.udp.dport == 9
+"#;
+    let o = netns(&format!(
+        "nc -6 -l ::1 1234 &\nfor i in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':1234 ' && break; sleep 0.05; done\n\
+         cat > /tmp/v6.$$.craft <<'EOF'\n{recipe}\nEOF\n\
+         \"$CRAFT\" --pcap /tmp/v6.$$.pcap run /tmp/v6.$$.craft\necho EXIT=$?\n\
+         tcpdump -nn -vv -r /tmp/v6.$$.pcap 2>/dev/null\nrm -f /tmp/v6.$$.craft /tmp/v6.$$.pcap\n"
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(
+        out.contains("<- IP6 ::1 > ::1: ICMP6, echo reply, id 7, seq 3, length 12"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[icmp6 sum ok] ICMP6, echo reply, id 7, seq 3"),
+        "{out}"
+    );
+    assert!(out.contains("::1.1234 > ::1.40000: Flags [S.]"), "{out}");
+    assert!(out.contains("::1.1235 > ::1.40001: Flags [R.]"), "{out}");
+    // The kernel's port unreachable, its quote decoded and matched to the probe.
+    assert!(
+        out.contains(
+            "<- IP6 ::1 > ::1: ICMP6, destination unreachable, unreachable port, ::1 udp port 9"
+        ),
+        "{out}"
+    );
+    // The RST guard (an inet table, matching TCP ports) covers IPv6: the
+    // kernel does not reset the SYN-ACK to craft's port.
+    assert!(!out.contains("::1.40000 > ::1.1234: Flags [R"), "{out}");
+    for sent in [
+        "::1.40000 > ::1.1234: Flags [S], cksum",
+        "::1.40001 > ::1.1235: Flags [S], cksum",
+    ] {
+        let line = out.lines().find(|l| l.contains(sent)).unwrap_or_default();
+        assert!(line.contains("(correct)"), "{sent}: {line}\n{out}");
+    }
+}
+
+/// The kernel's own IPv6 frames on lo (nc -6 sends "hello" to nc -6 -l, a
+/// handshake with options, data, FINs; ping6's echo and reply where ping is
+/// installed), captured by tcpdump: craft decodes every one losslessly into
+/// IPv6 layers, finds its checksums good or partial (the kernel's on lo),
+/// and `craft read` names the same endpoints and flags tcpdump does.
+#[test]
+fn kernel_ipv6_frames_captured_on_lo_decode_as_tcpdump_reads_them() {
+    if !privileged("kernel_ipv6_frames_captured_on_lo_decode_as_tcpdump_reads_them") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let pcap = std::env::temp_dir().join(format!("craft-v6cap-{}.pcap", std::process::id()));
+    let p = pcap.display();
+    let script = format!(
+        "{td}\
+         nc -6 -l ::1 1234 > /dev/null &\n\
+         for i in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':1234 ' && break; sleep 0.05; done\n\
+         printf hello | nc -6 -N ::1 1234\n\
+         command -v ping >/dev/null && ping -6 -c 1 -W 1 ::1 >/dev/null\n\
+         sleep 0.3; kill -INT $TD; wait $TD 2>/dev/null\n\
+         echo TCPDUMP; tcpdump -nn -r {p} 2>/dev/null\n\
+         echo CRAFT; \"$CRAFT\" read {p}\n",
+        td = tcpdump_start(&p.to_string()).replace(" tcp 2>", " ip6 2>")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    let bytes = std::fs::read(&pcap).unwrap_or_default();
+    let _ = std::fs::remove_file(&pcap);
+    let frames = craft::link::pcap::read_all(&bytes).expect("a pcap");
+    assert!(frames.len() >= 8, "{} frames\n{out}\n{err}", frames.len());
+    let mut data = false;
+    for (_, f, _) in &frames {
+        let (pkt, e) = craft::wire::Packet::decode(f);
+        assert!(e.is_none(), "{e:?} in {}", hex::encode(f));
+        assert_eq!(pkt.emit(), *f, "lossless");
+        let v6 = pkt.ipv6().expect("an IPv6 layer");
+        assert_eq!(v6.src, Some(std::net::Ipv6Addr::LOCALHOST));
+        data |= pkt.payload() == b"hello";
+        let mut b = Vec::new();
+        let spans = pkt.emit_with_spans(&mut b);
+        for i in 0..pkt.layers.len() {
+            let st = craft::wire::stack::layer_status(&pkt.layers, &spans, &b, i);
+            assert!(
+                !matches!(st, Some(craft::wire::checksum::ChecksumStatus::Bad(_))),
+                "layer {i} of {}",
+                hex::encode(f)
+            );
+        }
+    }
+    assert!(data, "the data segment was seen");
+    // Line by line, tcpdump's and craft's read name the same endpoints.
+    let section = |name: &str, next: &str| -> Vec<String> {
+        out.split(&format!("{name}\n"))
+            .nth(1)
+            .unwrap_or_default()
+            .split(&format!("{next}\n"))
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let td = section("TCPDUMP", "CRAFT");
+    let ours = section("CRAFT", "\u{0}");
+    assert_eq!(td.len(), frames.len(), "{out}");
+    assert_eq!(ours.len(), frames.len(), "{out}");
+    for (t, c) in td.iter().zip(&ours) {
+        // "... IP6 ::1.40000 > ::1.1234: Flags [S], ..." in both: the endpoints.
+        let key = |l: &str| {
+            l.split_once(" IP6 ")
+                .map(|(_, r)| r.split_once(": ").map_or(r, |x| x.0).to_string())
+        };
+        assert!(key(t).is_some(), "{t}");
+        assert_eq!(key(t), key(c), "tcpdump: {t}\ncraft:   {c}");
+        if t.contains("Flags [S.]") {
+            assert!(c.contains("Flags [SA]"), "{c}");
+        }
+        if t.contains("ICMP6, echo") {
+            assert!(c.contains("ICMP6, echo"), "{c}");
+        }
+    }
+}

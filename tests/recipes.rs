@@ -257,11 +257,24 @@ fn doctor_says_what_is_wrong_and_how_to_fix_it() {
     let o = netns(
         "\"$CRAFT\" doctor > /tmp/d.$$; echo OK_EXIT=$?; cat /tmp/d.$$\n\
          ip link set lo down\n\"$CRAFT\" doctor > /tmp/d2.$$; echo DOWN_EXIT=$?; cat /tmp/d2.$$\n\
-         setpriv --inh-caps=-all --bounding-set=-net_raw,-net_admin -- \"$CRAFT\" doctor > /tmp/d3.$$; echo NOCAP_EXIT=$?; cat /tmp/d3.$$\n",
+         setpriv --inh-caps=-all --bounding-set=-net_raw,-net_admin -- \"$CRAFT\" doctor > /tmp/d3.$$; echo NOCAP_EXIT=$?; cat /tmp/d3.$$\n\
+         ip link set lo up; sysctl -qw net.ipv6.conf.lo.disable_ipv6=1\n\"$CRAFT\" doctor > /tmp/d4.$$; echo NOV6_EXIT=$?; cat /tmp/d4.$$\n",
     );
     let (out, err) = text(&o);
     assert_eq!(var(&out, "OK_EXIT").as_deref(), Some("0"), "{out}\n{err}");
     assert!(out.contains("checks passed: craft can send on lo"), "{out}");
+    assert!(out.contains("ok   ipv6"), "{out}");
+    // IPv6 off on lo (this namespace's sysctl): said, with the fix.
+    assert_eq!(var(&out, "NOV6_EXIT").as_deref(), Some("1"), "{out}");
+    assert!(
+        out.contains("FAIL ipv6")
+            && out.contains("net.ipv6.conf.lo.disable_ipv6=1: IPv6 frames go unanswered"),
+        "{out}"
+    );
+    assert!(
+        out.contains("sysctl -w net.ipv6.conf.lo.disable_ipv6=0"),
+        "{out}"
+    );
     assert_eq!(var(&out, "DOWN_EXIT").as_deref(), Some("1"), "{out}");
     assert!(
         out.contains("ip link set lo up"),

@@ -33,7 +33,23 @@ fn decode_lossless(bytes: &[u8]) -> (Packet, Option<DecodeError>) {
     );
     if let Some(e) = &err {
         assert!(
-            ["Ether", "IP", "TCP", "UDP", "ICMP"].contains(&e.layer),
+            [
+                "Ether",
+                "IP",
+                "TCP",
+                "UDP",
+                "ICMP",
+                "IPv6",
+                "IPv6ExtHdrHopByHop",
+                "IPv6ExtHdrDestOpt",
+                "IPv6ExtHdrRouting",
+                "IPv6ExtHdrFragment",
+                "ICMPv6",
+                "ICMPv6NDOpt",
+                "ARP",
+                "Dot1Q"
+            ]
+            .contains(&e.layer),
             "unknown layer name in {e:?}"
         );
         assert!(e.offset <= bytes.len(), "offset past the frame in {e:?}");
@@ -956,10 +972,17 @@ fn udp_truncated_header() {
 #[test]
 fn non_ip_ethertype_and_fragments_stay_raw() {
     let mut f = syn();
+    // 0x88b5: the IEEE's local experimental EtherType, which craft does not decode.
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    let (p, err) = decode_lossless(&f);
+    assert!(err.is_none());
+    assert_eq!(kinds(&p), [LayerKind::Ether, LayerKind::Raw]);
+    // An IPv4 datagram labelled IPv6: refused by IPv6's version check, kept raw.
     f[12] = 0x86;
     f[13] = 0xdd;
     let (p, err) = decode_lossless(&f);
-    assert!(err.is_none());
+    assert_eq!(err.map(|e| (e.layer, e.offset)), Some(("IPv6", 14)));
     assert_eq!(kinds(&p), [LayerKind::Ether, LayerKind::Raw]);
     let mut f = syn();
     f[20] |= 0x20; // MF
@@ -1040,8 +1063,9 @@ proptest! {
         s[field..field + 2].copy_from_slice(&stored.to_be_bytes());
         let partial = checksum::fold(checksum::pseudo_header_sum(src, dst, proto, s.len()));
         let st = checksum::verify_transport(src, dst, proto, &s, field);
-        // 0x0000 and 0xffff are the same number in one's complement.
-        let same = |a: u16, b: u16| a == b || (a | b == 0xffff && a & b == 0);
+        // 0x0000 and 0xffff are the same number in one's complement (and
+        // only they: a value and its complement are not, seed d7defe3c).
+        let same = |a: u16, b: u16| a == b || (a, b) == (0, 0xffff) || (a, b) == (0xffff, 0);
         if same(stored, good) {
             prop_assert_eq!(st, ChecksumStatus::Good);
         } else if stored == partial {
@@ -1114,4 +1138,324 @@ fn deeply_nested_icmp_quotes_do_not_overflow() {
         .unwrap()
         .join()
         .unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// IPv6, its extension headers, ICMPv6, ARP and 802.1Q
+// ---------------------------------------------------------------------------
+
+mod v6 {
+    use super::*;
+    use craft::wire::dot1q::Dot1q;
+    use craft::wire::icmp6::{Icmp6, Msg, NdOpt, Opt};
+    use craft::wire::ipv6ext::{Fragment, OptsHdr, Routing};
+    use craft::wire::{FieldValue, Ipv6};
+    use std::net::Ipv6Addr;
+
+    fn addr() -> impl Strategy<Value = Ipv6Addr> {
+        any::<[u8; 16]>().prop_map(Ipv6Addr::from)
+    }
+
+    /// An extension header with random fields (offsets of whole datagrams only).
+    fn ext() -> impl Strategy<Value = Layer> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..30).prop_map(|o| Layer::HopByHop(OptsHdr {
+                options: o,
+                ..OptsHdr::default()
+            })),
+            proptest::collection::vec(any::<u8>(), 0..30).prop_map(|o| Layer::DestOpt(OptsHdr {
+                options: o,
+                ..OptsHdr::default()
+            })),
+            (proptest::collection::vec(addr(), 0..4), any::<u32>()).prop_map(|(a, r)| {
+                Layer::Routing(Routing {
+                    addresses: a,
+                    reserved: Some(r),
+                    ..Routing::default()
+                })
+            }),
+            any::<u32>().prop_map(|id| Layer::Fragment(Fragment {
+                id: Some(id),
+                ..Fragment::default()
+            })),
+        ]
+    }
+
+    /// What goes on top: TCP, UDP, an ICMPv6 echo or an error quoting a datagram.
+    fn upper() -> impl Strategy<Value = Vec<Layer>> {
+        let echo = (
+            any::<bool>(),
+            any::<u16>(),
+            any::<u16>(),
+            proptest::collection::vec(any::<u8>(), 0..20),
+        )
+            .prop_map(|(req, id, seq, data)| {
+                let mut m = Icmp6::new(if req {
+                    Msg::EchoRequest
+                } else {
+                    Msg::EchoReply
+                });
+                m.put(3, Some(FieldValue::Int(id.into())));
+                m.put(4, Some(FieldValue::Int(seq.into())));
+                m.put(5, Some(FieldValue::Bytes(data)));
+                vec![Layer::Icmp6(m)]
+            });
+        let error = (0usize..4, any::<u8>(), any::<u16>()).prop_map(|(which, code, port)| {
+            let msg = [
+                Msg::DestUnreach,
+                Msg::PacketTooBig,
+                Msg::TimeExceeded,
+                Msg::ParamProblem,
+            ][which];
+            let mut m = Icmp6::new(msg);
+            m.put(1, Some(FieldValue::Int(code.into())));
+            vec![
+                Layer::Icmp6(m),
+                Layer::Ipv6(Ipv6::default()),
+                Layer::Udp(Udp {
+                    dport: Some(port),
+                    ..Udp::default()
+                }),
+            ]
+        });
+        let opt = (
+            0usize..5,
+            any::<[u8; 6]>(),
+            proptest::collection::vec(any::<u8>(), 0..12),
+        )
+            .prop_map(|(which, mac, data)| {
+                let o = [
+                    Opt::SrcLLAddr,
+                    Opt::DstLLAddr,
+                    Opt::PrefixInfo,
+                    Opt::Mtu,
+                    Opt::Unknown,
+                ][which];
+                let mut l = NdOpt::new(o);
+                match o {
+                    Opt::SrcLLAddr | Opt::DstLLAddr => l.put(2, Some(FieldValue::Mac(mac))),
+                    Opt::Unknown => {
+                        l.put(0, Some(FieldValue::Int(200)));
+                        l.put(2, Some(FieldValue::Bytes(data)));
+                    }
+                    _ => {}
+                }
+                Layer::NdOpt(l)
+            });
+        let nd = (0usize..5, addr(), proptest::collection::vec(opt, 0..4)).prop_map(
+            |(which, tgt, opts)| {
+                let msg = [
+                    Msg::RouterSolicit,
+                    Msg::RouterAdvert,
+                    Msg::NeighborSolicit,
+                    Msg::NeighborAdvert,
+                    Msg::Redirect,
+                ][which];
+                let mut m = Icmp6::new(msg);
+                if let Some(i) = msg.layout().index("tgt") {
+                    m.put(i, Some(FieldValue::Ip6(tgt)));
+                }
+                let mut v = vec![Layer::Icmp6(m)];
+                v.extend(opts);
+                v
+            },
+        );
+        prop_oneof![
+            (any::<u16>(), any::<u16>(), any::<u32>()).prop_map(|(s, d, seq)| vec![Layer::Tcp(
+                Tcp {
+                    sport: Some(s),
+                    dport: Some(d),
+                    seq: Some(seq),
+                    ..Tcp::default()
+                }
+            )]),
+            (any::<u16>(), any::<u16>()).prop_map(|(s, d)| vec![Layer::Udp(Udp {
+                sport: Some(s),
+                dport: Some(d),
+                ..Udp::default()
+            })]),
+            echo,
+            error,
+            nd,
+        ]
+    }
+
+    prop_compose! {
+        fn stack()(
+            vlan in proptest::option::of((0u8..8, 0u16..4096)),
+            tc in any::<u8>(), fl in 0u32..0x10_0000, hlim in any::<u8>(),
+            src in addr(), dst in addr(),
+            exts in proptest::collection::vec(ext(), 0..4),
+            up in upper(),
+            payload in proptest::collection::vec(any::<u8>(), 0..40),
+        ) -> Packet {
+            let mut layers = vec![Layer::Ether(Ether::default())];
+            if let Some((prio, v)) = vlan {
+                layers.push(Layer::Dot1q(Dot1q { prio: Some(prio), vlan: Some(v), ..Dot1q::default() }));
+            }
+            layers.push(Layer::Ipv6(Ipv6 { tc: Some(tc), fl: Some(fl), hlim: Some(hlim), src: Some(src), dst: Some(dst), ..Ipv6::default() }));
+            layers.extend(exts);
+            let echo = matches!(up.first(), Some(Layer::Icmp6(m)) if !m.msg.is_error());
+            layers.extend(up);
+            // Echo data is the message's own field, and neighbour discovery
+            // options follow theirs to the end; elsewhere the payload is Raw.
+            if !payload.is_empty() && !echo {
+                layers.push(Layer::raw(payload));
+            }
+            Packet { layers }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any such stack emits, decodes to the same layers, re-emits byte for
+        /// byte, and every checksum it carries is good.
+        #[test]
+        fn ipv6_stacks_round_trip_with_good_checksums(p in stack()) {
+            let bytes = p.emit();
+            let (d, err) = decode_lossless(&bytes);
+            prop_assert!(err.is_none(), "{err:?}");
+            prop_assert_eq!(kinds(&d), kinds(&p));
+            let mut out = Vec::new();
+            let spans = d.emit_with_spans(&mut out);
+            for i in 0..d.layers.len() {
+                if let Some(st) = craft::wire::stack::layer_status(&d.layers, &spans, &out, i) {
+                    prop_assert_eq!(st, ChecksumStatus::Good, "layer {}", i);
+                }
+            }
+        }
+
+        /// etherparse reads the same IPv6 header, extension headers and
+        /// VLAN, and computes the same transport checksum over the pseudo
+        /// header (a routing header's last address while segments are left).
+        #[test]
+        fn ipv6_stacks_match_etherparse(p in stack()) {
+            use etherparse::{NetHeaders, PacketHeaders, TransportHeader};
+            // etherparse takes at most one of each extension header, in RFC
+            // 8200's order (a destination options header after routing is
+            // its own): compare only such stacks.
+            let order: Vec<LayerKind> = p.layers.iter().map(Layer::kind).filter(|k| k.is_ipv6_ext()).collect();
+            let rfc = [LayerKind::HopByHop, LayerKind::DestOpt, LayerKind::Routing, LayerKind::Fragment];
+            let rank = |k: &LayerKind| rfc.iter().position(|r| r == k);
+            if !order.windows(2).all(|w| rank(&w[0]) < rank(&w[1])) {
+                return Ok(());
+            }
+            let bytes = p.emit();
+            let h = PacketHeaders::from_ethernet_slice(&bytes)
+                .map_err(|e| TestCaseError::fail(format!("etherparse: {e:?} on {}", hex::encode(&bytes))))?;
+            let Some(NetHeaders::Ipv6(ip, exts)) = &h.net else {
+                return Err(TestCaseError::fail("no IPv6 header"));
+            };
+            let d = Packet::parse(&bytes);
+            let v6 = d.ipv6().unwrap();
+            prop_assert_eq!(ip.payload_length, v6.plen.unwrap());
+            prop_assert_eq!(ip.next_header.0, v6.nh.unwrap());
+            prop_assert_eq!(ip.flow_label.value(), v6.fl.unwrap());
+            prop_assert_eq!(ip.traffic_class, v6.tc.unwrap());
+            prop_assert_eq!(ip.source, v6.src.unwrap().octets());
+            prop_assert_eq!(h.link_exts.len(), usize::from(d.find(LayerKind::Dot1q).is_some()));
+            prop_assert_eq!(exts.destination_options.is_some(), order.contains(&LayerKind::DestOpt));
+            prop_assert_eq!(exts.routing.is_some(), order.contains(&LayerKind::Routing));
+            prop_assert_eq!(exts.hop_by_hop_options.is_some(), order.contains(&LayerKind::HopByHop));
+            prop_assert_eq!(exts.fragment.is_some(), order.contains(&LayerKind::Fragment));
+            let mut dst = v6.dst.unwrap();
+            for l in &d.layers {
+                if let Layer::Routing(r) = l
+                    && let Some(last) = r.addresses.last()
+                {
+                    dst = *last;
+                }
+            }
+            let ti = d.layers.iter().position(|l| l.kind().is_transport()).unwrap();
+            let mut out = Vec::new();
+            let spans = d.emit_with_spans(&mut out);
+            let seg = &out[spans[ti].start..spans[ti].end];
+            match &h.transport {
+                Some(TransportHeader::Tcp(t)) => {
+                    let hl = t.header_len();
+                    let c = t.calc_checksum_ipv6_raw(ip.source, dst.octets(), &seg[hl..]).unwrap();
+                    prop_assert_eq!(c, d.tcp().unwrap().chksum.unwrap());
+                }
+                Some(TransportHeader::Udp(u)) => {
+                    let c = u.calc_checksum_ipv6_raw(ip.source, dst.octets(), &seg[8..]).unwrap();
+                    prop_assert_eq!(c, d.udp().unwrap().chksum.unwrap());
+                }
+                Some(TransportHeader::Icmpv6(c)) => {
+                    let want = c.icmp_type.calc_checksum(ip.source, dst.octets(), &seg[8..]).unwrap();
+                    // etherparse's router advertisement has no H, prf or P bits
+                    // and sums them as zero; tests/wire_ipv6.rs has tcpdump check it.
+                    if !matches!(c.icmp_type, etherparse::Icmpv6Type::RouterAdvertisement(_)) {
+                        prop_assert_eq!(want, c.checksum);
+                    }
+                }
+                other => return Err(TestCaseError::fail(format!("{other:?}"))),
+            }
+        }
+
+        /// The same frames with bytes overwritten and cut anywhere: decoding
+        /// never panics, keeps every byte, and renders.
+        #[test]
+        fn hostile_ipv6_frames_are_lossless(
+            p in stack(),
+            edits in proptest::collection::vec((0usize..200, any::<u8>()), 0..8),
+            cut in 0usize..260,
+        ) {
+            let mut f = p.emit();
+            for (i, v) in edits {
+                if let Some(b) = f.get_mut(i) {
+                    *b = v;
+                }
+            }
+            f.truncate(cut);
+            let (d, _) = decode_lossless(&f);
+            let _ = craft::render::show(&d);
+            let _ = craft::render::hexdump(&d, false);
+        }
+
+        /// Random bytes behind each new EtherType and next header.
+        #[test]
+        fn random_bytes_behind_new_types_are_lossless(
+            t in prop_oneof![Just(0x86ddu16), Just(0x0806), Just(0x8100)],
+            nh in prop_oneof![Just(0u8), Just(43), Just(44), Just(60), Just(58), Just(41)],
+            body in proptest::collection::vec(any::<u8>(), 0..120),
+        ) {
+            let mut f = vec![0u8; 12];
+            f.extend_from_slice(&t.to_be_bytes());
+            if t == 0x86dd {
+                let mut h = Vec::new();
+                Ipv6::default().emit(&mut h, nh, None);
+                f.extend_from_slice(&h);
+            }
+            f.extend_from_slice(&body);
+            decode_lossless(&f);
+        }
+    }
+
+    #[test]
+    fn new_layers_put_and_read_every_field() {
+        // Each field set through the table reads back as set, and emitting
+        // the layer alone does not panic.
+        for k in LayerKind::ALL {
+            let mut l = Layer::new(k);
+            for (i, spec) in k.fields().iter().enumerate() {
+                let v = match spec.kind {
+                    craft::wire::FieldKind::UInt(_) => FieldValue::Int(1),
+                    craft::wire::FieldKind::Ipv6 => FieldValue::Ip6(Ipv6Addr::LOCALHOST),
+                    craft::wire::FieldKind::Ipv6List => {
+                        FieldValue::Ip6List(vec![Ipv6Addr::LOCALHOST])
+                    }
+                    craft::wire::FieldKind::Ipv4 => FieldValue::Ip(Ipv4Addr::LOCALHOST),
+                    craft::wire::FieldKind::Mac => FieldValue::Mac([2, 0, 0, 0, 0, 1]),
+                    craft::wire::FieldKind::TcpFlags | craft::wire::FieldKind::IpFlags => {
+                        FieldValue::Flags(1)
+                    }
+                    _ => FieldValue::Bytes(b"ab".to_vec()),
+                };
+                l.put(i, Some(v.clone()));
+                assert_eq!(l.slot(i), Some(v), "{}.{}", k.name(), spec.name);
+            }
+            let _ = Packet::of(l).emit();
+        }
+    }
 }

@@ -491,6 +491,56 @@ pub fn layer_doc(k: LayerKind) -> &'static str {
         LayerKind::Tcp => "TCP: sport, dport, seq, ack, flags, window, options, ...",
         LayerKind::Udp => "UDP: sport, dport, len, chksum",
         LayerKind::Icmp => "ICMP: type, code, id, seq",
+        LayerKind::Dot1q => "802.1Q VLAN tag: prio, dei, vlan, type",
+        LayerKind::Arp => "ARP: op, hwsrc, psrc, hwdst, pdst, ...",
+        LayerKind::Ipv6 => "IPv6: src, dst, hlim, tc, fl, nh, plen",
+        LayerKind::HopByHop => "IPv6 hop-by-hop options: nh, len, options",
+        LayerKind::DestOpt => "IPv6 destination options: nh, len, options",
+        LayerKind::Routing => "IPv6 routing header: addresses, segleft, type, ...",
+        LayerKind::Fragment => "IPv6 fragment header: offset, m, id, ...",
+        LayerKind::Icmp6(m) => match m {
+            crate::wire::icmp6::Msg::EchoRequest => "ICMPv6 echo request: id, seq, data",
+            crate::wire::icmp6::Msg::EchoReply => "ICMPv6 echo reply: id, seq, data",
+            crate::wire::icmp6::Msg::DestUnreach => {
+                "ICMPv6 destination unreachable: code, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::PacketTooBig => {
+                "ICMPv6 packet too big: mtu, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::TimeExceeded => {
+                "ICMPv6 time exceeded: code, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::ParamProblem => {
+                "ICMPv6 parameter problem: code, ptr, then the quoted IPv6 datagram"
+            }
+            crate::wire::icmp6::Msg::RouterSolicit => "ICMPv6 router solicitation (options follow)",
+            crate::wire::icmp6::Msg::RouterAdvert => {
+                "ICMPv6 router advertisement: chlim, M, O, routerlifetime, ... (options follow)"
+            }
+            crate::wire::icmp6::Msg::NeighborSolicit => {
+                "ICMPv6 neighbour solicitation: tgt (options follow)"
+            }
+            crate::wire::icmp6::Msg::NeighborAdvert => {
+                "ICMPv6 neighbour advertisement: R, S, O, tgt (options follow)"
+            }
+            crate::wire::icmp6::Msg::Redirect => "ICMPv6 redirect: tgt, dst (options follow)",
+            crate::wire::icmp6::Msg::Unknown => "any other ICMPv6 message: type, code, msgbody",
+        },
+        LayerKind::NdOpt(o) => match o {
+            crate::wire::icmp6::Opt::SrcLLAddr => {
+                "neighbour discovery option: source link-layer address (lladdr)"
+            }
+            crate::wire::icmp6::Opt::DstLLAddr => {
+                "neighbour discovery option: target link-layer address (lladdr)"
+            }
+            crate::wire::icmp6::Opt::PrefixInfo => {
+                "neighbour discovery option: prefix information (prefix, prefixlen, L, A, lifetimes)"
+            }
+            crate::wire::icmp6::Opt::Mtu => "neighbour discovery option: MTU (mtu)",
+            crate::wire::icmp6::Opt::Unknown => {
+                "any other neighbour discovery option: type, len, data"
+            }
+        },
         LayerKind::Raw => "payload bytes: Raw(\"hello\") or a string at the end of a stack",
         LayerKind::Padding => "bytes after the IP datagram",
     }
@@ -499,9 +549,10 @@ pub fn layer_doc(k: LayerKind) -> &'static str {
 /// `ls(TCP)`: the fields of a layer with types and defaults.
 pub fn ls_layer(k: LayerKind) -> String {
     let mut s = format!("{}: {}\n", k.name(), layer_doc(k));
+    let w = crate::render::name_width(k);
     for f in k.fields() {
         s.push_str(&format!(
-            "  {:<9} {:<12} = {:<18} {}\n",
+            "  {:<w$} {:<12} = {:<18} {}\n",
             f.name,
             f.kind.name(),
             f.default,
@@ -516,12 +567,13 @@ fn ls_packet(p: &PacketView) -> String {
     let mut s = String::new();
     for l in &pkt.layers {
         s.push_str(&format!("{}:\n", l.kind().name()));
+        let w = render::name_width(l.kind());
         for (i, f) in l.kind().fields().iter().enumerate() {
             let v = l.slot(i).map_or_else(
                 || format!("({})", f.default),
                 |v| render::field_str(f.kind, &v),
             );
-            s.push_str(&format!("  {:<9} = {v}\n", f.name));
+            s.push_str(&format!("  {:<w$} = {v}\n", f.name));
         }
     }
     s

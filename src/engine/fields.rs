@@ -52,6 +52,36 @@ pub fn to_field(v: &Value, spec: &FieldSpec, layer: LayerKind) -> Result<FieldVa
             }
             _ => Err(wrong()),
         },
+        FieldKind::Ipv6 => match v {
+            Value::Ip6(a) => Ok(FieldValue::Ip6(*a)),
+            Value::Str(s) => {
+                let t = String::from_utf8_lossy(s);
+                parse_ipv6(&t).map(FieldValue::Ip6).ok_or_else(|| {
+                    format!("{what}: \"{t}\" is not an IPv6 address (write it like \"::1\")")
+                })
+            }
+            _ => Err(wrong()),
+        },
+        FieldKind::Ipv6List => {
+            let Value::List(items) = v else {
+                return Err(wrong());
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for (i, it) in items.iter().enumerate() {
+                let a = match it {
+                    Value::Ip6(a) => Some(*a),
+                    Value::Str(s) => parse_ipv6(&String::from_utf8_lossy(s)),
+                    _ => None,
+                };
+                out.push(a.ok_or_else(|| {
+                    format!(
+                        "{what}[{i}]: {} is not an IPv6 address (write it like \"::1\")",
+                        it.repr()
+                    )
+                })?);
+            }
+            Ok(FieldValue::Ip6List(out))
+        }
         FieldKind::TcpFlags | FieldKind::IpFlags => {
             let set = if spec.kind == FieldKind::TcpFlags {
                 FlagSet::Tcp
@@ -92,6 +122,8 @@ fn kind_phrase(k: FieldKind) -> String {
         FieldKind::UInt(b) => format!("an integer of {b} bits"),
         FieldKind::Mac => "a MAC address (00:00:00:00:00:00)".into(),
         FieldKind::Ipv4 => "an IPv4 address (127.0.0.1 or \"127.0.0.1\")".into(),
+        FieldKind::Ipv6 => "an IPv6 address (\"::1\")".into(),
+        FieldKind::Ipv6List => "a list of IPv6 addresses ([\"::1\"])".into(),
         FieldKind::TcpFlags => "TCP flags (\"S\", \"SA\", \"PA\", \"FA\", \"R\")".into(),
         FieldKind::IpFlags => "IP flags (\"DF\", \"MF\")".into(),
         FieldKind::Bytes => "bytes (a string)".into(),
@@ -103,6 +135,14 @@ fn kind_phrase(k: FieldKind) -> String {
 pub fn parse_ipv4(t: &str) -> Option<Ipv4Addr> {
     if t == "localhost" {
         return Some(Ipv4Addr::LOCALHOST);
+    }
+    t.parse().ok()
+}
+
+/// An IPv6 address written as text: `::1`, `::ffff:127.0.0.1`, or `localhost`.
+pub fn parse_ipv6(t: &str) -> Option<std::net::Ipv6Addr> {
+    if t == "localhost" {
+        return Some(std::net::Ipv6Addr::LOCALHOST);
     }
     t.parse().ok()
 }
@@ -281,6 +321,8 @@ pub fn from_field(v: FieldValue, kind: FieldKind) -> Value {
         (FieldValue::Int(n), _) => Value::Int(n as i64),
         (FieldValue::Mac(m), _) => Value::Mac(m),
         (FieldValue::Ip(a), _) => Value::Ip(a),
+        (FieldValue::Ip6(a), _) => Value::Ip6(a),
+        (FieldValue::Ip6List(a), _) => Value::List(a.into_iter().map(Value::Ip6).collect()),
         (FieldValue::Bytes(b), _) => Value::Str(b),
     }
 }
@@ -329,14 +371,18 @@ pub fn read_field(view: &PacketView, name: &str) -> Option<Value> {
 
 /// The values of a field given as a list (`[22, 80]`) or, for integer fields,
 /// an inclusive `(lo, hi)` pair as scapy takes it. None when `v` is a single
-/// value (or a list the field itself takes, such as TCP options or bytes).
+/// value (or a list the field itself takes: TCP options, bytes, a routing
+/// header's addresses).
 pub fn field_values(
     v: &Value,
     kind: LayerKind,
     field: usize,
 ) -> Option<Result<Vec<FieldValue>, String>> {
     let spec = &kind.fields()[field];
-    if matches!(spec.kind, FieldKind::Bytes | FieldKind::TcpOptions) {
+    if matches!(
+        spec.kind,
+        FieldKind::Bytes | FieldKind::TcpOptions | FieldKind::Ipv6List
+    ) {
         return None;
     }
     let what = format!("{}.{}", kind.name(), spec.name);

@@ -891,8 +891,13 @@ fn help_text() -> String {
          \n  p.tcp.seq = 2000        set a field (none unsets it: computed again)\
          \n  expect p.tcp.flags == \"S\"\n\nLayers (ls(TCP) lists fields):\n",
     );
+    let w = LayerKind::ALL
+        .iter()
+        .map(|k| k.name().len())
+        .max()
+        .unwrap_or(8);
     for k in LayerKind::ALL {
-        s.push_str(&format!("  {:<8} {}\n", k.name(), builtins::layer_doc(k)));
+        s.push_str(&format!("  {:<w$} {}\n", k.name(), builtins::layer_doc(k)));
     }
     s.push_str("\nBuiltins (help(name) says more):\n");
     for b in BUILTINS {

@@ -182,6 +182,8 @@ pub enum Value {
     Str(Vec<u8>),
     /// IPv4 address.
     Ip(Ipv4Addr),
+    /// IPv6 address (a field's: `p.ipv6.src`).
+    Ip6(std::net::Ipv6Addr),
     /// MAC address.
     Mac(Mac),
     /// Flag bits, compared with strings as sets: `"SA" == "AS"`.
@@ -221,7 +223,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "number",
             Value::Str(_) => "string",
-            Value::Ip(_) => "address",
+            Value::Ip(_) | Value::Ip6(_) => "address",
             Value::Mac(_) => "MAC address",
             Value::Flags(..) => "flags",
             Value::Packet(_) => "packet",
@@ -263,6 +265,7 @@ impl Value {
             Value::Float(f) => f.to_string(),
             Value::Str(s) => format!("\"{}\"", escape_bytes(s)),
             Value::Ip(a) => a.to_string(),
+            Value::Ip6(a) => a.to_string(),
             Value::Mac(m) => mac_str(m),
             Value::Flags(b, FlagSet::Tcp) => format!("\"{}\"", tcp_flags_str(*b)),
             Value::Flags(b, FlagSet::Ip) => format!("\"{}\"", ip_flags_str(*b)),
@@ -342,6 +345,9 @@ impl Value {
             (V::Int(a), V::Float(b)) | (V::Float(b), V::Int(a)) => (*a as f64) == *b,
             (V::Float(a), V::Float(b)) => a == b,
             (V::Ip(a), V::Str(s)) | (V::Str(s), V::Ip(a)) => {
+                std::str::from_utf8(s).ok().and_then(|t| t.parse().ok()) == Some(*a)
+            }
+            (V::Ip6(a), V::Str(s)) | (V::Str(s), V::Ip6(a)) => {
                 std::str::from_utf8(s).ok().and_then(|t| t.parse().ok()) == Some(*a)
             }
             (V::Mac(a), V::Str(s)) | (V::Str(s), V::Mac(a)) => {

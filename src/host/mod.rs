@@ -488,6 +488,46 @@ fn check(name: &str, ok: bool, detail: String, fix: Option<String>) -> Check {
     }
 }
 
+/// Whether IPv6 frames injected on loopback `iface` are answered: the
+/// kernel has IPv6, it is enabled on `iface`, and `iface` holds ::1 (no
+/// sysctl beyond that is needed, unlike IPv4's route_localnet/accept_local).
+fn ipv6_check(iface: &str) -> Check {
+    let fix = Some(format!(
+        "sudo sysctl -w net.ipv6.conf.{iface}.disable_ipv6=0 (and ip link set {iface} up, which adds ::1)"
+    ));
+    let disabled = std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{iface}/disable_ipv6"));
+    let (ok, detail) = match disabled.as_deref().map(str::trim) {
+        Err(_) => (
+            false,
+            "the kernel has no IPv6 (booted with ipv6.disable=1?): IPv6 frames go unanswered"
+                .to_string(),
+        ),
+        Ok("0") => {
+            // /proc/net/if_inet6: address in 32 hex digits, ..., interface name.
+            let has = std::fs::read_to_string("/proc/net/if_inet6").is_ok_and(|t| {
+                t.lines().any(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    f.first() == Some(&"00000000000000000000000000000001")
+                        && f.last() == Some(&iface)
+                })
+            });
+            if has {
+                (true, format!("enabled on {iface}, which holds ::1"))
+            } else {
+                (
+                    false,
+                    format!("enabled, but {iface} holds no ::1: IPv6 frames to ::1 go unanswered"),
+                )
+            }
+        }
+        Ok(v) => (
+            false,
+            format!("net.ipv6.conf.{iface}.disable_ipv6={v}: IPv6 frames go unanswered"),
+        ),
+    };
+    check("ipv6", ok, detail, fix)
+}
+
 /// Checks everything between the user and a working raw socket on `iface`.
 /// Changes nothing except creating and dropping a test owner table.
 pub fn doctor_report(iface: &str) -> Vec<Check> {
@@ -574,6 +614,7 @@ pub fn doctor_report(iface: &str) -> Vec<Check> {
             }
             Err(e) => out.push(check("sysctls", false, e.to_string(), None)),
         }
+        out.push(ipv6_check(iface));
         let name = format!("craft_doctor_{}", std::process::id());
         let r = RstGuard::new(&name).and_then(|mut g| g.guard_port(9));
         out.push(check(

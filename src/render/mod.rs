@@ -73,22 +73,32 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
     if let Some(odd) = odd_stack(p) {
         return odd;
     }
-    // IP in IP (protocol 4): each outer header's addresses, then the inner
-    // datagram, as tcpdump does.
+    // IP in IP (protocol 4, 41): each outer header's addresses, then the
+    // inner datagram, as tcpdump does.
     let mut inner_start = 0;
     let mut prefix = String::new();
+    let is_ip = |l: &Layer| matches!(l.kind(), LayerKind::Ip | LayerKind::Ipv6);
     while let Some(i) = p.layers[inner_start..]
         .iter()
-        .position(|l| l.kind() == LayerKind::Ip)
+        .position(is_ip)
         .map(|i| i + inner_start)
-        && let (Some(Layer::Ip(outer)), Some(Layer::Ip(_))) = (p.layers.get(i), p.layers.get(i + 1))
+        && p.layers.get(i + 1).is_some_and(is_ip)
     {
-        let _ = write!(
-            prefix,
-            "IP {} > {}: ",
-            outer.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
-            outer.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR)
-        );
+        let _ = match &p.layers[i] {
+            Layer::Ip(outer) => write!(
+                prefix,
+                "IP {} > {}: ",
+                outer.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
+                outer.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR)
+            ),
+            Layer::Ipv6(outer) => write!(
+                prefix,
+                "IP6 {} > {}: ",
+                outer.src.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR),
+                outer.dst.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR)
+            ),
+            _ => Ok(()),
+        };
         inner_start = i + 1;
     }
     if inner_start > 0 {
@@ -97,19 +107,38 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
         };
         return prefix + &summary_rel(&inner, rel);
     }
+    if let Some(line) = link_summary(p) {
+        return line;
+    }
+    // The network layer: the first IPv4 or IPv6 header; "IP" or "IP6" as tcpdump writes.
+    let net = p.layers.iter().find_map(|l| match l {
+        Layer::Ip(h) => Some((
+            "IP",
+            h.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR).to_string(),
+            h.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR).to_string(),
+        )),
+        Layer::Ipv6(h) => Some((
+            "IP6",
+            h.src.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR).to_string(),
+            h.dst.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR).to_string(),
+        )),
+        _ => None,
+    });
+    let vlan = vlan_prefix(p);
+    let tag = net.as_ref().map_or("IP", |n| n.0);
+    let src = net.as_ref().map(|n| n.1.clone());
+    let dst = net.as_ref().map(|n| n.2.clone());
     let ip = p.ip();
-    let src = ip.map(|h| h.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));
-    let dst = ip.map(|h| h.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR));
     let mut s = String::new();
     let payload_len = p.payload().len();
     // An ICMP error quotes a TCP/UDP header: describe the ICMP message, not the quote.
-    let icmp_first = p.find(LayerKind::Icmp).is_some_and(|i| {
+    let icmp_first = p.find(LayerKind::Icmp).or(p.find_icmp6()).is_some_and(|i| {
         p.find(LayerKind::Tcp).is_none_or(|t| i < t) && p.find(LayerKind::Udp).is_none_or(|u| i < u)
     });
-    if let (Some(t), Some(src), Some(dst), false) = (p.tcp(), src, dst, icmp_first) {
+    if let (Some(t), Some(src), Some(dst), false) = (p.tcp(), &src, &dst, icmp_first) {
         let _ = write!(
             s,
-            "IP {src}.{} > {dst}.{}: Flags [{}]",
+            "{vlan}{tag} {src}.{} > {dst}.{}: Flags [{}]",
             t.sport.unwrap_or(crate::wire::tcp::DEFAULT_SPORT),
             t.dport.unwrap_or(80),
             tcp_flags_str(t.flag_bits())
@@ -135,16 +164,20 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
         let _ = write!(s, ", length {payload_len}");
         return s;
     }
-    if let (Some(u), Some(src), Some(dst), false) = (p.udp(), src, dst, icmp_first) {
+    if let (Some(u), Some(src), Some(dst), false) = (p.udp(), &src, &dst, icmp_first) {
         let _ = write!(
             s,
-            "IP {src}.{} > {dst}.{}: UDP, length {payload_len}",
+            "{vlan}{tag} {src}.{} > {dst}.{}: UDP, length {payload_len}",
             u.sport.unwrap_or(53),
             u.dport.unwrap_or(53)
         );
         return s;
     }
-    if let (Some(c), Some(src), Some(dst)) = (p.icmp(), src, dst) {
+    if let (Some(i), Some(src), Some(dst)) = (p.find_icmp6(), &src, &dst) {
+        let _ = write!(s, "{vlan}IP6 {src} > {dst}: ICMP6, {}", icmp6_summary(p, i));
+        return s;
+    }
+    if let (Some(c), Some(src), Some(dst)) = (p.icmp(), &src, &dst) {
         let t = c.type_num();
         let what = match (t, c.code.unwrap_or(0)) {
             (8, _) => format!(
@@ -176,7 +209,7 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
                         Layer::Ip(q) => q.dst,
                         _ => None,
                     })
-                    .unwrap_or(dst);
+                    .map_or(dst.clone(), |a| a.to_string());
                 match code {
                     3 => format!(
                         "{qdst} {} unreachable",
@@ -189,12 +222,30 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
             (11, _) => "time exceeded".into(),
             (t, c) => format!("type {t}, code {c}"),
         };
-        let _ = write!(s, "IP {src} > {dst}: ICMP {what}");
+        let _ = write!(s, "{vlan}IP {src} > {dst}: ICMP {what}");
         return s;
     }
     if let (Some(src), Some(dst)) = (src, dst) {
+        if tag == "IP6" {
+            let _ = write!(s, "{vlan}IP6 {src} > {dst}: {}", ipv6_rest(p, payload_len));
+            return s;
+        }
         let proto = ip.and_then(|h| h.proto).unwrap_or(0);
-        let _ = write!(s, "IP {src} > {dst}: proto {proto}, length {payload_len}");
+        // A fragment reads as one (its bytes stay raw: a transport header
+        // in it may be cut short, or belong to another fragment).
+        let frag = ip
+            .filter(|h| h.frag.unwrap_or(0) != 0 || h.flags.unwrap_or(0) & 1 != 0)
+            .map_or(String::new(), |h| {
+                frag_text(
+                    h.id.unwrap_or(1).into(),
+                    h.frag.unwrap_or(0),
+                    h.flags.unwrap_or(0) & 1 != 0,
+                )
+            });
+        let _ = write!(
+            s,
+            "{vlan}IP {src} > {dst}: {frag}proto {proto}, length {payload_len}"
+        );
         return s;
     }
     if let Some(Layer::Ether(e)) = p.layers.first() {
@@ -210,6 +261,151 @@ pub fn summary_rel(p: &Packet, rel: Option<Relative>) -> String {
     }
     let names: Vec<&str> = p.layers.iter().map(|l| l.kind().name()).collect();
     format!("{} ({} bytes)", names.join("/"), p.emit().len())
+}
+
+/// The line of a frame whose summary is its link layer's: ARP, as tcpdump
+/// writes it.
+fn link_summary(p: &Packet) -> Option<String> {
+    let a = p.layers.iter().find_map(|l| match l {
+        Layer::Arp(a) => Some(a),
+        _ => None,
+    })?;
+    let ip = |x: Option<std::net::Ipv4Addr>, d| x.unwrap_or(d);
+    let psrc = ip(a.psrc, std::net::Ipv4Addr::LOCALHOST);
+    let pdst = ip(a.pdst, std::net::Ipv4Addr::UNSPECIFIED);
+    let what = match a.op_num() {
+        1 => format!("Request who-has {pdst} tell {psrc}"),
+        2 => format!(
+            "Reply {psrc} is-at {}",
+            mac_str(&a.hwsrc.unwrap_or_default())
+        ),
+        op => format!("op {op}, {psrc} > {pdst}"),
+    };
+    Some(format!(
+        "{}ARP, {what}, length {}",
+        vlan_prefix(p),
+        crate::wire::arp::Arp::LEN
+    ))
+}
+
+/// `vlan 100, p 0, ` for each 802.1Q tag, as tcpdump -e writes them.
+fn vlan_prefix(p: &Packet) -> String {
+    let mut s = String::new();
+    for l in &p.layers {
+        if let Layer::Dot1q(d) = l {
+            let _ = write!(
+                s,
+                "vlan {}, p {}, ",
+                d.vlan.unwrap_or(1),
+                d.prio.unwrap_or(0)
+            );
+        }
+    }
+    s
+}
+
+/// What an ICMPv6 message (layer `i`) says, as tcpdump writes it after `ICMP6, `.
+fn icmp6_summary(p: &Packet, i: usize) -> String {
+    use crate::wire::icmp6::Msg;
+    let Some(Layer::Icmp6(c)) = p.layers.get(i) else {
+        return String::new();
+    };
+    let len = {
+        let mut bytes = Vec::new();
+        let spans = p.emit_with_spans(&mut bytes);
+        spans.get(i).map_or(0, |sp| sp.end - sp.start)
+    };
+    let code = c.code().unwrap_or(0);
+    let what = match (c.msg, c.type_num()) {
+        (Msg::EchoRequest, 128) => format!("echo request, id {}, seq {}", c.int(3), c.int(4)),
+        (Msg::EchoReply, 129) => format!("echo reply, id {}, seq {}", c.int(3), c.int(4)),
+        (Msg::DestUnreach, 1) => {
+            let quoted = p.layers[i + 1..].iter().find_map(|l| match l {
+                Layer::Ipv6(q) => q.dst,
+                _ => None,
+            });
+            let port = p.layers[i + 1..].iter().find_map(|l| match l {
+                Layer::Tcp(t) => Some(format!("tcp port {}", t.dport.unwrap_or(0))),
+                Layer::Udp(u) => Some(format!("udp port {}", u.dport.unwrap_or(0))),
+                _ => None,
+            });
+            match (code, quoted, port) {
+                (4, Some(q), Some(port)) => {
+                    format!("destination unreachable, unreachable port, {q} {port}")
+                }
+                (3, Some(q), _) => format!("destination unreachable, unreachable address {q}"),
+                _ => format!("destination unreachable, code {code}"),
+            }
+        }
+        (Msg::PacketTooBig, 2) => format!("packet too big, mtu {}", c.int(3)),
+        (Msg::TimeExceeded, 3) => match code {
+            0 => "time exceeded in-transit".into(),
+            1 => "time exceeded in-reassembly".into(),
+            _ => format!("time exceeded, code {code}"),
+        },
+        (Msg::ParamProblem, 4) => format!("parameter problem, code {code}, pointer {}", c.int(3)),
+        (Msg::RouterSolicit, 133) => "router solicitation".into(),
+        (Msg::RouterAdvert, 134) => "router advertisement".into(),
+        (Msg::NeighborSolicit, 135) => {
+            format!("neighbor solicitation, who has {}", addr6(c.get("tgt")))
+        }
+        (Msg::NeighborAdvert, 136) => {
+            format!("neighbor advertisement, tgt is {}", addr6(c.get("tgt")))
+        }
+        (Msg::Redirect, 137) => format!(
+            "redirect, {} to {}",
+            addr6(c.get("dst")),
+            addr6(c.get("tgt"))
+        ),
+        (_, t) => format!("type {t}, code {code}"),
+    };
+    format!("{what}, length {len}")
+}
+
+/// `frag (id 5, offset 24, more), `: a fragment's identification, its
+/// offset in bytes (`offset` is in 8-byte units) and whether more follow.
+fn frag_text(id: u32, offset: u16, more: bool) -> String {
+    format!(
+        "frag (id {id}, offset {}{}), ",
+        usize::from(offset) * 8,
+        if more { ", more" } else { "" }
+    )
+}
+
+/// An IPv6 address field's text (`::` when it is not one).
+fn addr6(v: Option<FieldValue>) -> String {
+    match v {
+        Some(FieldValue::Ip6(a)) => a.to_string(),
+        _ => "::".into(),
+    }
+}
+
+/// An IPv6 datagram with no transport layer craft names: a fragment, or its
+/// next header and payload length.
+fn ipv6_rest(p: &Packet, payload_len: usize) -> String {
+    if let Some(f) = p.layers.iter().find_map(|l| match l {
+        Layer::Fragment(f) => Some(f),
+        _ => None,
+    }) {
+        return format!(
+            "{}nh {}, length {payload_len}",
+            frag_text(
+                f.id.unwrap_or(0),
+                f.offset.unwrap_or(0),
+                f.m.unwrap_or(0) != 0
+            ),
+            f.nh.unwrap_or(59)
+        );
+    }
+    let nh = p
+        .layers
+        .iter()
+        .rev()
+        .find_map(|l| l.next_header().filter(|_| l.kind() != LayerKind::Ip));
+    match nh {
+        Some(59) | None => format!("no next header, length {payload_len}"),
+        Some(n) => format!("nh {n}, length {payload_len}"),
+    }
 }
 
 /// Formats one field value for `show`.
@@ -233,12 +429,60 @@ pub fn field_str(kind: FieldKind, v: &FieldValue) -> String {
         (_, FieldValue::Flags(n)) => n.to_string(),
         (_, FieldValue::Mac(m)) => mac_str(m),
         (_, FieldValue::Ip(a)) => a.to_string(),
+        (_, FieldValue::Ip6(a)) => a.to_string(),
+        (_, FieldValue::Ip6List(a)) => format!(
+            "[{}]",
+            a.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         (_, FieldValue::Bytes(b)) => format!("\"{}\"", crate::lang::escape_bytes(b)),
+    }
+}
+
+/// ` (IPv4)` after an EtherType craft knows, empty otherwise.
+fn ethertype_name(t: u64) -> &'static str {
+    match t {
+        0x0800 => " (IPv4)",
+        0x86dd => " (IPv6)",
+        0x0806 => " (ARP)",
+        0x8100 => " (802.1Q)",
+        _ => "",
+    }
+}
+
+/// ` (tcp)` after an IP protocol (IPv6 next header) craft knows.
+fn proto_name(n: u64) -> &'static str {
+    match n {
+        6 => " (tcp)",
+        17 => " (udp)",
+        1 => " (icmp)",
+        58 => " (icmpv6)",
+        0 => " (hop-by-hop)",
+        43 => " (routing)",
+        44 => " (fragment)",
+        60 => " (destination options)",
+        59 => " (no next header)",
+        4 => " (ipv4)",
+        41 => " (ipv6)",
+        _ => "",
     }
 }
 
 fn quote_flags(s: &str) -> String {
     format!("\"{s}\"")
+}
+
+/// The width field names are padded to in `show` and `ls`: 9, or the
+/// layer's longest (`routerlifetime`).
+pub fn name_width(k: LayerKind) -> usize {
+    k.fields()
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(9)
 }
 
 /// The layered field view (scapy's show2): every field as it will be sent.
@@ -260,22 +504,21 @@ pub fn show(p: &Packet) -> String {
                 continue;
             }
             let mut text = match (spec.name, &v) {
-                ("chksum", FieldValue::Int(n)) => format!("0x{n:04x}"),
-                ("type", FieldValue::Int(n)) if kind == LayerKind::Ether => {
-                    format!("0x{n:04x}{}", if *n == 0x0800 { " (IPv4)" } else { "" })
+                ("chksum" | "cksum", FieldValue::Int(n)) => format!("0x{n:04x}"),
+                ("type", FieldValue::Int(n))
+                    if matches!(kind, LayerKind::Ether | LayerKind::Dot1q) =>
+                {
+                    format!("0x{n:04x}{}", ethertype_name(*n))
                 }
-                ("proto", FieldValue::Int(n)) => format!(
-                    "{n}{}",
-                    match n {
-                        6 => " (tcp)",
-                        17 => " (udp)",
-                        1 => " (icmp)",
-                        _ => "",
-                    }
-                ),
+                ("ptype", FieldValue::Int(n)) if kind == LayerKind::Arp => {
+                    format!("0x{n:04x}{}", ethertype_name(*n))
+                }
+                ("proto", FieldValue::Int(n)) | ("nh", FieldValue::Int(n)) => {
+                    format!("{n}{}", proto_name(*n))
+                }
                 _ => field_str(spec.kind, &v),
             };
-            if spec.name == "chksum"
+            if matches!(spec.name, "chksum" | "cksum")
                 && let Some(st) = status
             {
                 text.push_str(&match st {
@@ -284,7 +527,7 @@ pub fn show(p: &Packet) -> String {
                     ChecksumStatus::Bad(want) => format!(" (BAD, should be 0x{want:04x})"),
                 });
             }
-            let _ = writeln!(s, "  {:<9} = {text}", spec.name);
+            let _ = writeln!(s, "  {:<w$} = {text}", spec.name, w = name_width(kind));
         }
     }
     s

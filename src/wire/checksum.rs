@@ -2,7 +2,7 @@
 //! kernel leaves in frames on `lo` (CHECKSUM_PARTIAL: the field holds only the
 //! folded pseudo-header sum; the rest is never computed because no wire exists).
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Adds `data` to a running 32-bit one's-complement accumulator.
 #[inline]
@@ -42,14 +42,48 @@ pub fn pseudo_header_sum(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: usize) ->
     acc + ((len as u32) >> 16)
 }
 
+/// The addresses a transport checksum's pseudo header carries: IPv4's
+/// (RFC 793, 768) or IPv6's (RFC 8200 8.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pseudo {
+    /// An IPv4 source and (final) destination.
+    V4(Ipv4Addr, Ipv4Addr),
+    /// An IPv6 source and final destination.
+    V6(Ipv6Addr, Ipv6Addr),
+}
+
+impl Pseudo {
+    /// The pseudo-header sum for an upper-layer packet of `len` bytes with
+    /// protocol (next header) `proto`. IPv6's carries a 32-bit length and the
+    /// next header in its last byte; summed in 16-bit words both come to the
+    /// same form as IPv4's.
+    #[inline(always)]
+    pub fn sum(self, proto: u8, len: usize) -> u32 {
+        match self {
+            Pseudo::V4(s, d) => pseudo_header_sum(s, d, proto, len),
+            Pseudo::V6(s, d) => {
+                let acc = sum(sum(0, &s.octets()), &d.octets());
+                acc + u32::from(proto) + ((len as u32) & 0xffff) + ((len as u32) >> 16)
+            }
+        }
+    }
+}
+
+/// The pseudo header of a transport layer emitted with no network layer
+/// below it: IPv4 loopback, as the IP layer's defaults.
+pub const LOOPBACK_V4: Pseudo = Pseudo::V4(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST);
+
 /// The full transport checksum over pseudo header and `segment` (whose
 /// checksum field must be zero while computing).
 #[inline]
 pub fn transport_checksum(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, segment: &[u8]) -> u16 {
-    !fold(sum(
-        pseudo_header_sum(src, dst, proto, segment.len()),
-        segment,
-    ))
+    checksum_with(Pseudo::V4(src, dst), proto, segment)
+}
+
+/// [`transport_checksum`] over either pseudo header.
+#[inline(always)]
+pub fn checksum_with(pseudo: Pseudo, proto: u8, segment: &[u8]) -> u16 {
+    !fold(sum(pseudo.sum(proto, segment.len()), segment))
 }
 
 /// How a received checksum field compares with the data it covers.
@@ -72,11 +106,17 @@ pub fn verify_transport(
     segment: &[u8],
     field: usize,
 ) -> ChecksumStatus {
+    verify_with(Pseudo::V4(src, dst), proto, segment, field)
+}
+
+/// [`verify_transport`] over either pseudo header (ICMPv6 too: its checksum
+/// covers the IPv6 pseudo header, RFC 4443 2.3).
+pub fn verify_with(p: Pseudo, proto: u8, segment: &[u8], field: usize) -> ChecksumStatus {
     if segment.len() < field + 2 {
         return ChecksumStatus::Bad(0);
     }
     let stored = u16::from_be_bytes([segment[field], segment[field + 1]]);
-    let pseudo = pseudo_header_sum(src, dst, proto, segment.len());
+    let pseudo = p.sum(proto, segment.len());
     if fold(sum(pseudo, segment)) == 0xffff {
         return ChecksumStatus::Good;
     }

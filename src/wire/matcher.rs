@@ -7,10 +7,11 @@
 //! Pure: works on packets, so the live link and sessions both use it.
 
 use super::checksum::ChecksumStatus;
+use super::icmp6::Msg;
 use super::stack::layer_status;
 use super::tcp::flags;
-use super::{Layer, LayerKind, Packet, Tcp};
-use std::net::Ipv4Addr;
+use super::{Layer, Packet, Tcp};
+use std::net::IpAddr;
 
 /// Sequence space a TCP segment uses: its payload, plus one for SYN and for FIN.
 pub fn seg_len(t: &Tcp, payload: usize) -> u32 {
@@ -18,25 +19,68 @@ pub fn seg_len(t: &Tcp, payload: usize) -> u32 {
     payload as u32 + u32::from(f & flags::SYN != 0) + u32::from(f & flags::FIN != 0)
 }
 
-fn addrs(p: &Packet) -> Option<(Ipv4Addr, Ipv4Addr)> {
-    let ip = p.ip()?;
-    Some((
-        ip.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
-        ip.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR),
-    ))
+/// The addresses of the first IP layer (IPv4 or IPv6), and its index.
+fn net(p: &Packet) -> Option<(usize, IpAddr, IpAddr)> {
+    p.layers.iter().enumerate().find_map(|(i, l)| match l {
+        Layer::Ip(ip) => Some((
+            i,
+            ip.src.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR).into(),
+            ip.dst.unwrap_or(crate::wire::ipv4::DEFAULT_ADDR).into(),
+        )),
+        Layer::Ipv6(ip) => Some((
+            i,
+            ip.src.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR).into(),
+            ip.dst.unwrap_or(crate::wire::ipv6::DEFAULT_ADDR).into(),
+        )),
+        _ => None,
+    })
+}
+
+fn addrs(p: &Packet) -> Option<(IpAddr, IpAddr)> {
+    net(p).map(|(_, s, d)| (s, d))
+}
+
+/// The protocol the first IP layer carries (IPv6: after its extension headers).
+fn carried(p: &Packet) -> Option<u8> {
+    let (i, ..) = net(p)?;
+    let mut nh = p.layers[i].next_header();
+    for l in &p.layers[i + 1..] {
+        if !l.kind().is_ipv6_ext() {
+            break;
+        }
+        nh = l.next_header();
+    }
+    nh
+}
+
+/// True for an ICMP or ICMPv6 error, which quotes the datagram it is about.
+fn is_error(l: &Layer) -> bool {
+    match l {
+        Layer::Icmp(c) => crate::wire::icmp::is_error_type(c.type_num()),
+        Layer::Icmp6(c) => c.msg.is_error(),
+        _ => false,
+    }
 }
 
 /// True unless the frame's TCP or UDP checksum is wrong. A partial
 /// (offloaded) checksum, as the kernel leaves on `lo`, counts as right: the
 /// kernel would accept such a segment, and drop one with a wrong checksum.
 pub fn transport_checksum_ok(p: &Packet) -> bool {
-    let Some(ipi) = p.find(LayerKind::Ip) else {
+    let Some((ipi, ..)) = net(p) else {
         return true;
     };
-    // The transport header right after the (outer) IP header; a header quoted
-    // inside an ICMP error is not checked.
-    let ti = ipi + 1;
-    if !matches!(p.layers.get(ti), Some(Layer::Tcp(_) | Layer::Udp(_))) {
+    // The transport header right after the (outer) IP header and its
+    // extension headers; a header quoted inside an ICMP error is not checked.
+    let ti = ipi
+        + 1
+        + p.layers[ipi + 1..]
+            .iter()
+            .take_while(|l| l.kind().is_ipv6_ext())
+            .count();
+    if !matches!(
+        p.layers.get(ti),
+        Some(Layer::Tcp(_) | Layer::Udp(_) | Layer::Icmp6(_))
+    ) {
         return true;
     }
     let mut bytes = Vec::new();
@@ -53,7 +97,7 @@ pub fn probe_key(sent: &Packet) -> Option<(u16, u16)> {
     let first = sent.layers.iter().find_map(|l| match l {
         Layer::Tcp(t) => Some((t.sport?, t.dport?)),
         Layer::Udp(u) => Some((u.sport?, u.dport?)),
-        Layer::Icmp(_) => Some((0, 0)),
+        Layer::Icmp(_) | Layer::Icmp6(_) => Some((0, 0)),
         _ => None,
     })?;
     (first != (0, 0)).then_some(first)
@@ -66,8 +110,8 @@ pub fn reply_key(reply: &Packet) -> Option<(u16, u16)> {
     let mut quoted = false;
     for l in &reply.layers {
         match l {
-            Layer::Icmp(c) if crate::wire::icmp::is_error_type(c.type_num()) => quoted = true,
-            Layer::Icmp(_) => return None,
+            l if is_error(l) => quoted = true,
+            Layer::Icmp(_) | Layer::Icmp6(_) => return None,
             Layer::Tcp(t) => {
                 let (s, d) = (t.sport?, t.dport?);
                 return Some(if quoted { (s, d) } else { (d, s) });
@@ -87,9 +131,7 @@ pub fn answers(sent: &Packet, reply: &Packet) -> bool {
     let (Some((ss, sd)), Some((rs, rd))) = (addrs(sent), addrs(reply)) else {
         return false;
     };
-    if let Some(c) = reply.icmp()
-        && crate::wire::icmp::is_error_type(c.type_num())
-    {
+    if reply.layers.iter().any(is_error) {
         return quotes(sent, reply);
     }
     if rs != sd || rd != ss {
@@ -118,6 +160,14 @@ pub fn answers(sent: &Packet, reply: &Packet) -> bool {
             (Some(sc), Some(rc), _, _) => {
                 sc.type_num() == 8 && rc.type_num() == 0 && rc.id == sc.id && rc.seq == sc.seq
             }
+            _ if sent.icmp6().is_some() => match (sent.icmp6(), reply.icmp6()) {
+                (Some(sc), Some(rc)) => {
+                    sc.msg == Msg::EchoRequest
+                        && rc.msg == Msg::EchoReply
+                        && (rc.int(3), rc.int(4)) == (sc.int(3), sc.int(4))
+                }
+                _ => false,
+            },
             (_, _, Some(su), Some(ru)) => ru.sport == su.dport && ru.dport == su.sport,
             _ => false,
         },
@@ -127,11 +177,7 @@ pub fn answers(sent: &Packet, reply: &Packet) -> bool {
 
 /// An ICMP error whose quoted datagram is `sent`'s (addresses, protocol and ports).
 fn quotes(sent: &Packet, reply: &Packet) -> bool {
-    let Some(i) = reply
-        .layers
-        .iter()
-        .position(|l| matches!(l, Layer::Icmp(_)))
-    else {
+    let Some(i) = reply.layers.iter().position(is_error) else {
         return false;
     };
     let quoted = Packet {
@@ -146,7 +192,7 @@ fn quotes(sent: &Packet, reply: &Packet) -> bool {
     match (sent.tcp(), quoted.tcp(), sent.udp(), quoted.udp()) {
         (Some(a), Some(b), _, _) => a.sport == b.sport && a.dport == b.dport,
         (_, _, Some(a), Some(b)) => a.sport == b.sport && a.dport == b.dport,
-        _ => quoted.ip().map(|q| q.proto) == sent.ip().map(|s| s.proto),
+        _ => carried(&quoted) == carried(sent),
     }
 }
 
@@ -243,5 +289,76 @@ mod tests {
         let d = d.resolved();
         assert!(answers(&d, &tcp(A, A, 1234, 40000, flags::ACK, 77, 1007)));
         assert!(!answers(&d, &tcp(A, A, 1234, 40000, flags::ACK, 77, 1001)));
+    }
+
+    #[test]
+    fn ipv6_echo_and_errors_answer_their_probe_and_our_own_copy_does_not() {
+        use crate::wire::icmp6::{Icmp6, Msg};
+        use crate::wire::{Ether, Ipv6, Udp};
+        let v6 = |src: &str, dst: &str| {
+            Layer::Ipv6(Ipv6 {
+                src: Some(src.parse().unwrap()),
+                dst: Some(dst.parse().unwrap()),
+                ..Ipv6::default()
+            })
+        };
+        let echo = |msg, id| {
+            let mut m = Icmp6::new(msg);
+            m.put(3, Some(crate::wire::FieldValue::Int(id)));
+            m.put(4, Some(crate::wire::FieldValue::Int(1)));
+            Layer::Icmp6(m)
+        };
+        let pkt = |layers: Vec<Layer>| Packet { layers }.resolved();
+        let req = pkt(vec![
+            Layer::Ether(Ether::default()),
+            v6("::1", "::2"),
+            echo(Msg::EchoRequest, 7),
+        ]);
+        let rep = pkt(vec![
+            Layer::Ether(Ether::default()),
+            v6("::2", "::1"),
+            echo(Msg::EchoReply, 7),
+        ]);
+        assert!(answers(&req, &rep) && transport_checksum_ok(&rep));
+        assert!(!answers(&req, &req), "our own looped-back copy");
+        let other = pkt(vec![
+            Layer::Ether(Ether::default()),
+            v6("::2", "::1"),
+            echo(Msg::EchoReply, 8),
+        ]);
+        assert!(!answers(&req, &other), "another id");
+        let mut bad = rep.clone();
+        if let Some(Layer::Icmp6(m)) = bad.layers.get_mut(2) {
+            m.put(
+                2,
+                Some(crate::wire::FieldValue::Int(u64::from(
+                    m.cksum().unwrap() ^ 1,
+                ))),
+            );
+        }
+        assert!(!transport_checksum_ok(&bad));
+        // A port unreachable quoting a UDP probe answers it.
+        let udp = Udp {
+            sport: Some(40000),
+            dport: Some(9),
+            ..Udp::default()
+        };
+        let probe = pkt(vec![
+            Layer::Ether(Ether::default()),
+            v6("::1", "::2"),
+            Layer::Udp(udp.clone()),
+        ]);
+        let mut unreach = Icmp6::new(Msg::DestUnreach);
+        unreach.put(1, Some(crate::wire::FieldValue::Int(4)));
+        let err = pkt(vec![
+            Layer::Ether(Ether::default()),
+            v6("::2", "::1"),
+            Layer::Icmp6(unreach),
+            v6("::1", "::2"),
+            Layer::Udp(udp),
+        ]);
+        assert!(answers(&probe, &err));
+        assert_eq!(reply_key(&err), probe_key(&probe));
+        assert_eq!(probe_key(&req), None);
     }
 }

@@ -8,12 +8,18 @@
 //! Nothing here panics on input: parsing bounds-checks every read and keeps what
 //! it cannot decode as raw bytes, with a [`DecodeError`] saying what and where.
 
+pub mod arp;
 pub mod bpf;
 pub mod checksum;
+pub mod dot1q;
 pub mod ethernet;
 pub mod icmp;
+pub mod icmp6;
 pub mod ipv4;
+pub mod ipv6;
+pub mod ipv6ext;
 pub mod matcher;
+pub mod packed;
 pub mod raw;
 pub mod stack;
 pub mod tcp;
@@ -23,12 +29,13 @@ pub mod view;
 pub use ethernet::Ether;
 pub use icmp::Icmp;
 pub use ipv4::Ipv4;
+pub use ipv6::Ipv6;
 pub use stack::{Layer, LayerKind, Packet};
 pub use tcp::{Tcp, TcpOption};
 pub use udp::Udp;
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A 48-bit Ethernet address.
 pub type Mac = [u8; 6];
@@ -61,6 +68,10 @@ pub enum FieldKind {
     Mac,
     /// An IPv4 address.
     Ipv4,
+    /// An IPv6 address.
+    Ipv6,
+    /// A list of IPv6 addresses (a routing header's).
+    Ipv6List,
     /// TCP flags (FSRPAUECN).
     TcpFlags,
     /// IPv4 flags (MF, DF, evil).
@@ -78,6 +89,8 @@ impl FieldKind {
             FieldKind::UInt(b) => format!("int{b}"),
             FieldKind::Mac => "mac".into(),
             FieldKind::Ipv4 => "ipv4".into(),
+            FieldKind::Ipv6 => "ipv6".into(),
+            FieldKind::Ipv6List => "ipv6 list".into(),
             FieldKind::TcpFlags => "tcp flags".into(),
             FieldKind::IpFlags => "ip flags".into(),
             FieldKind::Bytes => "bytes".into(),
@@ -128,6 +141,10 @@ pub enum FieldValue {
     Mac(Mac),
     /// An IPv4 address.
     Ip(Ipv4Addr),
+    /// An IPv6 address.
+    Ip6(Ipv6Addr),
+    /// IPv6 addresses.
+    Ip6List(Vec<Ipv6Addr>),
     /// TCP or IP flag bits.
     Flags(u16),
     /// Raw bytes.

@@ -2,66 +2,270 @@
 //! (lengths, protocol numbers, checksums) from the layers above; parsing keeps
 //! every field so that a parsed frame emits to the same bytes.
 
-use super::checksum;
+use super::arp::Arp;
+use super::checksum::{self, Pseudo};
+use super::dot1q::Dot1q;
+use super::icmp6::{Icmp6, Msg, NdOpt, Opt};
+use super::ipv6ext::{Fragment, OptsHdr, Routing};
 use super::raw::Raw;
-use super::{DecodeError, Ether, FieldSpec, FieldValue, Icmp, Ipv4, Tcp, Udp, icmp};
-use std::net::Ipv4Addr;
+use super::{DecodeError, Ether, FieldSpec, FieldValue, Icmp, Ipv4, Ipv6, Tcp, Udp, icmp};
 
 /// Which protocol a layer is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LayerKind {
     /// Ethernet II.
     Ether,
+    /// 802.1Q VLAN tag.
+    Dot1q,
+    /// ARP.
+    Arp,
     /// IPv4.
     Ip,
+    /// IPv6.
+    Ipv6,
+    /// IPv6 Hop-by-Hop Options header.
+    HopByHop,
+    /// IPv6 Destination Options header.
+    DestOpt,
+    /// IPv6 Routing header.
+    Routing,
+    /// IPv6 Fragment header.
+    Fragment,
     /// TCP.
     Tcp,
     /// UDP.
     Udp,
     /// ICMP.
     Icmp,
+    /// An ICMPv6 message.
+    Icmp6(Msg),
+    /// A neighbour discovery option.
+    NdOpt(Opt),
     /// Payload bytes.
     Raw,
     /// Link-layer padding after the IP datagram.
     Padding,
 }
 
+/// One row per kind: constructor name, attribute name, the EtherType it
+/// has above Ethernet or 802.1Q, and the IP protocol (next header) number it
+/// has above IPv4 or IPv6. The one table emit (what the layer below says
+/// follows) and decode (what follows a layer) read; a test keeps the
+/// directions inverse.
+struct Row {
+    kind: LayerKind,
+    name: &'static str,
+    attr: &'static str,
+    ethertype: Option<u16>,
+    proto: Option<u8>,
+}
+
+const fn row(
+    kind: LayerKind,
+    name: &'static str,
+    attr: &'static str,
+    ethertype: Option<u16>,
+    proto: Option<u8>,
+) -> Row {
+    Row {
+        kind,
+        name,
+        attr,
+        ethertype,
+        proto,
+    }
+}
+
+const ROWS: &[Row] = &[
+    row(LayerKind::Ether, "Ether", "ether", None, None),
+    row(LayerKind::Dot1q, "Dot1Q", "dot1q", Some(0x8100), None),
+    row(LayerKind::Arp, "ARP", "arp", Some(0x0806), None),
+    row(LayerKind::Ip, "IP", "ip", Some(0x0800), Some(4)),
+    row(LayerKind::Ipv6, "IPv6", "ipv6", Some(0x86dd), Some(41)),
+    row(
+        LayerKind::HopByHop,
+        "IPv6ExtHdrHopByHop",
+        "ipv6exthdrhopbyhop",
+        None,
+        Some(0),
+    ),
+    row(
+        LayerKind::DestOpt,
+        "IPv6ExtHdrDestOpt",
+        "ipv6exthdrdestopt",
+        None,
+        Some(60),
+    ),
+    row(
+        LayerKind::Routing,
+        "IPv6ExtHdrRouting",
+        "ipv6exthdrrouting",
+        None,
+        Some(43),
+    ),
+    row(
+        LayerKind::Fragment,
+        "IPv6ExtHdrFragment",
+        "ipv6exthdrfragment",
+        None,
+        Some(44),
+    ),
+    row(LayerKind::Tcp, "TCP", "tcp", None, Some(6)),
+    row(LayerKind::Udp, "UDP", "udp", None, Some(17)),
+    row(LayerKind::Icmp, "ICMP", "icmp", None, Some(1)),
+    row(
+        LayerKind::Icmp6(Msg::EchoRequest),
+        "ICMPv6EchoRequest",
+        "icmpv6echorequest",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::EchoReply),
+        "ICMPv6EchoReply",
+        "icmpv6echoreply",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::DestUnreach),
+        "ICMPv6DestUnreach",
+        "icmpv6destunreach",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::PacketTooBig),
+        "ICMPv6PacketTooBig",
+        "icmpv6packettoobig",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::TimeExceeded),
+        "ICMPv6TimeExceeded",
+        "icmpv6timeexceeded",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::ParamProblem),
+        "ICMPv6ParamProblem",
+        "icmpv6paramproblem",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::RouterSolicit),
+        "ICMPv6ND_RS",
+        "icmpv6nd_rs",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::RouterAdvert),
+        "ICMPv6ND_RA",
+        "icmpv6nd_ra",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::NeighborSolicit),
+        "ICMPv6ND_NS",
+        "icmpv6nd_ns",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::NeighborAdvert),
+        "ICMPv6ND_NA",
+        "icmpv6nd_na",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::Redirect),
+        "ICMPv6ND_Redirect",
+        "icmpv6nd_redirect",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::Icmp6(Msg::Unknown),
+        "ICMPv6Unknown",
+        "icmpv6unknown",
+        None,
+        Some(58),
+    ),
+    row(
+        LayerKind::NdOpt(Opt::SrcLLAddr),
+        "ICMPv6NDOptSrcLLAddr",
+        "icmpv6ndoptsrclladdr",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::DstLLAddr),
+        "ICMPv6NDOptDstLLAddr",
+        "icmpv6ndoptdstlladdr",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::PrefixInfo),
+        "ICMPv6NDOptPrefixInfo",
+        "icmpv6ndoptprefixinfo",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::Mtu),
+        "ICMPv6NDOptMTU",
+        "icmpv6ndoptmtu",
+        None,
+        None,
+    ),
+    row(
+        LayerKind::NdOpt(Opt::Unknown),
+        "ICMPv6NDOptUnknown",
+        "icmpv6ndoptunknown",
+        None,
+        None,
+    ),
+    row(LayerKind::Raw, "Raw", "raw", None, None),
+    row(LayerKind::Padding, "Padding", "padding", None, None),
+];
+
+/// Older field names scapy had, still taken: (layer, old name, name).
+const ALIASES: &[(LayerKind, &str, &str)] = &[(LayerKind::Dot1q, "id", "dei")];
+
 impl LayerKind {
     /// Every kind, in the order `help` lists them.
-    pub const ALL: [LayerKind; 7] = [
-        LayerKind::Ether,
-        LayerKind::Ip,
-        LayerKind::Tcp,
-        LayerKind::Udp,
-        LayerKind::Icmp,
-        LayerKind::Raw,
-        LayerKind::Padding,
-    ];
-
-    /// The constructor name: `Ether`, `IP`, `TCP`, ...
-    pub fn name(self) -> &'static str {
-        match self {
-            LayerKind::Ether => "Ether",
-            LayerKind::Ip => "IP",
-            LayerKind::Tcp => "TCP",
-            LayerKind::Udp => "UDP",
-            LayerKind::Icmp => "ICMP",
-            LayerKind::Raw => "Raw",
-            LayerKind::Padding => "Padding",
+    pub const ALL: [LayerKind; 31] = {
+        let mut all = [LayerKind::Raw; 31];
+        let mut i = 0;
+        while i < ROWS.len() {
+            all[i] = ROWS[i].kind;
+            i += 1;
         }
+        all
+    };
+
+    fn row(self) -> &'static Row {
+        // Every kind has its row (a test checks), so the fallback is never taken.
+        ROWS.iter()
+            .find(|r| r.kind == self)
+            .unwrap_or(&ROWS[ROWS.len() - 1])
     }
 
-    /// The attribute name on a packet: `p.ether`, `p.ip`, `p.tcp`, ...
+    /// The constructor name: `Ether`, `IP`, `TCP`, `IPv6`, ...
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    /// The attribute name on a packet: `p.ether`, `p.ip`, `p.tcp`, `p.ipv6`, ...
     pub fn attr(self) -> &'static str {
-        match self {
-            LayerKind::Ether => "ether",
-            LayerKind::Ip => "ip",
-            LayerKind::Tcp => "tcp",
-            LayerKind::Udp => "udp",
-            LayerKind::Icmp => "icmp",
-            LayerKind::Raw => "raw",
-            LayerKind::Padding => "padding",
-        }
+        self.row().attr
     }
 
     /// Looks a kind up by constructor or attribute name.
@@ -77,22 +281,19 @@ impl LayerKind {
             })
     }
 
-    /// The IPv4 protocol number of this kind above an IPv4 header (0 for
-    /// none). The inverse of [`LayerKind::over_ip`]; a test keeps them so.
+    /// The IP protocol (IPv6 next header) number of this kind above an IP
+    /// header, None for kinds that have none. The inverse of
+    /// [`LayerKind::over_ip`] and [`LayerKind::over_ipv6`]; a test keeps them so.
     #[inline]
-    pub fn ip_proto(self) -> u8 {
+    pub fn ip_proto(self) -> Option<u8> {
         match self {
-            LayerKind::Tcp => 6,
-            LayerKind::Udp => 17,
-            LayerKind::Icmp => 1,
-            LayerKind::Ip => 4,
-            _ => 0,
+            LayerKind::Tcp => Some(6),
+            LayerKind::Udp => Some(17),
+            _ => self.row().proto,
         }
     }
 
-    /// The kind an IPv4 protocol number carries, if craft decodes it: the
-    /// one table of protocol numbers that emit ([`LayerKind::ip_proto`]) and
-    /// decode read.
+    /// The kind an IPv4 protocol number carries, if craft decodes it.
     #[inline]
     pub fn over_ip(proto: u8) -> Option<LayerKind> {
         match proto {
@@ -100,8 +301,63 @@ impl LayerKind {
             17 => Some(LayerKind::Udp),
             1 => Some(LayerKind::Icmp),
             4 => Some(LayerKind::Ip),
+            41 => Some(LayerKind::Ipv6),
             _ => None,
         }
+    }
+
+    /// The kind an IPv6 next header carries, if craft decodes it: upper
+    /// layers, extension headers, and any ICMPv6 message (its type picks
+    /// which when it is decoded).
+    #[inline]
+    pub fn over_ipv6(nh: u8) -> Option<LayerKind> {
+        match nh {
+            6 => Some(LayerKind::Tcp),
+            17 => Some(LayerKind::Udp),
+            58 => Some(LayerKind::Icmp6(Msg::Unknown)),
+            0 => Some(LayerKind::HopByHop),
+            43 => Some(LayerKind::Routing),
+            44 => Some(LayerKind::Fragment),
+            60 => Some(LayerKind::DestOpt),
+            4 => Some(LayerKind::Ip),
+            41 => Some(LayerKind::Ipv6),
+            _ => None,
+        }
+    }
+
+    /// The EtherType this kind has above Ethernet or 802.1Q, if any.
+    #[inline]
+    pub fn ethertype(self) -> Option<u16> {
+        match self {
+            LayerKind::Ip => Some(0x0800),
+            _ => self.row().ethertype,
+        }
+    }
+
+    /// The kind an EtherType carries, if craft decodes it.
+    #[inline]
+    pub fn over_ether(t: u16) -> Option<LayerKind> {
+        match t {
+            0x0800 => Some(LayerKind::Ip),
+            0x86dd => Some(LayerKind::Ipv6),
+            0x0806 => Some(LayerKind::Arp),
+            0x8100 => Some(LayerKind::Dot1q),
+            _ => None,
+        }
+    }
+
+    /// True for the IPv6 extension headers.
+    pub fn is_ipv6_ext(self) -> bool {
+        matches!(
+            self,
+            LayerKind::HopByHop | LayerKind::DestOpt | LayerKind::Routing | LayerKind::Fragment
+        )
+    }
+
+    /// True for the network layers a transport layer sits on: IPv4, IPv6
+    /// and IPv6's extension headers.
+    pub fn is_network(self) -> bool {
+        matches!(self, LayerKind::Ip | LayerKind::Ipv6) || self.is_ipv6_ext()
     }
 
     /// True when a layer of this kind belongs directly above one of `below`:
@@ -109,35 +365,67 @@ impl LayerKind {
     /// the first layer of a packet can be anything.
     pub fn can_sit_on(self, below: LayerKind) -> bool {
         use LayerKind::*;
+        let quoting = match below {
+            Icmp6(m) => m.is_error(),
+            Icmp => true,
+            _ => false,
+        };
         match self {
             Raw | Padding => true,
             Ether => false,
+            Dot1q | Arp => matches!(below, Ether | Dot1q),
             // IP over Ethernet, IP in IP, and the datagram an ICMP error quotes.
-            Ip => matches!(below, Ether | Ip | Icmp),
-            Tcp | Udp | Icmp => below == Ip,
+            Ip | Ipv6 => matches!(below, Ether | Dot1q) || below.is_network() || quoting,
+            HopByHop | DestOpt | Routing | Fragment => below == Ipv6 || below.is_ipv6_ext(),
+            Tcp | Udp => below.is_network(),
+            LayerKind::Icmp => below == Ip,
+            LayerKind::Icmp6(_) => below == Ipv6 || below.is_ipv6_ext(),
+            // Options follow a neighbour discovery message, and each other.
+            NdOpt(_) => match below {
+                NdOpt(_) => true,
+                Icmp6(m) => m.nd_defaults().is_some(),
+                _ => false,
+            },
         }
     }
 
     /// True for the transport layers, which need a network layer below them.
     pub fn is_transport(self) -> bool {
-        matches!(self, LayerKind::Tcp | LayerKind::Udp | LayerKind::Icmp)
+        matches!(
+            self,
+            LayerKind::Tcp | LayerKind::Udp | LayerKind::Icmp | LayerKind::Icmp6(_)
+        )
     }
 
     /// The field table of this kind.
     pub fn fields(self) -> &'static [FieldSpec] {
         match self {
             LayerKind::Ether => Ether::FIELDS,
+            LayerKind::Dot1q => Dot1q::FIELDS,
+            LayerKind::Arp => Arp::FIELDS,
             LayerKind::Ip => Ipv4::FIELDS,
+            LayerKind::Ipv6 => Ipv6::FIELDS,
+            LayerKind::HopByHop | LayerKind::DestOpt => OptsHdr::FIELDS,
+            LayerKind::Routing => Routing::FIELDS,
+            LayerKind::Fragment => Fragment::FIELDS,
             LayerKind::Tcp => Tcp::FIELDS,
             LayerKind::Udp => Udp::FIELDS,
             LayerKind::Icmp => Icmp::FIELDS,
+            LayerKind::Icmp6(m) => m.fields(),
+            LayerKind::NdOpt(o) => o.layout().fields,
             LayerKind::Raw | LayerKind::Padding => Raw::FIELDS,
         }
     }
 
-    /// Index of a field by name.
+    /// Index of a field by name (or by an older name scapy had for it).
     pub fn field_index(self, name: &str) -> Option<usize> {
-        self.fields().iter().position(|f| f.name == name)
+        let fields = self.fields();
+        fields.iter().position(|f| f.name == name).or_else(|| {
+            let (_, _, now) = ALIASES
+                .iter()
+                .find(|(k, old, _)| *k == self && *old == name)?;
+            fields.iter().position(|f| f.name == *now)
+        })
     }
 }
 
@@ -146,14 +434,32 @@ impl LayerKind {
 pub enum Layer {
     /// Ethernet II header.
     Ether(Ether),
+    /// 802.1Q tag.
+    Dot1q(Dot1q),
+    /// ARP message.
+    Arp(Arp),
     /// IPv4 header.
     Ip(Ipv4),
+    /// IPv6 header.
+    Ipv6(Ipv6),
+    /// IPv6 Hop-by-Hop Options header.
+    HopByHop(OptsHdr),
+    /// IPv6 Destination Options header.
+    DestOpt(OptsHdr),
+    /// IPv6 Routing header.
+    Routing(Routing),
+    /// IPv6 Fragment header.
+    Fragment(Fragment),
     /// TCP header.
     Tcp(Tcp),
     /// UDP header.
     Udp(Udp),
     /// ICMP header.
     Icmp(Icmp),
+    /// ICMPv6 message.
+    Icmp6(Icmp6),
+    /// Neighbour discovery option.
+    NdOpt(NdOpt),
     /// Payload.
     Raw(Raw),
     /// Trailing padding.
@@ -165,10 +471,19 @@ impl Layer {
     pub fn new(kind: LayerKind) -> Layer {
         match kind {
             LayerKind::Ether => Layer::Ether(Ether::default()),
+            LayerKind::Dot1q => Layer::Dot1q(Dot1q::default()),
+            LayerKind::Arp => Layer::Arp(Arp::default()),
             LayerKind::Ip => Layer::Ip(Ipv4::default()),
+            LayerKind::Ipv6 => Layer::Ipv6(Ipv6::default()),
+            LayerKind::HopByHop => Layer::HopByHop(OptsHdr::default()),
+            LayerKind::DestOpt => Layer::DestOpt(OptsHdr::default()),
+            LayerKind::Routing => Layer::Routing(Routing::default()),
+            LayerKind::Fragment => Layer::Fragment(Fragment::default()),
             LayerKind::Tcp => Layer::Tcp(Tcp::default()),
             LayerKind::Udp => Layer::Udp(Udp::default()),
             LayerKind::Icmp => Layer::Icmp(Icmp::default()),
+            LayerKind::Icmp6(m) => Layer::Icmp6(Icmp6::new(m)),
+            LayerKind::NdOpt(o) => Layer::NdOpt(NdOpt::new(o)),
             LayerKind::Raw => Layer::Raw(Raw::default()),
             LayerKind::Padding => Layer::Padding(Raw::default()),
         }
@@ -183,10 +498,19 @@ impl Layer {
     pub fn kind(&self) -> LayerKind {
         match self {
             Layer::Ether(_) => LayerKind::Ether,
+            Layer::Dot1q(_) => LayerKind::Dot1q,
+            Layer::Arp(_) => LayerKind::Arp,
             Layer::Ip(_) => LayerKind::Ip,
+            Layer::Ipv6(_) => LayerKind::Ipv6,
+            Layer::HopByHop(_) => LayerKind::HopByHop,
+            Layer::DestOpt(_) => LayerKind::DestOpt,
+            Layer::Routing(_) => LayerKind::Routing,
+            Layer::Fragment(_) => LayerKind::Fragment,
             Layer::Tcp(_) => LayerKind::Tcp,
             Layer::Udp(_) => LayerKind::Udp,
             Layer::Icmp(_) => LayerKind::Icmp,
+            Layer::Icmp6(h) => LayerKind::Icmp6(h.msg),
+            Layer::NdOpt(h) => LayerKind::NdOpt(h.opt),
             Layer::Raw(_) => LayerKind::Raw,
             Layer::Padding(_) => LayerKind::Padding,
         }
@@ -196,10 +520,18 @@ impl Layer {
     pub fn slot(&self, i: usize) -> Option<FieldValue> {
         match self {
             Layer::Ether(l) => l.slot(i),
+            Layer::Dot1q(l) => l.slot(i),
+            Layer::Arp(l) => l.slot(i),
             Layer::Ip(l) => l.slot(i),
+            Layer::Ipv6(l) => l.slot(i),
+            Layer::HopByHop(l) | Layer::DestOpt(l) => l.slot(i),
+            Layer::Routing(l) => l.slot(i),
+            Layer::Fragment(l) => l.slot(i),
             Layer::Tcp(l) => l.slot(i),
             Layer::Udp(l) => l.slot(i),
             Layer::Icmp(l) => l.slot(i),
+            Layer::Icmp6(l) => l.slot(i),
+            Layer::NdOpt(l) => l.slot(i),
             Layer::Raw(l) | Layer::Padding(l) => l.slot(i),
         }
     }
@@ -209,16 +541,40 @@ impl Layer {
     pub fn put(&mut self, i: usize, v: Option<FieldValue>) {
         match self {
             Layer::Ether(l) => l.put(i, v),
+            Layer::Dot1q(l) => l.put(i, v),
+            Layer::Arp(l) => l.put(i, v),
             Layer::Ip(l) => l.put(i, v),
+            Layer::Ipv6(l) => l.put(i, v),
+            Layer::HopByHop(l) | Layer::DestOpt(l) => l.put(i, v),
+            Layer::Routing(l) => l.put(i, v),
+            Layer::Fragment(l) => l.put(i, v),
             Layer::Tcp(l) => l.put(i, v),
             Layer::Udp(l) => l.put(i, v),
             Layer::Icmp(l) => l.put(i, v),
+            Layer::Icmp6(l) => l.put(i, v),
+            Layer::NdOpt(l) => l.put(i, v),
             Layer::Raw(l) | Layer::Padding(l) => l.put(i, v),
+        }
+    }
+
+    /// The next header (or protocol) this layer says follows it, as set or
+    /// parsed: what decoding follows, for the IP layers and IPv6's
+    /// extension headers.
+    pub fn next_header(&self) -> Option<u8> {
+        match self {
+            Layer::Ip(h) => h.proto,
+            Layer::Ipv6(h) => h.nh,
+            Layer::HopByHop(h) | Layer::DestOpt(h) => h.nh,
+            Layer::Routing(h) => h.nh,
+            Layer::Fragment(h) => h.nh,
+            _ => None,
         }
     }
 
     #[inline(always)]
     fn parse_as(kind: LayerKind, b: &[u8]) -> Result<(Layer, usize), DecodeError> {
+        // Each arm builds its layer in place (a helper mapping the Result
+        // cost ~100 instructions a frame in moves).
         Ok(match kind {
             LayerKind::Ether => {
                 let (h, n) = Ether::parse(b)?;
@@ -242,8 +598,55 @@ impl Layer {
             }
             LayerKind::Raw => (Layer::raw(b), b.len()),
             LayerKind::Padding => (Layer::Padding(Raw { load: b.to_vec() }), b.len()),
+            _ => parse_other(kind, b)?,
         })
     }
+}
+
+/// [`Layer::parse_as`] for the kinds off the IPv4 path, out of line so the
+/// common frames do not pay for their code.
+#[inline(never)]
+fn parse_other(kind: LayerKind, b: &[u8]) -> Result<(Layer, usize), DecodeError> {
+    Ok(match kind {
+        LayerKind::Dot1q => {
+            let (h, n) = Dot1q::parse(b)?;
+            (Layer::Dot1q(h), n)
+        }
+        LayerKind::Arp => {
+            let (h, n) = Arp::parse(b)?;
+            (Layer::Arp(h), n)
+        }
+        LayerKind::Ipv6 => {
+            let (h, n) = Ipv6::parse(b)?;
+            (Layer::Ipv6(h), n)
+        }
+        LayerKind::HopByHop => {
+            let (h, n) = OptsHdr::parse("IPv6ExtHdrHopByHop", b)?;
+            (Layer::HopByHop(h), n)
+        }
+        LayerKind::DestOpt => {
+            let (h, n) = OptsHdr::parse("IPv6ExtHdrDestOpt", b)?;
+            (Layer::DestOpt(h), n)
+        }
+        LayerKind::Routing => {
+            let (h, n) = Routing::parse(b)?;
+            (Layer::Routing(h), n)
+        }
+        LayerKind::Fragment => {
+            let (h, n) = Fragment::parse(b)?;
+            (Layer::Fragment(h), n)
+        }
+        LayerKind::Icmp6(_) => {
+            let (h, n) = Icmp6::parse(b)?;
+            (Layer::Icmp6(h), n)
+        }
+        LayerKind::NdOpt(_) => {
+            let (h, n) = NdOpt::parse(b)?;
+            (Layer::NdOpt(h), n)
+        }
+        // The IPv4 path's kinds are parsed by parse_as itself.
+        _ => (Layer::raw(b), b.len()),
+    })
 }
 
 /// A packet: layers from the outermost (usually Ether) inwards.
@@ -339,19 +742,30 @@ impl Packet {
         for (i, layer) in self.layers.iter().enumerate() {
             starts[i] = out.len();
             let next = self.layers.get(i + 1).map(Layer::kind);
+            let ethertype = || next.and_then(LayerKind::ethertype).unwrap_or(0x9000);
+            let nh = || next.and_then(LayerKind::ip_proto);
+            let v6 = || nh().unwrap_or(super::ipv6::NO_NEXT_HEADER);
             match layer {
-                Layer::Ether(h) => h.emit(
+                Layer::Ether(h) => h.emit(out, ethertype()),
+                Layer::Dot1q(h) => h.emit(out, ethertype()),
+                Layer::Arp(h) => h.emit(out),
+                Layer::Ip(h) => h.emit(out, nh().unwrap_or(0)),
+                Layer::Ipv6(h) => h.emit(
                     out,
-                    if next == Some(LayerKind::Ip) {
-                        0x0800
-                    } else {
-                        0x9000
+                    v6(),
+                    match next {
+                        Some(LayerKind::Icmp6(m)) => m.nd_defaults(),
+                        _ => None,
                     },
                 ),
-                Layer::Ip(h) => h.emit(out, next.map_or(0, LayerKind::ip_proto)),
+                Layer::HopByHop(h) | Layer::DestOpt(h) => h.emit(out, v6()),
+                Layer::Routing(h) => h.emit(out, v6()),
+                Layer::Fragment(h) => h.emit(out, v6()),
                 Layer::Tcp(h) => h.emit(out),
                 Layer::Udp(h) => h.emit(out),
                 Layer::Icmp(h) => h.emit(out),
+                Layer::Icmp6(h) => h.emit(out),
+                Layer::NdOpt(h) => h.emit(out),
                 Layer::Raw(r) | Layer::Padding(r) => out.extend_from_slice(&r.load),
             }
             hends[i] = out.len();
@@ -362,32 +776,27 @@ impl Packet {
             if s >= end {
                 continue;
             }
+            let pseudo =
+                |out: &[u8]| pseudo_header(&self.layers, i, out, |j| Some(starts[j]..hends[j]));
             match &self.layers[i] {
                 Layer::Ip(ip) => ip.finalize(&mut out[s..end], h - s),
+                Layer::Ipv6(ip) => ip.finalize(&mut out[s..end]),
                 Layer::Tcp(t) => {
-                    let addrs = Self::enclosing_addrs(&self.layers[..i], starts, out);
-                    t.finalize(&mut out[s..end], addrs)
+                    let p = pseudo(out);
+                    t.finalize(&mut out[s..end], p)
                 }
                 Layer::Udp(u) => {
-                    let addrs = Self::enclosing_addrs(&self.layers[..i], starts, out);
-                    u.finalize(&mut out[s..end], addrs)
+                    let p = pseudo(out);
+                    u.finalize(&mut out[s..end], p)
                 }
                 Layer::Icmp(c) => c.finalize(&mut out[s..end]),
+                Layer::Icmp6(c) => {
+                    let p = pseudo(out);
+                    c.finalize(&mut out[s..end], p)
+                }
                 _ => {}
             }
         }
-    }
-
-    /// The pseudo-header addresses of the nearest IPv4 layer before the given
-    /// ones, as emitted (see [`pseudo_addrs_before`]).
-    fn enclosing_addrs(
-        before: &[Layer],
-        starts: &[usize],
-        out: &[u8],
-    ) -> Option<(Ipv4Addr, Ipv4Addr)> {
-        let j = before.iter().rposition(|l| l.kind() == LayerKind::Ip)?;
-        let end = starts.get(j + 1).copied().unwrap_or(out.len());
-        super::ipv4::pseudo_addrs(out.get(starts[j]..end)?)
     }
 
     /// The first layer that does not belong on the one below it, and that
@@ -410,8 +819,9 @@ impl Packet {
             }
             match i.checked_sub(1).map(|j| &self.layers[j]) {
                 None => Some((l.kind(), None)),
-                Some(Layer::Ip(_)) => None,
+                Some(below) if below.kind().is_network() => None,
                 Some(Layer::Ether(e)) if e.ethertype.is_some() => None,
+                Some(Layer::Dot1q(e)) if e.ethertype.is_some() => None,
                 Some(below) => Some((l.kind(), Some(below.kind()))),
             }
         })
@@ -450,6 +860,15 @@ impl Packet {
                             h.options.len()
                         ));
                     }
+                }
+                Layer::Ipv6(h) => h.check_len(datagram)?,
+                Layer::HopByHop(h) | Layer::DestOpt(h) => h.check(name)?,
+                Layer::Routing(h) => h.check()?,
+                Layer::NdOpt(h) if h.slot(1).is_none() && sp.header_end - sp.start > 255 * 8 => {
+                    return Err(format!(
+                        "{name}.len: the option is {} bytes, over the 2,040 its length field counts",
+                        sp.header_end - sp.start
+                    ));
                 }
                 Layer::Udp(h) => h.check_len(datagram)?,
                 Layer::Tcp(h) if h.dataofs.is_none() && sp.header_end - sp.start > 60 => {
@@ -514,6 +933,13 @@ impl Packet {
         Packet { layers }
     }
 
+    /// Index of the first ICMPv6 message, whichever.
+    pub fn find_icmp6(&self) -> Option<usize> {
+        self.layers
+            .iter()
+            .position(|l| matches!(l, Layer::Icmp6(_)))
+    }
+
     /// Index of the first layer of `kind`.
     pub fn find(&self, kind: LayerKind) -> Option<usize> {
         self.layers.iter().position(|l| l.kind() == kind)
@@ -523,6 +949,22 @@ impl Packet {
     pub fn ip(&self) -> Option<&Ipv4> {
         self.layers.iter().find_map(|l| match l {
             Layer::Ip(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The first IPv6 header.
+    pub fn ipv6(&self) -> Option<&Ipv6> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Ipv6(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// The first ICMPv6 message.
+    pub fn icmp6(&self) -> Option<&Icmp6> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Icmp6(h) => Some(h),
             _ => None,
         })
     }
@@ -571,11 +1013,64 @@ impl Packet {
     }
 }
 
+/// The pseudo header a transport layer `i` of `layers` is checksummed
+/// with: that of the nearest IP layer before it, as emitted into `bytes`
+/// (`header(j)` gives layer j's header bytes). An IPv4 source route's, or an
+/// IPv6 routing header's (between the IPv6 layer and layer `i`, with segments
+/// left), last address is the destination. None when there is no IP layer.
+#[inline]
+pub fn pseudo_header(
+    layers: &[Layer],
+    i: usize,
+    bytes: &[u8],
+    header: impl Fn(usize) -> Option<std::ops::Range<usize>>,
+) -> Option<Pseudo> {
+    // The common case, an IPv4 header right below: no search.
+    if let Some(j) = i.checked_sub(1)
+        && let Some(Layer::Ip(_)) = layers.get(j)
+    {
+        let (s, d) = super::ipv4::pseudo_addrs(bytes.get(header(j)?)?)?;
+        return Some(Pseudo::V4(s, d));
+    }
+    pseudo_header_far(layers, i, bytes, &header)
+}
+
+/// [`pseudo_header`] when the IP layer is not right below (IPv6, its
+/// extension headers, tunnels), out of line.
+#[inline(never)]
+fn pseudo_header_far(
+    layers: &[Layer],
+    i: usize,
+    bytes: &[u8],
+    header: &dyn Fn(usize) -> Option<std::ops::Range<usize>>,
+) -> Option<Pseudo> {
+    let j = layers
+        .get(..i)?
+        .iter()
+        .rposition(|l| matches!(l.kind(), LayerKind::Ip | LayerKind::Ipv6))?;
+    let h = bytes.get(header(j)?)?;
+    if layers[j].kind() == LayerKind::Ip {
+        let (s, d) = super::ipv4::pseudo_addrs(h)?;
+        return Some(Pseudo::V4(s, d));
+    }
+    let (s, mut d) = super::ipv6::addrs(h)?;
+    for (k, l) in layers.iter().enumerate().take(i).skip(j + 1) {
+        if l.kind() == LayerKind::Routing
+            && let Some(f) = header(k)
+                .and_then(|r| bytes.get(r))
+                .and_then(super::ipv6ext::final_destination)
+        {
+            d = f;
+        }
+    }
+    Some(Pseudo::V6(s, d))
+}
+
 /// The checksum status of layer `i` of an emitted packet (`bytes`, with the
 /// `spans` emit gave each of `layers`): IPv4 header, TCP and UDP (over the
-/// pseudo header of the nearest IPv4 header before it) and ICMP. None for
-/// layers without a checksum, a UDP checksum of 0 (none sent), or a layer whose
-/// bytes or addresses are missing.
+/// pseudo header of the nearest IP header before it), ICMP and ICMPv6. None
+/// for layers without a checksum, a UDP checksum of 0 (none sent), or a
+/// layer whose bytes or addresses are missing.
 pub fn layer_status(
     layers: &[Layer],
     spans: &[Span],
@@ -583,30 +1078,24 @@ pub fn layer_status(
     i: usize,
 ) -> Option<checksum::ChecksumStatus> {
     let sp = spans.get(i)?;
-    let addrs = || -> Option<(Ipv4Addr, Ipv4Addr)> {
-        let j = layers
-            .get(..i)?
-            .iter()
-            .rposition(|l| l.kind() == LayerKind::Ip)?;
-        let ip = spans.get(j)?;
-        super::ipv4::pseudo_addrs(bytes.get(ip.start..ip.header_end)?)
+    let pseudo = || {
+        pseudo_header(layers, i, bytes, |j| {
+            spans.get(j).map(|s| s.start..s.header_end)
+        })
     };
     let seg = bytes.get(sp.start..sp.end)?;
     match layers.get(i)? {
         Layer::Ip(_) => Some(checksum::verify_ip_header(
             bytes.get(sp.start..sp.header_end)?,
         )),
-        Layer::Tcp(_) => {
-            let (s, d) = addrs()?;
-            Some(checksum::verify_transport(s, d, 6, seg, 16))
-        }
+        Layer::Tcp(_) => Some(checksum::verify_with(pseudo()?, 6, seg, 16)),
         Layer::Udp(u) if u.chksum == Some(0) => None,
         Layer::Udp(u) => {
-            let (s, d) = addrs()?;
             let seg = &seg[..u.covered_len(seg.len())];
-            Some(checksum::verify_transport(s, d, 17, seg, 6))
+            Some(checksum::verify_with(pseudo()?, 17, seg, 6))
         }
         Layer::Icmp(_) => Some(checksum::verify_icmp(seg)),
+        Layer::Icmp6(_) => Some(checksum::verify_with(pseudo()?, 58, seg, 2)),
         _ => None,
     }
 }
@@ -622,6 +1111,8 @@ fn computed_fields(l: &Layer) -> Vec<&'static str> {
         Layer::Tcp(h) => unset(&[("chksum", h.chksum.is_none())]),
         Layer::Udp(h) => unset(&[("len", h.len.is_none()), ("chksum", h.chksum.is_none())]),
         Layer::Icmp(h) => unset(&[("chksum", h.chksum.is_none())]),
+        Layer::Ipv6(h) => unset(&[("plen", h.plen.is_none())]),
+        Layer::Icmp6(h) => unset(&[("cksum", h.cksum().is_none())]),
         _ => Vec::new(),
     }
 }
@@ -642,6 +1133,47 @@ fn udp_end(h: &Udp, rest: &[u8], off: usize, padding: &mut Vec<Layer>) -> usize 
 
 /// How many ICMP quotes deep decoding goes before keeping the rest raw.
 const MAX_QUOTE_DEPTH: usize = 4;
+
+/// What follows an IPv6 header or extension header, by its next header.
+fn v6_next(l: &Layer) -> LayerKind {
+    l.next_header()
+        .and_then(LayerKind::over_ipv6)
+        .unwrap_or(LayerKind::Raw)
+}
+
+/// Decodes the datagram an ICMP error quotes (`quoted`, starting with a
+/// header of `first` kind, at `base` in the frame): what is there, a quote
+/// cut short staying raw.
+fn decode_quote(
+    first: LayerKind,
+    quoted: &[u8],
+    base: usize,
+    depth: usize,
+    layers: &mut Vec<Layer>,
+) {
+    if quoted.is_empty() {
+        return;
+    }
+    // An ICMP error about an ICMP error is never sent (RFC 1122, RFC 4443
+    // 2.4), so deeper nesting is hostile: keep it raw rather than recurse.
+    if depth >= MAX_QUOTE_DEPTH {
+        layers.push(Layer::raw(quoted));
+        return;
+    }
+    let mut inner = Vec::new();
+    let mut inner_pad = Vec::new();
+    let e = decode_chain(first, quoted, base, depth + 1, &mut inner, &mut inner_pad);
+    if e.is_none() || inner.first().is_some_and(|l| l.kind() == first) {
+        layers.extend(inner);
+        // Padding inside a quote is part of the quote, kept raw.
+        layers.extend(inner_pad.into_iter().rev().map(|p| match p {
+            Layer::Padding(r) => Layer::Raw(r),
+            other => other,
+        }));
+    } else {
+        layers.push(Layer::raw(quoted));
+    }
+}
 
 /// Decodes `b` as a chain starting at `kind`, appending layers; trailing padding
 /// (bytes past an IP datagram's total length) is collected separately so it
@@ -672,10 +1204,19 @@ fn decode_chain(
             }
         };
         let next = match &layer {
-            Layer::Ether(h) => match h.ethertype {
-                Some(0x0800) => LayerKind::Ip,
-                _ => LayerKind::Raw,
-            },
+            Layer::Ether(Ether { ethertype: t, .. }) | Layer::Dot1q(Dot1q { ethertype: t, .. }) => {
+                t.and_then(LayerKind::over_ether).unwrap_or(LayerKind::Raw)
+            }
+            Layer::Arp(_) => {
+                // What follows an ARP message is link-layer padding.
+                if hlen < rest.len() {
+                    padding.push(Layer::Padding(Raw {
+                        load: rest[hlen..].to_vec(),
+                    }));
+                    end = off + hlen;
+                }
+                LayerKind::Raw
+            }
             Layer::Ip(h) => {
                 let total = usize::from(h.len.unwrap_or(0));
                 if total >= hlen && total < rest.len() {
@@ -691,6 +1232,23 @@ fn decode_chain(
                     None => LayerKind::Raw,
                 }
             }
+            Layer::Ipv6(h) => {
+                // A payload length of 0 with a hop-by-hop header may be a
+                // jumbogram (RFC 2675): nothing is cut then.
+                let total = hlen + usize::from(h.plen.unwrap_or(0));
+                let jumbo = h.plen == Some(0) && h.nh == Some(0);
+                if !jumbo && total < rest.len() {
+                    padding.push(Layer::Padding(Raw {
+                        load: rest[total..].to_vec(),
+                    }));
+                    end = off + total;
+                }
+                v6_next(&layer)
+            }
+            Layer::Fragment(f) if f.is_fragment() => LayerKind::Raw,
+            Layer::HopByHop(_) | Layer::DestOpt(_) | Layer::Routing(_) | Layer::Fragment(_) => {
+                v6_next(&layer)
+            }
             Layer::Udp(h) => {
                 end = udp_end(h, rest, off, padding);
                 LayerKind::Raw
@@ -698,34 +1256,15 @@ fn decode_chain(
             Layer::Icmp(h) if icmp::is_error_type(h.type_num()) => {
                 layers.push(layer);
                 off += hlen;
-                // The quoted datagram: decode what is there; a cut-short quote stays raw.
-                let quoted = &b[off..end];
-                // An ICMP error about an ICMP error is never sent (RFC 1122), so
-                // deeper nesting is hostile: keep it raw rather than recurse.
-                if depth >= MAX_QUOTE_DEPTH && !quoted.is_empty() {
-                    layers.push(Layer::raw(quoted));
-                } else if !quoted.is_empty() {
-                    let mut inner = Vec::new();
-                    let mut inner_pad = Vec::new();
-                    let e = decode_chain(
-                        LayerKind::Ip,
-                        quoted,
-                        base + off,
-                        depth + 1,
-                        &mut inner,
-                        &mut inner_pad,
-                    );
-                    if e.is_none() || inner.first().is_some_and(|l| l.kind() == LayerKind::Ip) {
-                        layers.extend(inner);
-                        // Padding inside a quote is part of the quote, kept raw.
-                        layers.extend(inner_pad.into_iter().rev().map(|p| match p {
-                            Layer::Padding(r) => Layer::Raw(r),
-                            other => other,
-                        }));
-                    } else {
-                        layers.push(Layer::raw(quoted));
-                    }
-                }
+                decode_quote(LayerKind::Ip, &b[off..end], base + off, depth, layers);
+                return None;
+            }
+            Layer::Icmp6(h) if h.msg.nd_defaults().is_some() => LayerKind::NdOpt(Opt::Unknown),
+            Layer::NdOpt(_) => LayerKind::NdOpt(Opt::Unknown),
+            Layer::Icmp6(h) if h.msg.is_error() => {
+                layers.push(layer);
+                off += hlen;
+                decode_quote(LayerKind::Ipv6, &b[off..end], base + off, depth, layers);
                 return None;
             }
             _ => LayerKind::Raw,
@@ -747,13 +1286,43 @@ mod kind_tests {
     #[test]
     fn protocol_numbers_go_both_ways() {
         for p in 0..=255u8 {
-            if let Some(k) = LayerKind::over_ip(p) {
-                assert_eq!(k.ip_proto(), p);
+            for k in [LayerKind::over_ip(p), LayerKind::over_ipv6(p)]
+                .into_iter()
+                .flatten()
+            {
+                assert_eq!(k.ip_proto(), Some(p), "{k:?}");
             }
         }
         for k in LayerKind::ALL {
-            let p = k.ip_proto();
-            assert!(p == 0 || LayerKind::over_ip(p) == Some(k), "{k:?}");
+            if let Some(p) = k.ip_proto() {
+                let back = LayerKind::over_ip(p).or(LayerKind::over_ipv6(p));
+                // Any ICMPv6 message decodes by its type, from one kind.
+                assert!(
+                    back == Some(k)
+                        || matches!((k, back), (LayerKind::Icmp6(_), Some(LayerKind::Icmp6(_)))),
+                    "{k:?}"
+                );
+            }
+            if let Some(t) = k.ethertype() {
+                assert_eq!(LayerKind::over_ether(t), Some(k));
+            }
         }
+        for t in 0..=u16::MAX {
+            if let Some(k) = LayerKind::over_ether(t) {
+                assert_eq!(k.ethertype(), Some(t));
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_row_and_names_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for (i, k) in LayerKind::ALL.into_iter().enumerate() {
+            assert_eq!(super::ROWS[i].kind, k);
+            assert!(names.insert(k.attr()), "{k:?}");
+            assert_eq!(LayerKind::from_name(k.name()), Some(k));
+            assert_eq!(LayerKind::from_name(k.attr()), Some(k));
+        }
+        assert_eq!(LayerKind::ALL.len(), super::ROWS.len());
     }
 }

@@ -4,7 +4,6 @@
 use super::checksum;
 use super::{DecodeError, FieldKind, FieldSpec, FieldValue, be16, be32, put16};
 use pnet_packet::tcp::TcpPacket;
-use std::net::Ipv4Addr;
 
 /// Indices of [`Tcp::FIELDS`], for [`Tcp::slot`] and [`Tcp::put`].
 pub mod field {
@@ -265,11 +264,11 @@ impl Tcp {
 
     /// Fills in the computed checksum. `seg` runs from this header to the end of
     /// the segment; `addrs` are the enclosing IPv4 source and destination.
-    pub fn finalize(&self, seg: &mut [u8], addrs: Option<(Ipv4Addr, Ipv4Addr)>) {
+    pub fn finalize(&self, seg: &mut [u8], pseudo: Option<checksum::Pseudo>) {
         if self.chksum.is_none() {
-            let (s, d) = addrs.unwrap_or((super::ipv4::DEFAULT_ADDR, super::ipv4::DEFAULT_ADDR));
+            let p = pseudo.unwrap_or(checksum::LOOPBACK_V4);
             put16(seg, 16, 0);
-            let c = checksum::transport_checksum(s, d, 6, seg);
+            let c = checksum::checksum_with(p, 6, seg);
             put16(seg, 16, c);
         }
     }

@@ -3,7 +3,6 @@
 use super::checksum;
 use super::{DecodeError, FieldKind, FieldSpec, FieldValue, put16};
 use pnet_packet::udp::UdpPacket;
-use std::net::Ipv4Addr;
 
 /// Indices of [`Udp::FIELDS`], for [`Udp::slot`] and [`Udp::put`].
 pub mod field {
@@ -103,15 +102,15 @@ impl Udp {
     /// Fills in length and checksum over `seg` (header to end of datagram).
     /// A `len` set shorter than `seg` ends the UDP datagram there (RFC 768):
     /// the checksum covers only that much.
-    pub fn finalize(&self, seg: &mut [u8], addrs: Option<(Ipv4Addr, Ipv4Addr)>) {
+    pub fn finalize(&self, seg: &mut [u8], pseudo: Option<checksum::Pseudo>) {
         if self.len.is_none() {
             put16(seg, 4, seg.len().min(0xffff) as u16);
         }
         if self.chksum.is_none() {
-            let (s, d) = addrs.unwrap_or((super::ipv4::DEFAULT_ADDR, super::ipv4::DEFAULT_ADDR));
+            let p = pseudo.unwrap_or(checksum::LOOPBACK_V4);
             let covered = self.covered_len(seg.len());
             put16(seg, 6, 0);
-            let c = checksum::transport_checksum(s, d, 17, &seg[..covered]);
+            let c = checksum::checksum_with(p, 17, &seg[..covered]);
             put16(seg, 6, if c == 0 { 0xffff } else { c });
         }
     }
