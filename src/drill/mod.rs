@@ -5,4 +5,7 @@
 //! asserts (`info`), each against the script's clock.
 
 pub mod ast;
+pub mod info;
+pub mod packet;
 pub mod parse;
+pub mod symbols;
