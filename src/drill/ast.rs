@@ -33,6 +33,9 @@ pub enum TimeKind {
     AbsoluteRange,
     /// `+.1~+.2`.
     RelativeRange,
+    /// No time: a shell command before the first event, run before the
+    /// script's clock starts (packetdrill's init command).
+    Untimed,
 }
 
 /// An event's time, in microseconds.
@@ -105,7 +108,7 @@ pub struct PacketSpec {
     pub win: Option<u16>,
     /// `urg N`.
     pub urg: Option<u16>,
-    /// The options: None when not given or `<...>` (then not checked).
+    /// The options (none given: an empty list); None for `<...>` (not checked).
     pub options: Option<Vec<Opt>>,
 }
 

@@ -8,4 +8,5 @@ pub mod ast;
 pub mod info;
 pub mod packet;
 pub mod parse;
+pub mod run;
 pub mod symbols;

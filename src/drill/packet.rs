@@ -335,10 +335,10 @@ pub fn show_spec(spec: &PacketSpec) -> String {
     if let Some(w) = spec.win {
         s += &format!(" win {w}");
     }
-    if spec.options.is_some() {
-        s += &format!(" {}", options_text(&spec_options(spec)));
-    } else {
-        s += " <...>";
+    match &spec.options {
+        None => s += " <...>",
+        Some(o) if o.is_empty() => {}
+        Some(_) => s += &format!(" {}", options_text(&spec_options(spec))),
     }
     s
 }

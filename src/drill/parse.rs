@@ -250,10 +250,10 @@ impl Scanner {
     fn event(&mut self) -> R<Event> {
         let line = self.line;
         self.skip_space();
-        // A shell command may stand without a time: it runs at +0.
+        // A shell command may stand without a time (before the clock starts).
         let time = if self.peek() == Some('`') {
             Time {
-                kind: TimeKind::Relative,
+                kind: TimeKind::Untimed,
                 usecs: 0,
                 end: 0,
             }
@@ -469,7 +469,8 @@ impl Scanner {
             ack: None,
             win: None,
             urg: None,
-            options: None,
+            // No list is an empty list, checked as such; `<...>` is None.
+            options: Some(Vec::new()),
         };
         loop {
             self.skip_line_space();
@@ -497,6 +498,7 @@ impl Scanner {
             if self.looking_at("...") {
                 self.i += 3;
                 self.expect('>', "'>' after '<...'")?;
+                p.options = None;
             } else {
                 p.options = Some(self.options(line)?);
             }

@@ -1,0 +1,954 @@
+//! Plays a script against the kernel: the script's clock (packetdrill's
+//! rules: relative times count from when the previous event finished,
+//! consecutive inbound packets from the previous one's scripted time; a
+//! tolerance of `tolerance_usecs` or `tolerance_percent` of the interval,
+//! whichever is larger), system calls on a thread of their own (a blocking
+//! call runs while the packets that unblock it are played), inbound packets
+//! sent through `Live`, the kernel's packets read from it and checked, and
+//! the `%{ assert }%` blocks evaluated at the end on TCP_INFO as it was at
+//! their time, as packetdrill runs its Python at the end.
+
+use super::ast::*;
+use super::info;
+use super::packet::{self, Flow, Mapping};
+use super::symbols;
+use crate::host::rawsys::{self, Ret};
+use crate::live::Live;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The kernel's address in scripts that bind (packetdrill's --local_ip).
+pub const LOCAL_IP: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
+/// The remote peer's address (packetdrill's --remote_ip).
+pub const REMOTE_IP: Ipv4Addr = Ipv4Addr::new(127, 2, 0, 1);
+/// The port `bind(fd, ..., ...)` binds and `connect(fd, ..., ...)` connects to.
+pub const SCRIPT_PORT: u16 = 8080;
+
+/// How a run is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Fixed timing tolerance, µs.
+    pub tolerance_usecs: i64,
+    /// Tolerance as a share of the interval since the previous event, %.
+    pub tolerance_percent: f64,
+    /// `--tcp_ts_tick_usecs`: check outbound TS val against the clock.
+    pub ts_tick_usecs: Option<i64>,
+    /// `-D NAME=VALUE`, in the environment of shell commands.
+    pub defines: Vec<(String, String)>,
+    /// Where shell commands run (the script's directory).
+    pub dir: PathBuf,
+    /// Print each event as it happens.
+    pub verbose: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            tolerance_usecs: 4000,
+            tolerance_percent: 12.5,
+            ts_tick_usecs: None,
+            defines: Vec::new(),
+            dir: PathBuf::from("."),
+            verbose: false,
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// An event did not happen as scripted (exit 1): the line, the
+    /// `expected ... got ...` text, and lines showing both sides.
+    Mismatch {
+        /// The script line.
+        line: usize,
+        /// `expected ... got ...`.
+        msg: String,
+        /// Further lines (the packets as packetdrill shows them).
+        detail: Vec<String>,
+    },
+    /// A feature craft does not run (exit 2).
+    Unsupported {
+        /// The script line.
+        line: usize,
+        /// The feature.
+        msg: String,
+    },
+    /// The run could not go on (exit 2): the link, the host.
+    Setup(String),
+}
+
+fn mismatch(line: usize, msg: impl Into<String>) -> Failure {
+    Failure::Mismatch {
+        line,
+        msg: msg.into(),
+        detail: Vec::new(),
+    }
+}
+
+fn unsupported(line: usize, msg: impl Into<String>) -> Failure {
+    Failure::Unsupported {
+        line,
+        msg: msg.into(),
+    }
+}
+
+/// Applies the script's `--name=value` lines to `cfg`; the lo MTU a
+/// `--mss=N` line asks for, if any.
+pub fn apply_options(script: &Script, cfg: &mut Config) -> Result<Option<i32>, Failure> {
+    let mut mtu = None;
+    for (k, v, line) in &script.options {
+        let n = || {
+            v.parse::<f64>()
+                .map_err(|_| unsupported(*line, format!("--{k}={v}: not a number")))
+        };
+        match k.as_str() {
+            "tolerance_usecs" => cfg.tolerance_usecs = n()? as i64,
+            "tolerance_percent" => cfg.tolerance_percent = n()?,
+            "tcp_ts_tick_usecs" => cfg.ts_tick_usecs = Some(n()? as i64),
+            "mss" => mtu = Some(n()? as i32 + 40),
+            "ip_version" if v == "ipv4" => {}
+            _ => return Err(unsupported(*line, format!("the option --{k}"))),
+        }
+    }
+    Ok(mtu)
+}
+
+/// Checks, before anything runs, that every call, constant and tcpi_ field
+/// the script names is one craft knows: unsupported features are reported
+/// up front (exit 2), not halfway through a run.
+pub fn check_supported(script: &Script) -> Result<(), Failure> {
+    for e in &script.events {
+        match &e.action {
+            Action::Syscall(c) => {
+                if !SYSCALLS.contains(&c.name.as_str()) {
+                    return Err(unsupported(e.line, format!("the system call {}()", c.name)));
+                }
+                for a in &c.args {
+                    check_expr(a, e.line, &c.name)?;
+                }
+                if let Some(n) = &c.errno
+                    && rawsys::errno_by_name(n).is_none()
+                {
+                    return Err(unsupported(e.line, format!("the errno {n}")));
+                }
+            }
+            Action::Assert(list) => {
+                for a in list {
+                    for o in &a.operands {
+                        if let Operand::Name(n) = o
+                            && !info::known(n)
+                            && symbols::lookup(n).is_none()
+                        {
+                            return Err(unsupported(
+                                a.line,
+                                format!(
+                                    "'{n}' in an assert (craft evaluates tcpi_ fields of TCP_INFO)"
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_expr(a: &Expr, line: usize, call: &str) -> Result<(), Failure> {
+    match a {
+        Expr::Sym(s) if symbols::lookup(s).is_none() => {
+            Err(unsupported(line, format!("the constant {s} in {call}()")))
+        }
+        Expr::Or(v) | Expr::List(v) => v.iter().try_for_each(|x| check_expr(x, line, call)),
+        Expr::Struct(_) => Err(unsupported(line, format!("a struct argument to {call}()"))),
+        Expr::Str(_) => Err(unsupported(line, format!("a string argument to {call}()"))),
+        _ => Ok(()),
+    }
+}
+
+/// The system calls craft runs.
+pub const SYSCALLS: &[&str] = &[
+    "socket",
+    "bind",
+    "listen",
+    "accept",
+    "connect",
+    "setsockopt",
+    "getsockopt",
+    "fcntl",
+    "write",
+    "send",
+    "read",
+    "recv",
+    "close",
+    "shutdown",
+];
+
+/// A call with its arguments resolved to live values.
+#[derive(Clone, Debug)]
+enum Call {
+    Socket(i32, i32, i32),
+    Bind(i32),
+    Listen(i32, i32),
+    Accept(i32),
+    Connect(i32),
+    SetSockOpt(i32, i32, i32, Vec<u8>),
+    GetSockOpt(i32, i32, i32, usize),
+    Fcntl(i32, i32, i64),
+    Send(i32, usize, i32),
+    Recv(i32, usize, i32),
+    Close(i32),
+    Shutdown(i32, i32),
+}
+
+impl Call {
+    fn exec(self) -> (Ret, Vec<u8>) {
+        match self {
+            Call::Socket(d, t, p) => {
+                let r = rawsys::socket(d, t, p);
+                if r.value >= 0 {
+                    // packetdrill's setup routes the remote with cubic;
+                    // a namespace cannot set the sysctl here, the socket can.
+                    let _ = rawsys::setsockopt(
+                        r.value as i32,
+                        libc::IPPROTO_TCP,
+                        libc::TCP_CONGESTION,
+                        b"cubic",
+                    );
+                }
+                (r, Vec::new())
+            }
+            Call::Bind(fd) => (rawsys::bind(fd, LOCAL_IP, SCRIPT_PORT), Vec::new()),
+            Call::Listen(fd, b) => (rawsys::listen(fd, b), Vec::new()),
+            Call::Accept(fd) => (rawsys::accept(fd), Vec::new()),
+            Call::Connect(fd) => (rawsys::connect(fd, REMOTE_IP, SCRIPT_PORT), Vec::new()),
+            Call::SetSockOpt(fd, l, n, v) => (rawsys::setsockopt(fd, l, n, &v), Vec::new()),
+            Call::GetSockOpt(fd, l, n, len) => rawsys::getsockopt(fd, l, n, len),
+            Call::Fcntl(fd, c, a) => (rawsys::fcntl(fd, c, a), Vec::new()),
+            Call::Send(fd, n, f) => (rawsys::send(fd, n, f), Vec::new()),
+            Call::Recv(fd, n, f) => (rawsys::recv(fd, n, f), Vec::new()),
+            Call::Close(fd) => (rawsys::close(fd), Vec::new()),
+            Call::Shutdown(fd, h) => (rawsys::shutdown(fd, h), Vec::new()),
+        }
+    }
+}
+
+/// A system call running on its thread.
+struct Pending {
+    line: usize,
+    call: Syscall,
+    /// Script time it should return at (blocking calls).
+    end: Option<i64>,
+    start: i64,
+    rx: mpsc::Receiver<((Ret, Vec<u8>), Instant)>,
+}
+
+/// A `%{ }%` block's TCP_INFO at its time, evaluated at the end.
+struct Snapshot {
+    line: usize,
+    asserts: Vec<Assert>,
+    info: Option<Vec<u8>>,
+}
+
+/// How long a call that should not block may take before the run gives up.
+const STUCK: Duration = Duration::from_secs(3);
+
+/// One run of one script.
+pub struct Runner<'a> {
+    cfg: &'a Config,
+    live: &'a mut Live,
+    start: Instant,
+    start_sys: SystemTime,
+    fds: HashMap<i64, i32>,
+    flow: Flow,
+    flow_known: bool,
+    map: Mapping,
+    under_test: Option<i32>,
+    pending: Option<Pending>,
+    snapshots: Vec<Snapshot>,
+    last_time: Option<i64>,
+    last_anchored: bool,
+    /// Lines printed with --verbose.
+    pub log: Vec<String>,
+    say: &'a mut dyn FnMut(&str),
+}
+
+impl<'a> Runner<'a> {
+    /// A runner on `live`; `say` prints verbose lines.
+    pub fn new(cfg: &'a Config, live: &'a mut Live, say: &'a mut dyn FnMut(&str)) -> Runner<'a> {
+        Runner {
+            cfg,
+            live,
+            start: Instant::now(),
+            start_sys: SystemTime::now(),
+            fds: HashMap::new(),
+            flow: Flow {
+                local: LOCAL_IP,
+                remote: REMOTE_IP,
+                lport: None,
+                rport: 0,
+            },
+            flow_known: false,
+            map: Mapping::default(),
+            under_test: None,
+            pending: None,
+            snapshots: Vec::new(),
+            last_time: None,
+            last_anchored: false,
+            log: Vec::new(),
+            say,
+        }
+    }
+
+    fn now_us(&self) -> i64 {
+        self.start.elapsed().as_micros() as i64
+    }
+
+    fn verbose(&mut self, s: String) {
+        if self.cfg.verbose {
+            (self.say)(&s);
+        }
+    }
+
+    /// Runs the script; Ok when every event happened as scripted.
+    pub fn run(&mut self, script: &Script) -> Result<(), Failure> {
+        let mut events = script.events.iter().peekable();
+        while let Some(e) = events.next_if(|e| e.time.kind == TimeKind::Untimed) {
+            if let Action::Shell(cmd) = &e.action {
+                self.shell(e.line, cmd)?;
+            }
+        }
+        self.start = Instant::now();
+        self.start_sys = SystemTime::now();
+        let mut first = true;
+        for e in events {
+            let res = self.event(e, first);
+            first = false;
+            if let Err(f) = res {
+                self.abandon();
+                return Err(f);
+            }
+        }
+        self.finish_pending()?;
+        self.evaluate()
+    }
+
+    /// Closes what the script left open (a stuck call's thread is left).
+    fn abandon(&mut self) {
+        self.pending = None;
+        for fd in self.fds.values() {
+            rawsys::close(*fd);
+        }
+        self.fds.clear();
+    }
+
+    /// (start, end, interval start) of an event in script µs.
+    fn times(&mut self, e: &Event) -> (i64, i64) {
+        let anchored = matches!(&e.action, Action::Packet(p) if p.dir == Dir::In);
+        match e.time.kind {
+            TimeKind::Absolute | TimeKind::AbsoluteRange | TimeKind::Untimed => {
+                (e.time.usecs, e.time.end)
+            }
+            TimeKind::Relative | TimeKind::RelativeRange | TimeKind::Any => {
+                let off = match self.last_time {
+                    Some(t) if self.last_anchored && anchored => t,
+                    _ => self.now_us(),
+                };
+                (off + e.time.usecs, off + e.time.end)
+            }
+        }
+    }
+
+    fn tolerance(&self, t: i64) -> i64 {
+        let delta = self.last_time.map(|l| t - l).unwrap_or(0);
+        let dynamic = (self.cfg.tolerance_percent / 100.0 * delta as f64) as i64;
+        self.cfg.tolerance_usecs.max(dynamic)
+    }
+
+    fn wait_until(&self, t: i64) {
+        let now = self.now_us();
+        if t > now {
+            std::thread::sleep(Duration::from_micros((t - now) as u64));
+        }
+    }
+
+    /// packetdrill's check that an event started on time.
+    fn check_start(&self, line: usize, what: &str, t: i64, first: bool) -> Result<(), Failure> {
+        let now = self.now_us();
+        let tol = self.tolerance(t);
+        if !first && (now - t).abs() > tol {
+            return Err(mismatch(
+                line,
+                format!(
+                    "expected {what} at {:.6} sec got it at {:.6} sec (timing error; tolerance {:.6} sec)",
+                    secs(t),
+                    secs(now),
+                    secs(tol)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, e: &Event, first: bool) -> Result<(), Failure> {
+        let (t, t_end) = self.times(e);
+        match &e.action {
+            Action::Packet(p) if p.dir == Dir::In => {
+                self.wait_until(t);
+                self.check_start(e.line, "inbound packet", t, first)?;
+                self.inject(e.line, p)?;
+            }
+            Action::Packet(p) => self.expect_packet(e, p, t, t_end)?,
+            Action::Syscall(c) => {
+                self.finish_pending()?;
+                self.wait_until(t);
+                self.check_start(e.line, "system call start", t, first)?;
+                self.syscall(e.line, c, t, t - e.time.usecs)?;
+            }
+            Action::Shell(cmd) => {
+                self.wait_until(t);
+                self.check_start(e.line, "command", t, first)?;
+                self.shell(e.line, cmd)?;
+            }
+            Action::Assert(list) => {
+                self.wait_until(t);
+                self.check_start(e.line, "data collection for code", t, first)?;
+                let info = self.under_test.and_then(rawsys::tcp_info);
+                self.snapshots.push(Snapshot {
+                    line: e.line,
+                    asserts: list.clone(),
+                    info,
+                });
+            }
+        }
+        self.last_time = Some(t);
+        self.last_anchored = matches!(&e.action, Action::Packet(p) if p.dir == Dir::In);
+        Ok(())
+    }
+
+    fn shell(&mut self, line: usize, cmd: &str) -> Result<(), Failure> {
+        self.verbose(format!("{:.6} `{}`", secs(self.now_us()), cmd.trim()));
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&self.cfg.dir)
+            .envs(
+                self.cfg
+                    .defines
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Failure::Setup(format!("{line}: running sh: {e}")))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let mut f = mismatch(
+                line,
+                format!(
+                    "expected the command `{}` to succeed got {}",
+                    cmd.trim(),
+                    out.status
+                ),
+            );
+            if let Failure::Mismatch { detail, .. } = &mut f {
+                detail.extend(err.lines().take(5).map(|l| format!("  {l}")));
+            }
+            return Err(f);
+        }
+        Ok(())
+    }
+
+    /// Sets up the flow's ports when the script first binds or connects.
+    fn learn_side(&mut self, server: bool) -> Result<(), Failure> {
+        if self.flow_known {
+            return Ok(());
+        }
+        self.flow_known = true;
+        let port = if server {
+            self.flow.lport = Some(SCRIPT_PORT);
+            None
+        } else {
+            Some(SCRIPT_PORT)
+        };
+        // The kernel's reaction to its own packets reaching the remote's
+        // address (a RST from the remote port) is dropped, as for sessions.
+        self.flow.rport = self
+            .live
+            .session_port(port)
+            .map_err(|e| Failure::Setup(format!("preparing lo: {}", live_err(e))))?;
+        for n in self.live.take_notes() {
+            self.verbose(format!("note: {n}"));
+        }
+        Ok(())
+    }
+
+    fn inject(&mut self, line: usize, p: &PacketSpec) -> Result<(), Failure> {
+        if !self.flow_known {
+            self.learn_side(true)?;
+        }
+        let pkt = packet::inbound(p, &self.flow, &self.map).map_err(|m| unsupported(line, m))?;
+        if pkt.tcp().and_then(|t| t.dport).is_none() {
+            return Err(unsupported(
+                line,
+                "an inbound packet before the kernel's port is known",
+            ));
+        }
+        self.live
+            .send(&pkt)
+            .map_err(|e| Failure::Setup(format!("{line}: sending: {}", live_err(e))))?;
+        let now = self.now_us();
+        self.verbose(format!("{:.6} < {}", secs(now), packet::show_spec(p)));
+        Ok(())
+    }
+
+    fn expect_packet(
+        &mut self,
+        e: &Event,
+        p: &PacketSpec,
+        t: i64,
+        t_end: i64,
+    ) -> Result<(), Failure> {
+        let tol = self.tolerance(t);
+        let wait_until = if e.time.kind == TimeKind::Any {
+            self.now_us() + 3_000_000
+        } else {
+            t_end.max(self.now_us()) + tol + 1_000_000
+        };
+        let deadline = self.start + Duration::from_micros(wait_until.max(0) as u64);
+        let flow = self.flow;
+        let client = !self.flow_known || flow.lport.is_none();
+        let got = self
+            .live
+            .recv_matching(
+                deadline,
+                |_| true,
+                |pkt| {
+                    let (Some(ip), Some(tcp)) = (pkt.ip(), pkt.tcp()) else {
+                        return false;
+                    };
+                    let to_remote = ip.dst == Some(flow.remote);
+                    let ports = if client {
+                        tcp.dport == Some(SCRIPT_PORT)
+                    } else {
+                        tcp.sport == flow.lport && tcp.dport == Some(flow.rport)
+                    };
+                    to_remote && ports
+                },
+            )
+            .map_err(|err| Failure::Setup(format!("{}: receiving: {}", e.line, live_err(err))))?;
+        let Some(r) = got else {
+            return Err(Failure::Mismatch {
+                line: e.line,
+                msg: format!(
+                    "expected outbound packet by {:.6} sec got none",
+                    secs(wait_until)
+                ),
+                detail: vec![format!(
+                    "  script packet: {:.6} {}",
+                    secs(t),
+                    packet::show_spec(p)
+                )],
+            });
+        };
+        if client && let (Some(ip), Some(tcp)) = (r.pkt.ip(), r.pkt.tcp()) {
+            self.flow.local = ip.src.unwrap_or(self.flow.local);
+            self.flow.lport = tcp.sport;
+        }
+        let actual = r
+            .frame
+            .ts
+            .duration_since(self.start_sys)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        if let Some(tcp) = r.pkt.tcp() {
+            self.map.learn(p, tcp);
+        }
+        let shown = |m: &Mapping| {
+            vec![
+                format!("  script packet: {:.6} {}", secs(t), packet::show_spec(p)),
+                format!(
+                    "  actual packet: {:.6} {}",
+                    secs(actual),
+                    packet::show_live(&r.pkt, m)
+                ),
+            ]
+        };
+        self.verbose(format!(
+            "{:.6} > {}",
+            secs(actual),
+            packet::show_live(&r.pkt, &self.map)
+        ));
+        if let Err((field, want, got)) =
+            packet::verify(p, &r.pkt, &self.map, self.cfg.ts_tick_usecs, tol)
+        {
+            return Err(Failure::Mismatch {
+                line: e.line,
+                msg: format!("expected {field} {want} got {got}"),
+                detail: shown(&self.map),
+            });
+        }
+        let late = match e.time.kind {
+            TimeKind::Any => false,
+            TimeKind::AbsoluteRange | TimeKind::RelativeRange => {
+                actual < t - tol || actual > t_end + tol
+            }
+            _ => (actual - t).abs() > tol,
+        };
+        if late {
+            let when = if t_end != t {
+                format!("in time range {:.6}~{:.6} sec", secs(t), secs(t_end))
+            } else {
+                format!("at {:.6} sec", secs(t))
+            };
+            return Err(Failure::Mismatch {
+                line: e.line,
+                msg: format!(
+                    "expected outbound packet {when} got it at {:.6} sec (timing error; tolerance {:.6} sec)",
+                    secs(actual),
+                    secs(tol)
+                ),
+                detail: shown(&self.map),
+            });
+        }
+        Ok(())
+    }
+
+    fn fd(&self, line: usize, a: Option<&Expr>, call: &str) -> Result<i32, Failure> {
+        let n = match a {
+            Some(Expr::Int(n)) => *n,
+            _ => {
+                return Err(unsupported(
+                    line,
+                    format!("{call}() without a descriptor number"),
+                ));
+            }
+        };
+        self.fds.get(&n).copied().ok_or_else(|| {
+            mismatch(
+                line,
+                format!("expected a descriptor {n} for {call}() got none open"),
+            )
+        })
+    }
+
+    fn int(&self, line: usize, a: Option<&Expr>, call: &str) -> Result<i64, Failure> {
+        match a {
+            Some(Expr::Int(n)) => Ok(*n),
+            Some(Expr::Sym(s)) => {
+                symbols::lookup(s).ok_or_else(|| unsupported(line, format!("the constant {s}")))
+            }
+            Some(Expr::Or(v)) => v
+                .iter()
+                .try_fold(0, |acc, x| Ok(acc | self.int(line, Some(x), call)?)),
+            Some(Expr::List(v)) if v.len() == 1 => self.int(line, v.first(), call),
+            Some(Expr::Ellipsis) => Ok(0),
+            _ => Err(unsupported(line, format!("an argument of {call}()"))),
+        }
+    }
+
+    fn resolve(&mut self, line: usize, c: &Syscall) -> Result<Call, Failure> {
+        let a = |i: usize| c.args.get(i);
+        let name = c.name.as_str();
+        Ok(match name {
+            "socket" => {
+                let d = match a(0) {
+                    Some(Expr::Ellipsis) | None => libc::AF_INET as i64,
+                    x => self.int(line, x, name)?,
+                };
+                if d != libc::AF_INET as i64 {
+                    return Err(unsupported(line, "sockets other than IPv4 (AF_INET)"));
+                }
+                Call::Socket(
+                    d as i32,
+                    self.int(line, a(1), name)? as i32,
+                    self.int(line, a(2), name)? as i32,
+                )
+            }
+            "bind" => {
+                self.learn_side(true)?;
+                Call::Bind(self.fd(line, a(0), name)?)
+            }
+            "listen" => Call::Listen(
+                self.fd(line, a(0), name)?,
+                self.int(line, a(1), name)? as i32,
+            ),
+            "accept" => Call::Accept(self.fd(line, a(0), name)?),
+            "connect" => {
+                self.learn_side(false)?;
+                Call::Connect(self.fd(line, a(0), name)?)
+            }
+            "setsockopt" => {
+                let fd = self.fd(line, a(0), name)?;
+                let level = self.int(line, a(1), name)? as i32;
+                let opt = self.int(line, a(2), name)? as i32;
+                let v = self.int(line, a(3), name)?;
+                let len = self.int(line, a(4), name)?.max(0) as usize;
+                let bytes = if len >= 4 {
+                    let mut b = (v as i32).to_ne_bytes().to_vec();
+                    b.resize(len, 0);
+                    b
+                } else {
+                    vec![v as u8; len.min(1)]
+                };
+                Call::SetSockOpt(fd, level, opt, bytes)
+            }
+            "getsockopt" => {
+                let fd = self.fd(line, a(0), name)?;
+                let level = self.int(line, a(1), name)? as i32;
+                let opt = self.int(line, a(2), name)? as i32;
+                let len = self.int(line, a(4), name)?.max(0) as usize;
+                Call::GetSockOpt(fd, level, opt, len)
+            }
+            "fcntl" => {
+                let fd = self.fd(line, a(0), name)?;
+                let cmd = self.int(line, a(1), name)? as i32;
+                let arg = if c.args.len() > 2 {
+                    self.int(line, a(2), name)?
+                } else {
+                    0
+                };
+                Call::Fcntl(fd, cmd, arg)
+            }
+            "write" | "send" => {
+                let fd = self.fd(line, a(0), name)?;
+                let n = self.int(line, a(2), name)?.max(0) as usize;
+                let f = if name == "send" {
+                    self.int(line, a(3), name)? as i32
+                } else {
+                    0
+                };
+                Call::Send(fd, n, f)
+            }
+            "read" | "recv" => {
+                let fd = self.fd(line, a(0), name)?;
+                let n = self.int(line, a(2), name)?.max(0) as usize;
+                let f = if name == "recv" {
+                    self.int(line, a(3), name)? as i32
+                } else {
+                    0
+                };
+                Call::Recv(fd, n, f)
+            }
+            "close" => Call::Close(self.fd(line, a(0), name)?),
+            "shutdown" => Call::Shutdown(
+                self.fd(line, a(0), name)?,
+                self.int(line, a(1), name)? as i32,
+            ),
+            _ => return Err(unsupported(line, format!("the system call {name}()"))),
+        })
+    }
+
+    /// Runs a call on its thread; `offset` moves a relative event's
+    /// blocking end time with its start, as packetdrill does.
+    fn syscall(&mut self, line: usize, c: &Syscall, t: i64, offset: i64) -> Result<(), Failure> {
+        let call = self.resolve(line, c)?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let r = call.exec();
+            let _ = tx.send((r, Instant::now()));
+        });
+        let end = c.end.map(|e| e + offset);
+        self.pending = Some(Pending {
+            line,
+            call: c.clone(),
+            end,
+            start: t,
+            rx,
+        });
+        if c.end.is_none() {
+            self.finish_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the call on its thread and checks what it returned.
+    fn finish_pending(&mut self) -> Result<(), Failure> {
+        let Some(p) = self.pending.take() else {
+            return Ok(());
+        };
+        let limit = match p.end {
+            Some(end) => Duration::from_micros((end - self.now_us()).max(0) as u64) + STUCK,
+            None => STUCK,
+        };
+        let Ok(((ret, bytes), at)) = p.rx.recv_timeout(limit) else {
+            return Err(mismatch(
+                p.line,
+                format!(
+                    "expected {}() to return got no return after {:.3} sec (it blocked)",
+                    p.call.name,
+                    limit.as_secs_f64()
+                ),
+            ));
+        };
+        let returned = at.duration_since(self.start).as_micros() as i64;
+        self.verbose(format!(
+            "{:.6} {}() = {}{}",
+            secs(returned),
+            p.call.name,
+            ret.value,
+            if ret.value < 0 {
+                format!(" {}", rawsys::errno_name(ret.errno))
+            } else {
+                String::new()
+            }
+        ));
+        self.check_result(&p, ret, &bytes)?;
+        if let Some(end) = p.end {
+            let delta = end - p.start;
+            let tol = self
+                .cfg
+                .tolerance_usecs
+                .max((self.cfg.tolerance_percent / 100.0 * delta as f64) as i64);
+            if (returned - end).abs() > tol {
+                return Err(mismatch(
+                    p.line,
+                    format!(
+                        "expected system call return at {:.6} sec got it at {:.6} sec (timing error; tolerance {:.6} sec)",
+                        secs(end),
+                        secs(returned),
+                        secs(tol)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_result(&mut self, p: &Pending, ret: Ret, bytes: &[u8]) -> Result<(), Failure> {
+        let c = &p.call;
+        let got = if ret.value < 0 {
+            let e = std::io::Error::from_raw_os_error(ret.errno);
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or("").to_string();
+            format!("{} {} ({text})", ret.value, rawsys::errno_name(ret.errno))
+        } else {
+            ret.value.to_string()
+        };
+        let fd_call = matches!(c.name.as_str(), "socket" | "accept");
+        let want_ok = match c.ret {
+            None => true,
+            Some(w) if fd_call && w >= 0 => ret.value >= 0,
+            Some(w) => w == ret.value,
+        };
+        let errno_ok = match (&c.errno, c.ret) {
+            (Some(name), _) => rawsys::errno_by_name(name) == Some(ret.errno) && ret.value < 0,
+            _ => true,
+        };
+        if !want_ok || !errno_ok {
+            let want = match (c.ret, &c.errno) {
+                (Some(w), Some(e)) => format!("{w} {e}"),
+                (Some(w), None) => w.to_string(),
+                (None, _) => "...".into(),
+            };
+            return Err(mismatch(
+                p.line,
+                format!("expected {}() = {want} got {got}", c.name),
+            ));
+        }
+        if fd_call && ret.value >= 0 {
+            let script_fd = c.ret.unwrap_or(ret.value);
+            self.fds.insert(script_fd, ret.value as i32);
+            if c.name == "accept" || self.under_test.is_none() || c.name == "socket" {
+                self.under_test = Some(ret.value as i32);
+            }
+        }
+        if c.name == "close"
+            && let Some(Expr::Int(n)) = c.args.first()
+            && ret.value == 0
+        {
+            self.fds.remove(n);
+        }
+        if c.name == "getsockopt"
+            && ret.value == 0
+            && let Some(Expr::List(v)) = c.args.get(3)
+            && let Some(want) = v.first()
+            && *want != Expr::Ellipsis
+        {
+            let want = self.int(p.line, Some(want), "getsockopt")?;
+            let mut b = [0u8; 4];
+            for (i, x) in bytes.iter().take(4).enumerate() {
+                b[i] = *x;
+            }
+            let got = if bytes.len() >= 4 {
+                i32::from_ne_bytes(b) as i64
+            } else {
+                b[0] as i64
+            };
+            if got != want {
+                return Err(mismatch(
+                    p.line,
+                    format!("expected getsockopt() optval {want} got {got}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `%{ }%` blocks, in order; the first assert that does not hold.
+    fn evaluate(&mut self) -> Result<(), Failure> {
+        for s in &self.snapshots {
+            let Some(ti) = &s.info else {
+                return Err(mismatch(
+                    s.line,
+                    "expected a TCP socket for TCP_INFO got none",
+                ));
+            };
+            for a in &s.asserts {
+                let vals: Vec<i64> = a
+                    .operands
+                    .iter()
+                    .map(|o| match o {
+                        Operand::Num(n) => *n,
+                        Operand::Name(n) => info::value(ti, n)
+                            .or_else(|| symbols::lookup(n))
+                            .unwrap_or(0),
+                    })
+                    .collect();
+                let holds = a
+                    .cmps
+                    .iter()
+                    .enumerate()
+                    .all(|(i, c)| c.holds(vals[i], vals[i + 1]));
+                if !holds {
+                    let got: Vec<String> = a
+                        .operands
+                        .iter()
+                        .zip(&vals)
+                        .filter_map(|(o, v)| match o {
+                            Operand::Name(n) if n.starts_with("tcpi_") => {
+                                Some(format!("{n} = {v}"))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    return Err(mismatch(
+                        a.line,
+                        format!(
+                            "expected {} got {} (assert in %{{ }}%)",
+                            a.text,
+                            got.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn live_err(e: crate::live::LiveError) -> String {
+    match e {
+        crate::live::LiveError::NotPermitted(m) | crate::live::LiveError::Other(m) => m,
+        crate::live::LiveError::Interrupted => "interrupted".into(),
+    }
+}
+
+fn secs(us: i64) -> f64 {
+    us as f64 / 1e6
+}

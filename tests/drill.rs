@@ -1,0 +1,98 @@
+//! `craft drill`: packetdrill scripts written here (tests/drill/*.pkt, in
+//! packetdrill syntax) run by the real binary. Offline: scripts it cannot
+//! read or run exit 2 naming the line and the feature. As root in `unshare
+//! -n` (craft drill then makes a namespace of its own inside it): scripts
+//! against the real kernel pass, and a wrong script fails at its line with
+//! both packets shown.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn script(name: &str) -> String {
+    format!("{}/tests/drill/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `craft drill ARGS` here (offline checks need no namespace).
+fn drill(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_craft"))
+        .arg("drill")
+        .args(args)
+        .output()
+        .expect("run craft");
+    let (out, err) = text(&o);
+    (o.status.code().unwrap_or(-1), out, err)
+}
+
+/// Runs `craft drill ARGS` in a fresh network namespace.
+fn drill_ns(args: &str) -> (String, String) {
+    let o = netns(&format!("\"$CRAFT\" drill {args}; echo RC=$?\n"));
+    text(&o)
+}
+
+#[test]
+fn a_syntax_error_exits_2_naming_the_line() {
+    let (rc, _, err) = drill(&[&script("bad-syntax.pkt")]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("bad-syntax.pkt:4: syntax error"), "{err}");
+    assert!(err.contains("0:0 is not 10 bytes"), "{err}");
+}
+
+#[test]
+fn unsupported_features_exit_2_named() {
+    let (rc, _, err) = drill(&[&script("unsupported-udp.pkt")]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(
+        err.contains("unsupported-udp.pkt:3: unsupported: udp packets"),
+        "{err}"
+    );
+    let (rc, _, err) = drill(&[&script("unsupported-call.pkt")]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(
+        err.contains("unsupported-call.pkt:3: unsupported: the system call poll()"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_script_exits_2() {
+    let (rc, _, err) = drill(&["/nonexistent/x.pkt"]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("/nonexistent/x.pkt"), "{err}");
+}
+
+#[test]
+fn a_server_script_runs_against_the_kernel() {
+    if !privileged("craft drill server") {
+        return;
+    }
+    let (out, err) = drill_ns(&format!("-v {}", script("server-basic.pkt")));
+    assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("events as scripted"), "{out}");
+    // The kernel's SYN-ACK, as the verbose log shows it.
+    assert!(
+        out.contains("> S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 8>"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_wrong_packet_fails_at_its_line_with_both_packets() {
+    if !privileged("craft drill wrong ack") {
+        return;
+    }
+    let (out, err) = drill_ns(&script("wrong-ack.pkt"));
+    assert_eq!(var(&out, "RC").as_deref(), Some("1"), "{out}\n{err}");
+    assert!(
+        err.contains("wrong-ack.pkt:16: expected tcp_ack_seq 51 (0x33) got 101 (0x65)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("script packet:") && err.contains(". 1:1(0) ack 51"),
+        "{err}"
+    );
+    assert!(
+        err.contains("actual packet:") && err.contains(". 1:1(0) ack 101 win"),
+        "{err}"
+    );
+}
