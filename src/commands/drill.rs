@@ -68,20 +68,35 @@ pub fn run(rt: &mut Runtime, o: &DrillOptions) -> EvalResult<Outcome> {
     if let Some(t) = o.tolerance_usecs {
         cfg.tolerance_usecs = t;
     }
-    if !o.here {
-        if let Err(e) = crate::host::netns::enter_private(mtu.unwrap_or(1500)) {
-            warn(&format!(
-                "{name}: a network namespace of its own: {e} (craft drill needs root; --here runs in the current namespace)"
-            ));
-            return Ok(if e.is_permission() {
-                Outcome::NotPermitted
-            } else {
-                Outcome::Error
-            });
-        }
-    } else if let Some(m) = mtu {
+    if !o.here
+        && let Err(e) = crate::host::netns::enter_private(mtu.unwrap_or(1500), run::LOCAL_IP)
+    {
         warn(&format!(
-            "{name}: note: --here leaves lo's MTU as it is (the script asks for {m})"
+            "{name}: a network namespace of its own: {e} (craft drill needs root; --here runs in the current namespace)"
+        ));
+        return Ok(if e.is_permission() {
+            Outcome::NotPermitted
+        } else {
+            Outcome::Error
+        });
+    }
+    // Setup commands written for packetdrill expect its tun0 to exist.
+    let _tun0 = if o.here {
+        None
+    } else {
+        match crate::host::netns::tun0() {
+            Ok(fd) => Some(fd),
+            Err(e) => {
+                warn(&format!("{name}: note: no tun0 for setup commands: {e}"));
+                None
+            }
+        }
+    };
+    if o.here
+        && let Some(m) = mtu
+    {
+        warn(&format!(
+            "{name}: note: --here leaves the route's MTU as it is (the script asks for {m})"
         ));
     }
     let mut live = Live::new(LiveOptions {

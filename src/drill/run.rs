@@ -96,8 +96,8 @@ fn unsupported(line: usize, msg: impl Into<String>) -> Failure {
     }
 }
 
-/// Applies the script's `--name=value` lines to `cfg`; the lo MTU a
-/// `--mss=N` line asks for, if any.
+/// Applies the script's `--name=value` lines to `cfg`; the path MTU a
+/// `--mtu=N` line asks for, if any.
 pub fn apply_options(script: &Script, cfg: &mut Config) -> Result<Option<i32>, Failure> {
     let mut mtu = None;
     for (k, v, line) in &script.options {
@@ -109,7 +109,12 @@ pub fn apply_options(script: &Script, cfg: &mut Config) -> Result<Option<i32>, F
             "tolerance_usecs" => cfg.tolerance_usecs = n()? as i64,
             "tolerance_percent" => cfg.tolerance_percent = n()?,
             "tcp_ts_tick_usecs" => cfg.ts_tick_usecs = Some(n()? as i64),
-            "mss" => mtu = Some(n()? as i32 + 40),
+            // packetdrill's --mss segments its inbound TSO packets; craft
+            // injects each inbound packet whole, as one segment.
+            "mss" => {
+                n()?;
+            }
+            "mtu" => mtu = Some(n()? as i32),
             "ip_version" if v == "ipv4" => {}
             _ => return Err(unsupported(*line, format!("the option --{k}"))),
         }
@@ -323,6 +328,11 @@ impl<'a> Runner<'a> {
                 self.shell(e.line, cmd)?;
             }
         }
+        // The link is open before the clock starts: a kernel packet sent
+        // by the first call's thread must not come before craft listens.
+        self.live
+            .take_queued()
+            .map_err(|e| Failure::Setup(format!("opening lo: {}", live_err(e))))?;
         self.start = Instant::now();
         self.start_sys = SystemTime::now();
         let mut first = true;
