@@ -96,3 +96,65 @@ fn a_wrong_packet_fails_at_its_line_with_both_packets() {
         "{err}"
     );
 }
+
+#[test]
+fn a_client_script_with_timestamps_options_and_asserts_passes() {
+    if !privileged("craft drill client") {
+        return;
+    }
+    let (out, err) = drill_ns(&format!("-v {}", script("client-nonblocking.pkt")));
+    assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
+    // The kernel's SYN, its TS val the kernel's own (only the option kinds are checked).
+    assert!(out.contains("connect() = -1 EINPROGRESS"), "{out}");
+    assert!(
+        out.contains("> S 0:0(0) win 65535 <mss 1460,sackOK,TS val "),
+        "{out}"
+    );
+}
+
+#[test]
+fn blocking_calls_return_when_the_packets_come() {
+    if !privileged("craft drill blocking") {
+        return;
+    }
+    let (out, err) = drill_ns(&format!(
+        "-D GREETING=hello -v {}",
+        script("server-blocking.pkt")
+    ));
+    assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
+    // Without the define the first shell command fails: exit 1 at line 4.
+    let (out, err) = drill_ns(&script("server-blocking.pkt"));
+    assert_eq!(var(&out, "RC").as_deref(), Some("1"), "{out}\n{err}");
+    assert!(
+        err.contains(
+            "server-blocking.pkt:4: expected the command `test \"$GREETING\" = hello` to succeed"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn timing_asserts_and_results_fail_at_their_lines() {
+    if !privileged("craft drill failures") {
+        return;
+    }
+    let (out, err) = drill_ns(&script("late-ack.pkt"));
+    assert_eq!(var(&out, "RC").as_deref(), Some("1"), "{out}\n{err}");
+    assert!(
+        err.contains("late-ack.pkt:15: expected outbound packet at 0.1"),
+        "{err}"
+    );
+    assert!(err.contains("(timing error; tolerance 0.01"), "{err}");
+    let (out, err) = drill_ns(&script("assert-fails.pkt"));
+    assert_eq!(var(&out, "RC").as_deref(), Some("1"), "{out}\n{err}");
+    assert!(
+        err.contains("assert-fails.pkt:14: expected tcpi_snd_mss == 1 got tcpi_snd_mss = 1000"),
+        "{err}"
+    );
+    let (out, err) = drill_ns(&script("wrong-result.pkt"));
+    assert_eq!(var(&out, "RC").as_deref(), Some("1"), "{out}\n{err}");
+    assert!(
+        err.contains("wrong-result.pkt:5: expected listen() = -1 EINVAL got 0"),
+        "{err}"
+    );
+}
