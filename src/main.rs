@@ -331,6 +331,9 @@ enum Cmd {
         /// Write every frame sent and received to this pcap file.
         #[arg(long, value_name = "FILE")]
         pcap: Option<PathBuf>,
+        /// Print the script as a commented craft recipe instead (offline).
+        #[arg(long)]
+        to_recipe: bool,
     },
     /// Check what stands between you and a working raw socket on lo.
     Doctor {
@@ -614,6 +617,7 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             verbose,
             here,
             pcap,
+            to_recipe,
         }) => {
             let defines = defines
                 .iter()
@@ -630,6 +634,7 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
                 verbose,
                 here,
                 pcap: pcap.or(top.pcap),
+                to_recipe,
             };
             commands::drill::run(&mut offline(ColorChoice::Never), &o)
         }

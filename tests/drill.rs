@@ -158,3 +158,42 @@ fn timing_asserts_and_results_fail_at_their_lines() {
         "{err}"
     );
 }
+
+#[test]
+fn to_recipe_writes_a_recipe_that_checks() {
+    let (rc, out, err) = drill(&["--to-recipe", &script("server-basic.pkt")]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(
+        out.contains("s3 = tcp_listen(\"127.0.0.1\", port)"),
+        "{out}"
+    );
+    assert!(out.contains("isn = p.tcp.seq - 0"), "{out}");
+    assert!(
+        out.contains("# line 10 (+0.000 s): +0 > S. 0:0(0) ack 1"),
+        "{out}"
+    );
+    let dir = std::env::temp_dir().join(format!("craft-drill-recipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("server-basic.craft");
+    std::fs::write(&file, &out).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_craft"))
+        .args(["run", "--check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn the_recipe_of_a_script_passes_against_the_kernel() {
+    if !privileged("craft drill --to-recipe, run") {
+        return;
+    }
+    let (out, err) = drill_ns(&format!(
+        "--to-recipe {} > /tmp/r.$$.craft; sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_rmem=\"4096 540000 15728640\"; \"$CRAFT\" run /tmp/r.$$.craft; echo RUN=$?; rm -f /tmp/r.$$.craft",
+        script("server-basic.pkt")
+    ));
+    assert_eq!(var(&out, "RUN").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("passed"), "{out}");
+}

@@ -27,6 +27,8 @@ pub struct DrillOptions {
     pub here: bool,
     /// Write every frame to this pcap.
     pub pcap: Option<PathBuf>,
+    /// Print the script as a craft recipe instead of running it.
+    pub to_recipe: bool,
 }
 
 /// Reads, checks and runs the script.
@@ -46,6 +48,11 @@ pub fn run(rt: &mut Runtime, o: &DrillOptions) -> EvalResult<Outcome> {
             return Ok(Outcome::Error);
         }
     };
+    if o.to_recipe {
+        let lines: Vec<&str> = text.lines().collect();
+        rt.print(&crate::drill::recipe::to_recipe(&script, &name, &lines))?;
+        return Ok(Outcome::Success);
+    }
     let mut cfg = Config {
         defines: o.defines.clone(),
         dir: o
