@@ -49,7 +49,7 @@ fn unsupported_features_exit_2_named() {
     let (rc, _, err) = drill(&[&script("unsupported-call.pkt")]);
     assert_eq!(rc, 2, "{err}");
     assert!(
-        err.contains("unsupported-call.pkt:3: unsupported: the system call poll()"),
+        err.contains("unsupported-call.pkt:3: unsupported: the system call epoll_create()"),
         "{err}"
     );
 }
@@ -196,4 +196,13 @@ fn the_recipe_of_a_script_passes_against_the_kernel() {
     ));
     assert_eq!(var(&out, "RUN").as_deref(), Some("0"), "{out}\n{err}");
     assert!(out.contains("passed"), "{out}");
+}
+
+#[test]
+fn poll_returns_at_once_or_when_data_comes() {
+    if !privileged("craft drill poll") {
+        return;
+    }
+    let (out, err) = drill_ns(&script("poll.pkt"));
+    assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
 }

@@ -170,6 +170,12 @@ fn check_expr(a: &Expr, line: usize, call: &str) -> Result<(), Failure> {
             Err(unsupported(line, format!("the constant {s} in {call}()")))
         }
         Expr::Or(v) | Expr::List(v) => v.iter().try_for_each(|x| check_expr(x, line, call)),
+        Expr::Struct(fields) if call == "poll" => fields.iter().try_for_each(|(k, v)| {
+            if !matches!(k.as_str(), "fd" | "events" | "revents") {
+                return Err(unsupported(line, format!("the pollfd field {k}")));
+            }
+            check_expr(v, line, call)
+        }),
         Expr::Struct(_) => Err(unsupported(line, format!("a struct argument to {call}()"))),
         Expr::Str(_) => Err(unsupported(line, format!("a string argument to {call}()"))),
         _ => Ok(()),
@@ -192,6 +198,7 @@ pub const SYSCALLS: &[&str] = &[
     "recv",
     "close",
     "shutdown",
+    "poll",
 ];
 
 /// A call with its arguments resolved to live values.
@@ -209,6 +216,8 @@ enum Call {
     Recv(i32, usize, i32),
     Close(i32),
     Shutdown(i32, i32),
+    /// (fd, events) pairs and the timeout in ms.
+    Poll(Vec<(i32, i16)>, i32),
 }
 
 impl Call {
@@ -239,6 +248,10 @@ impl Call {
             Call::Recv(fd, n, f) => (rawsys::recv(fd, n, f), Vec::new()),
             Call::Close(fd) => (rawsys::close(fd), Vec::new()),
             Call::Shutdown(fd, h) => (rawsys::shutdown(fd, h), Vec::new()),
+            Call::Poll(fds, t) => {
+                let (r, revents) = rawsys::poll(&fds, t);
+                (r, revents.iter().flat_map(|e| e.to_ne_bytes()).collect())
+            }
         }
     }
 }
@@ -750,6 +763,28 @@ impl<'a> Runner<'a> {
                 self.fd(line, a(0), name)?,
                 self.int(line, a(1), name)? as i32,
             ),
+            "poll" => {
+                let Some(Expr::List(items)) = a(0) else {
+                    return Err(unsupported(
+                        line,
+                        "poll() without a [{fd=..., events=...}] list",
+                    ));
+                };
+                let mut fds = Vec::new();
+                for it in items {
+                    let Expr::Struct(fields) = it else {
+                        return Err(unsupported(
+                            line,
+                            "a poll() entry that is not {fd=..., events=...}",
+                        ));
+                    };
+                    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+                    let fd = self.fd(line, get("fd"), name)?;
+                    let ev = self.int(line, get("events"), name)? as i16;
+                    fds.push((fd, ev));
+                }
+                Call::Poll(fds, self.int(line, a(2), name)? as i32)
+            }
             _ => return Err(unsupported(line, format!("the system call {name}()"))),
         })
     }
@@ -874,6 +909,32 @@ impl<'a> Runner<'a> {
         {
             self.fds.remove(n);
         }
+        if c.name == "poll"
+            && ret.value >= 0
+            && let Some(Expr::List(items)) = c.args.first()
+        {
+            for (i, it) in items.iter().enumerate() {
+                let Expr::Struct(fields) = it else { continue };
+                let Some((_, want)) = fields.iter().find(|(n, _)| n == "revents") else {
+                    continue;
+                };
+                let want = self.int(p.line, Some(want), "poll")?;
+                let got = bytes
+                    .get(i * 2..i * 2 + 2)
+                    .map(|b| i16::from_ne_bytes([b[0], b[1]]) as i64)
+                    .unwrap_or(0);
+                if got != want {
+                    return Err(mismatch(
+                        p.line,
+                        format!(
+                            "expected poll() revents {} got {}",
+                            poll_text(want),
+                            poll_text(got)
+                        ),
+                    ));
+                }
+            }
+        }
         if c.name == "getsockopt"
             && ret.value == 0
             && let Some(Expr::List(v)) = c.args.get(3)
@@ -949,6 +1010,20 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// poll bits by name: `POLLIN|POLLOUT`.
+fn poll_text(v: i64) -> String {
+    let names: Vec<&str> = symbols::SYMBOLS
+        .iter()
+        .filter(|(n, b)| n.starts_with("POLL") && *b != 0 && v & b == *b && !n.ends_with("NORM"))
+        .map(|(n, _)| *n)
+        .collect();
+    if names.is_empty() {
+        v.to_string()
+    } else {
+        names.join("|")
     }
 }
 

@@ -127,6 +127,22 @@ pub fn shutdown(fd: i32, how: i32) -> Ret {
     ret(unsafe { libc::shutdown(fd, how) } as i64)
 }
 
+/// `poll(fds, timeout_ms)` on (fd, events) pairs: the result and each
+/// descriptor's revents.
+pub fn poll(fds: &[(i32, i16)], timeout_ms: i32) -> (Ret, Vec<i16>) {
+    let mut v: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&(fd, events)| libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: v is a live array of v.len() pollfd structs for the kernel to fill.
+    let r = ret(unsafe { libc::poll(v.as_mut_ptr(), v.len() as libc::nfds_t, timeout_ms) } as i64);
+    (r, v.iter().map(|p| p.revents).collect())
+}
+
 /// `close(fd)`.
 pub fn close(fd: i32) -> Ret {
     // SAFETY: the caller owns fd (a descriptor a script's call made).
