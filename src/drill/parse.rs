@@ -942,4 +942,29 @@ mod tests {
         assert!(parse("+0 close(3 = 0").is_err());
         assert!(parse("`never closed").is_err());
     }
+
+    #[test]
+    fn no_input_panics() {
+        // Every prefix of a script using each construct, and each with one
+        // byte changed, reads or fails with a line: never a panic.
+        let src = "--tolerance_usecs=10000\n`sysctl -q a=1`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+                   +0...0.2 accept(3, ..., ...) = 4\n+.1 < [ect0] S. 0:0(0) ack 1 win 257 <mss 1000,sackOK,TS val 1 ecr 0,nop,wscale 7,sack 1:2 3:4,eol>\n\
+                   * > P. 1:11(10) ack 1 <...>\n+.3~+.303 > F. 1:1(0) ack 1\n/* c */ +0 poll([{fd=4, events=POLLIN, revents=0}], 1, 0) = 0\n\
+                   +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n+0 %{ assert 1 <= tcpi_rtt <= 2, x ; assert tcpi_lost == 0 # c\n}%\n";
+        let chars: Vec<char> = src.chars().collect();
+        for k in 0..=chars.len() {
+            let prefix: String = chars[..k].iter().collect();
+            let _ = parse(&prefix);
+            for sub in [
+                '(', ')', '<', '>', '.', '~', '+', '%', '`', '\n', '9', '-', ':', '[', '{',
+            ] {
+                let mut v = chars.clone();
+                if k < v.len() {
+                    v[k] = sub;
+                    let _ = parse(&v.iter().collect::<String>());
+                }
+            }
+        }
+        assert!(parse(src).is_ok(), "{:?}", parse(src));
+    }
 }
