@@ -291,6 +291,11 @@ pub struct Runner<'a> {
     snapshots: Vec<Snapshot>,
     last_time: Option<i64>,
     last_anchored: bool,
+    /// When the last inbound packet crossed lo (script µs): the next
+    /// relative event counts from it, not from the end of craft's own
+    /// bookkeeping after the send (packetdrill's write to its tun returns
+    /// at once).
+    injected_at: Option<i64>,
     /// Lines printed with --verbose.
     pub log: Vec<String>,
     say: &'a mut dyn FnMut(&str),
@@ -318,6 +323,7 @@ impl<'a> Runner<'a> {
             snapshots: Vec::new(),
             last_time: None,
             last_anchored: false,
+            injected_at: None,
             log: Vec::new(),
             say,
         }
@@ -341,8 +347,21 @@ impl<'a> Runner<'a> {
                 self.shell(e.line, cmd)?;
             }
         }
-        // The link is open before the clock starts: a kernel packet sent
-        // by the first call's thread must not come before craft listens.
+        // The host is prepared (sysctls, the RST guard for the peer's port:
+        // milliseconds of netlink) and the link open before the clock
+        // starts: a kernel packet sent by the first call's thread must not
+        // come before craft listens, nor the first events run late.
+        let server = script
+            .events
+            .iter()
+            .find_map(|e| match &e.action {
+                Action::Syscall(c) if c.name == "connect" => Some(false),
+                Action::Syscall(c) if c.name == "bind" => Some(true),
+                Action::Packet(_) => Some(true),
+                _ => None,
+            })
+            .unwrap_or(true);
+        self.learn_side(server)?;
         self.live
             .take_queued()
             .map_err(|e| Failure::Setup(format!("opening lo: {}", live_err(e))))?;
@@ -380,7 +399,10 @@ impl<'a> Runner<'a> {
             TimeKind::Relative | TimeKind::RelativeRange | TimeKind::Any => {
                 let off = match self.last_time {
                     Some(t) if self.last_anchored && anchored => t,
-                    _ => self.now_us(),
+                    _ => match self.injected_at {
+                        Some(at) if self.last_anchored => at.min(self.now_us()),
+                        _ => self.now_us(),
+                    },
                 };
                 (off + e.time.usecs, off + e.time.end)
             }
@@ -522,10 +544,17 @@ impl<'a> Runner<'a> {
                 "an inbound packet before the kernel's port is known",
             ));
         }
-        self.live
+        let sent = self
+            .live
             .send(&pkt)
             .map_err(|e| Failure::Setup(format!("{line}: sending: {}", live_err(e))))?;
         let now = self.now_us();
+        self.injected_at = Some(
+            sent.ts
+                .duration_since(self.start_sys)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(now),
+        );
         self.verbose(format!("{:.6} < {}", secs(now), packet::show_spec(p)));
         Ok(())
     }
