@@ -1028,7 +1028,7 @@ impl<'a> Runner<'a> {
                         })
                         .collect();
                     return Err(mismatch(
-                        a.line,
+                        s.line, // the block's line, as packetdrill names it
                         format!(
                             "expected {} got {} (assert in %{{ }}%)",
                             a.text,
