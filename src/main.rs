@@ -316,7 +316,7 @@ enum Cmd {
     Drill {
         /// The script (.pkt).
         script: PathBuf,
-        /// Define NAME=VALUE for the script's shell commands (in their environment).
+        /// Define NAME=VALUE: the word NAME in the script stands for VALUE (also in shell commands' environment).
         #[arg(short = 'D', value_name = "NAME=VALUE")]
         defines: Vec<String>,
         /// Timing tolerance in microseconds (or 12.5 % of the interval, whichever is larger).

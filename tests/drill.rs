@@ -118,16 +118,16 @@ fn blocking_calls_return_when_the_packets_come() {
         return;
     }
     let (out, err) = drill_ns(&format!(
-        "-D GREETING=hello -v {}",
+        "-D GREETING=hello -D WIN=257 -v {}",
         script("server-blocking.pkt")
     ));
     assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
-    // Without the define the first shell command fails: exit 1 at line 4.
-    let (out, err) = drill_ns(&script("server-blocking.pkt"));
+    // Without GREETING the first shell command fails: exit 1 at line 5.
+    let (out, err) = drill_ns(&format!("-D WIN=257 {}", script("server-blocking.pkt")));
     assert_eq!(var(&out, "RC").as_deref(), Some("1"), "{out}\n{err}");
     assert!(
         err.contains(
-            "server-blocking.pkt:4: expected the command `test \"$GREETING\" = hello` to succeed"
+            "server-blocking.pkt:5: expected the command `test \"$GREETING\" = hello` to succeed"
         ),
         "{err}"
     );

@@ -4,7 +4,7 @@
 //! first difference (`file:line: expected ... got ...`), 2 for a script
 //! craft cannot read or a feature it does not run (named).
 
-use crate::drill::parse::parse;
+use crate::drill::parse::parse_with;
 use crate::drill::run::{self, Config, Failure, Runner};
 use crate::engine::{EvalResult, Runtime};
 use crate::live::{Live, LiveOptions};
@@ -41,7 +41,7 @@ pub fn run(rt: &mut Runtime, o: &DrillOptions) -> EvalResult<Outcome> {
             return Ok(Outcome::Error);
         }
     };
-    let script = match parse(&text) {
+    let script = match parse_with(&text, &o.defines) {
         Ok(s) => s,
         Err(e) => {
             warn(&format!("{name}:{e}"));

@@ -31,13 +31,20 @@ impl std::fmt::Display for ParseError {
 
 type R<T> = Result<T, ParseError>;
 
-/// Reads a script; `defines` are `-D NAME=VALUE` values, substituted for
-/// `${NAME}` in shell commands and asserts.
+/// Reads a script.
 pub fn parse(text: &str) -> R<Script> {
+    parse_with(text, &[])
+}
+
+/// Reads a script with `-D NAME=VALUE` definitions: as in packetdrill, a
+/// word of the script that is a defined NAME stands for its value (a
+/// number where a number goes, `win WIN`; a symbol in a call, `[SNDBUF]`).
+pub fn parse_with(text: &str, defines: &[(String, String)]) -> R<Script> {
     let mut s = Scanner {
         c: text.chars().collect(),
         i: 0,
         line: 1,
+        defines: defines.to_vec(),
     };
     let mut script = Script::default();
     loop {
@@ -69,6 +76,7 @@ struct Scanner {
     c: Vec<char>,
     i: usize,
     line: usize,
+    defines: Vec<(String, String)>,
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -216,8 +224,24 @@ impl Scanner {
     }
 
     /// An integer: decimal, `0x` hex, or negative.
+    fn defined(&self, word: &str) -> Option<String> {
+        self.defines
+            .iter()
+            .find(|(k, _)| k == word)
+            .map(|(_, v)| v.clone())
+    }
+
     fn int(&mut self) -> R<i64> {
         self.skip_space();
+        if self.peek().is_some_and(is_ident_start) {
+            let save = self.i;
+            let w = self.ident().unwrap_or_default();
+            if let Some(v) = self.defined(&w) {
+                return parse_int(&v)
+                    .ok_or_else(|| self.err(format!("{w} is defined as '{v}', not a number")));
+            }
+            self.i = save;
+        }
         let neg = self.peek() == Some('-');
         if neg {
             self.i += 1;
@@ -698,10 +722,29 @@ impl Scanner {
                 }
             }
             Some(c) if c.is_ascii_digit() || c == '-' => Ok(Expr::Int(self.int()?)),
-            Some(c) if is_ident_start(c) => Ok(Expr::Sym(self.ident().unwrap_or_default())),
+            Some(c) if is_ident_start(c) => {
+                let w = self.ident().unwrap_or_default();
+                Ok(match self.defined(&w) {
+                    Some(v) => parse_int(&v).map(Expr::Int).unwrap_or(Expr::Sym(v)),
+                    None => Expr::Sym(w),
+                })
+            }
             _ => Err(self.err(format!("expected an argument, found {}", self.found()))),
         }
     }
+}
+
+/// A decimal, `0x` hex or negative integer.
+fn parse_int(v: &str) -> Option<i64> {
+    let (neg, v) = match v.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, v),
+    };
+    let n = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(h) => i64::from_str_radix(h, 16).ok()?,
+        None => v.parse().ok()?,
+    };
+    Some(if neg { -n } else { n })
 }
 
 /// The statements of a `%{ }%` block starting on `line`: `assert` chains of
@@ -912,6 +955,35 @@ mod tests {
         assert_eq!(a[0].cmps, vec![Cmp::Le, Cmp::Le]);
         assert_eq!(a[0].line, 4);
         assert_eq!(a[1].operands[1], Operand::Name("TCP_CA_Open".into()));
+    }
+
+    #[test]
+    fn defines_stand_for_their_values() {
+        let d = vec![
+            ("WIN".to_string(), "257".to_string()),
+            ("OPT".to_string(), "TCP_NODELAY".to_string()),
+        ];
+        let s = parse_with(
+            "+0 < . 1:1(0) ack 1 win WIN\n+0 setsockopt(4, SOL_TCP, OPT, [WIN], 4) = 0\n",
+            &d,
+        )
+        .unwrap();
+        let Action::Packet(p) = &s.events[0].action else {
+            panic!()
+        };
+        assert_eq!(p.win, Some(257));
+        let Action::Syscall(c) = &s.events[1].action else {
+            panic!()
+        };
+        assert_eq!(c.args[2], Expr::Sym("TCP_NODELAY".into()));
+        assert_eq!(c.args[3], Expr::List(vec![Expr::Int(257)]));
+        let d = vec![("WIN".to_string(), "wide".to_string())];
+        assert!(
+            parse_with("+0 < . 1:1(0) ack 1 win WIN\n", &d)
+                .unwrap_err()
+                .msg
+                .contains("not a number")
+        );
     }
 
     #[test]
