@@ -631,3 +631,127 @@ fn live_err(e: crate::live::LiveError) -> String {
 fn secs(us: i64) -> f64 {
     us as f64 / 1e6
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::mem::MemLink;
+    use crate::wire::ipv4::Ipv4;
+    use crate::wire::stack::Packet;
+    use crate::wire::tcp::{Tcp, TcpOption, encode_options, flags};
+    use std::sync::{Arc, Mutex};
+
+    /// A kernel stand-in: answers a SYN with a SYN-ACK (ISN 5000, MSS 1460),
+    /// keeping every frame craft sent in `sent`.
+    fn kernel(sent: Arc<Mutex<Vec<Vec<u8>>>>) -> MemLink {
+        MemLink::with_responder(move |f: &[u8]| {
+            sent.lock().unwrap().push(f.to_vec());
+            let p = Packet::parse(f);
+            let Some(t) = p.tcp() else { return vec![] };
+            if t.flag_bits() != flags::SYN {
+                return vec![];
+            }
+            let ip = Ipv4 {
+                src: Some(LOCAL_IP),
+                dst: Some(REMOTE_IP),
+                ..Default::default()
+            };
+            let tcp = Tcp {
+                sport: t.dport,
+                dport: t.sport,
+                seq: Some(5000),
+                ack: Some(t.seq.unwrap_or(0).wrapping_add(1)),
+                flags: Some(flags::SYN | flags::ACK),
+                window: Some(65535),
+                options: encode_options(&[TcpOption::Mss(1460)]),
+                ..Default::default()
+            };
+            vec![Packet::ether_ip_tcp(ip, tcp, &[]).emit()]
+        })
+    }
+
+    fn run(src: &str) -> (Result<(), Failure>, Vec<Packet>, Duration) {
+        let script = crate::drill::parse::parse(src).unwrap();
+        let frames = Arc::new(Mutex::new(Vec::new()));
+        let mut live = Live::with_link(Box::new(kernel(frames.clone())));
+        let cfg = Config::default();
+        let mut say = |_: &str| {};
+        let t0 = Instant::now();
+        let r = Runner::new(&cfg, &mut live, &mut say).run(&script);
+        let took = t0.elapsed();
+        let sent = frames
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| Packet::parse(b))
+            .collect();
+        (r, sent, took)
+    }
+
+    const SCRIPT: &str = "0 < S 0:0(0) win 1000 <mss 1000>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n+.02 < . 1:1(0) ack 1 win 1000\n";
+
+    #[test]
+    fn the_isn_is_learned_and_the_clock_kept() {
+        let (r, sent, took) = run(SCRIPT);
+        assert_eq!(r, Ok(()));
+        assert_eq!(sent.len(), 2);
+        // The ACK acknowledges the kernel's ISN + 1, 20 ms after the SYN-ACK.
+        assert_eq!(sent[1].tcp().unwrap().ack, Some(5001));
+        assert!(took >= Duration::from_millis(20), "{took:?}");
+    }
+
+    #[test]
+    fn a_wrong_field_and_a_wrong_time_fail_at_their_line() {
+        let (r, _, _) = run(&SCRIPT.replace("ack 1 <mss 1460>", "ack 2 <mss 1460>"));
+        let Err(Failure::Mismatch { line, msg, detail }) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(line, 2);
+        assert_eq!(msg, "expected tcp_ack_seq 2 (0x2) got 1 (0x1)");
+        assert!(
+            detail[1].contains("actual packet:")
+                && detail[1].contains("S. 0:0(0) ack 1 win 65535 <mss 1460>"),
+            "{detail:?}"
+        );
+        let (r, _, _) = run(&SCRIPT.replace("+0 > S.", "+.5 > S."));
+        let Err(Failure::Mismatch { line, msg, .. }) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(line, 2);
+        assert!(msg.starts_with("expected outbound packet at 0.5"), "{msg}");
+        let (r, _, _) = run(&SCRIPT.replace("<mss 1460>", "<mss 1400>"));
+        let Err(Failure::Mismatch { msg, .. }) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(msg, "expected TCP option mss 1400 got mss 1460");
+    }
+
+    #[test]
+    fn options_lines_and_unsupported_names() {
+        let s = crate::drill::parse::parse(
+            "--tolerance_usecs=10000\n--tcp_ts_tick_usecs=1000\n0 close(3) = 0\n",
+        )
+        .unwrap();
+        let mut cfg = Config::default();
+        assert_eq!(apply_options(&s, &mut cfg), Ok(None));
+        assert_eq!(
+            (cfg.tolerance_usecs, cfg.ts_tick_usecs),
+            (10000, Some(1000))
+        );
+        let s = crate::drill::parse::parse("--wire_server_ip=1.2.3.4\n").unwrap();
+        assert!(matches!(
+            apply_options(&s, &mut cfg),
+            Err(Failure::Unsupported { line: 1, .. })
+        ));
+        let s = crate::drill::parse::parse(
+            "0 setsockopt(3, SOL_TCP, TCP_FASTOPEN_NO_COOKIE, [1], 4) = 0\n",
+        )
+        .unwrap();
+        let Err(Failure::Unsupported { msg, .. }) = check_supported(&s) else {
+            panic!()
+        };
+        assert!(msg.contains("TCP_FASTOPEN_NO_COOKIE"), "{msg}");
+        let s = crate::drill::parse::parse("0 %{ assert tcpi_bogus == 1 }%\n").unwrap();
+        assert!(check_supported(&s).is_err());
+    }
+}
