@@ -131,6 +131,58 @@ pub fn inbound(spec: &PacketSpec, flow: &Flow, map: &Mapping) -> Result<Packet, 
     Ok(Packet::ether_ip_tcp(ip, tcp, &vec![0u8; spec.len as usize]))
 }
 
+/// One packet from consecutive segments of the kernel's (packetdrill's
+/// aggregation of TSO/GSO output: a script's `1:10001(10000)` is met by
+/// segments that together carry those bytes): headers from the last, seq
+/// from the first, the payloads joined. Err when a segment does not follow
+/// on from the one before it, or (not being the last) is of another size.
+pub fn aggregate(parts: &[Packet], expected_len: usize) -> Result<Packet, String> {
+    let Some(last) = parts.last() else {
+        return Err("no segments".into());
+    };
+    let mut data = Vec::new();
+    let mut prev: Option<(u32, usize)> = None;
+    for (i, p) in parts.iter().enumerate() {
+        let Some(t) = p.tcp() else {
+            return Err("a segment that is not TCP".into());
+        };
+        let seq = t.seq.unwrap_or(0);
+        let len = p.payload().len();
+        if let Some((pseq, plen)) = prev {
+            if seq != pseq.wrapping_add(plen as u32) {
+                return Err(format!(
+                    "segment {i} starts at {seq}, not where the one before it ends ({})",
+                    pseq.wrapping_add(plen as u32)
+                ));
+            }
+            if data.len() + len < expected_len && len != plen {
+                return Err(format!(
+                    "fragment payload: expected {plen} bytes vs actual {len} bytes"
+                ));
+            }
+        }
+        data.extend_from_slice(p.payload());
+        prev = Some((seq, len));
+    }
+    let first_seq = parts[0].tcp().and_then(|t| t.seq);
+    let mut out = last.clone();
+    out.layers
+        .retain(|l| l.kind() != crate::wire::stack::LayerKind::Raw);
+    if let Some(t) = out.tcp_mut() {
+        t.seq = first_seq;
+    }
+    let hlen = out.tcp().map(|t| t.header_len()).unwrap_or(20);
+    for l in out.layers.iter_mut() {
+        if let crate::wire::stack::Layer::Ip(ip) = l {
+            ip.len = Some((ip.header_len() + hlen + data.len()).min(65535) as u16);
+        }
+    }
+    if !data.is_empty() {
+        out.layers.push(crate::wire::stack::Layer::raw(data));
+    }
+    Ok(out)
+}
+
 /// The first field of the kernel's packet that differs from the script's:
 /// (field name, expected, actual), packetdrill's names.
 pub type Diff = (String, String, String);
@@ -411,6 +463,62 @@ mod tests {
         assert_eq!(o[5], TcpOption::Sack(vec![(5001, 5002)]));
         live.seq = Some(5001);
         assert_eq!(p.dir, Dir::In);
+    }
+
+    fn seg(seq: u32, len: usize, f: u16) -> Packet {
+        Packet::ether_ip_tcp(
+            Ipv4 {
+                len: Some((40 + len) as u16),
+                ..Default::default()
+            },
+            Tcp {
+                seq: Some(seq),
+                ack: Some(1),
+                flags: Some(f),
+                window: Some(256),
+                ..Default::default()
+            },
+            &vec![7u8; len],
+        )
+    }
+
+    #[test]
+    fn segments_aggregate_as_packetdrill_joins_them() {
+        let a = flags::ACK;
+        let pa = flags::PSH | flags::ACK;
+        let whole = aggregate(
+            &[seg(1001, 2000, a), seg(3001, 2000, a), seg(5001, 1000, pa)],
+            5000,
+        )
+        .unwrap();
+        let map = Mapping {
+            isn: Some(1000),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(
+                &spec("+0 > P. 1:5001(5000) ack 1"),
+                &whole,
+                &map,
+                None,
+                4000
+            ),
+            Ok(())
+        );
+        assert_eq!(show_live(&whole, &map), "P. 1:5001(5000) ack 1 win 256");
+        assert!(
+            aggregate(&[seg(1001, 2000, a), seg(3002, 2000, a)], 4000)
+                .unwrap_err()
+                .contains("not where")
+        );
+        assert!(
+            aggregate(
+                &[seg(1001, 2000, a), seg(3001, 1000, a), seg(4001, 2000, a)],
+                5000
+            )
+            .unwrap_err()
+            .contains("fragment payload")
+        );
     }
 
     #[test]

@@ -492,7 +492,7 @@ impl<'a> Runner<'a> {
                 },
             )
             .map_err(|err| Failure::Setup(format!("{}: receiving: {}", e.line, live_err(err))))?;
-        let Some(r) = got else {
+        let Some(mut r) = got else {
             return Err(Failure::Mismatch {
                 line: e.line,
                 msg: format!(
@@ -506,6 +506,52 @@ impl<'a> Runner<'a> {
                 )],
             });
         };
+        // As packetdrill does, consecutive segments of the same flow are
+        // joined until they carry the bytes the script expects (the kernel
+        // sends a TSO burst as it sees fit; the script names the total).
+        let mut parts = vec![r.pkt.clone()];
+        let mut carried = r.pkt.payload().len();
+        while carried < p.len as usize {
+            let (lport, rport) = (
+                r.pkt.tcp().and_then(|t| t.sport),
+                r.pkt.tcp().and_then(|t| t.dport),
+            );
+            let next = self
+                .live
+                .recv_matching(
+                    deadline,
+                    |_| true,
+                    |pkt| {
+                        pkt.ip().is_some_and(|ip| ip.dst == Some(flow.remote))
+                            && pkt
+                                .tcp()
+                                .is_some_and(|t| t.sport == lport && t.dport == rport)
+                    },
+                )
+                .map_err(|err| {
+                    Failure::Setup(format!("{}: receiving: {}", e.line, live_err(err)))
+                })?;
+            let Some(n) = next else { break };
+            carried += n.pkt.payload().len();
+            parts.push(n.pkt.clone());
+            r = n;
+        }
+        if parts.len() > 1 {
+            match packet::aggregate(&parts, p.len as usize) {
+                Ok(whole) => r.pkt = whole,
+                Err(why) => {
+                    return Err(Failure::Mismatch {
+                        line: e.line,
+                        msg: format!("expected segments that join into {} bytes got {why}", p.len),
+                        detail: vec![format!(
+                            "  script packet: {:.6} {}",
+                            secs(t),
+                            packet::show_spec(p)
+                        )],
+                    });
+                }
+            }
+        }
         if client && let (Some(ip), Some(tcp)) = (r.pkt.ip(), r.pkt.tcp()) {
             self.flow.local = ip.src.unwrap_or(self.flow.local);
             self.flow.lport = tcp.sport;
