@@ -206,3 +206,13 @@ fn poll_returns_at_once_or_when_data_comes() {
     let (out, err) = drill_ns(&script("poll.pkt"));
     assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
 }
+
+#[test]
+fn tso_bursts_join_into_the_packet_the_script_names() {
+    if !privileged("craft drill tso") {
+        return;
+    }
+    let (out, err) = drill_ns(&format!("-v {}", script("tso.pkt")));
+    assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
+    assert!(out.contains("> P. 1:10001(10000) ack 1 win"), "{out}");
+}
