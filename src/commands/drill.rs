@@ -152,5 +152,9 @@ fn report(_rt: &mut Runtime, name: &str, f: Failure) -> EvalResult<Outcome> {
             warn(&format!("{name}: {m}"));
             Outcome::Error
         }
+        Failure::NotPermitted(m) => {
+            warn(&format!("{name}: {m}"));
+            Outcome::NotPermitted
+        }
     })
 }

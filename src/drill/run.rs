@@ -82,6 +82,8 @@ pub enum Failure {
     },
     /// The run could not go on (exit 2): the link, the host.
     Setup(String),
+    /// A capability is missing (exit 4).
+    NotPermitted(String),
 }
 
 fn mismatch(line: usize, msg: impl Into<String>) -> Failure {
@@ -262,7 +264,7 @@ impl<'a> Runner<'a> {
         self.learn_side(server)?;
         self.live
             .take_queued()
-            .map_err(|e| Failure::Setup(format!("opening lo: {}", live_err(e))))?;
+            .map_err(|e| live_failure("opening lo".into(), e))?;
         self.start = Instant::now();
         self.start_sys = SystemTime::now();
         let mut first = true;
@@ -424,7 +426,7 @@ impl<'a> Runner<'a> {
         self.flow.rport = self
             .live
             .session_port(port)
-            .map_err(|e| Failure::Setup(format!("preparing lo: {}", live_err(e))))?;
+            .map_err(|e| live_failure("preparing lo".into(), e))?;
         for n in self.live.take_notes() {
             self.verbose(format!("note: {n}"));
         }
@@ -445,7 +447,7 @@ impl<'a> Runner<'a> {
         let sent = self
             .live
             .send(&pkt)
-            .map_err(|e| Failure::Setup(format!("{line}: sending: {}", live_err(e))))?;
+            .map_err(|e| live_failure(format!("{line}: sending"), e))?;
         let now = self.now_us();
         self.injected_at = Some(
             sent.ts
@@ -491,7 +493,7 @@ impl<'a> Runner<'a> {
                     to_remote && ports
                 },
             )
-            .map_err(|err| Failure::Setup(format!("{}: receiving: {}", e.line, live_err(err))))?;
+            .map_err(|err| live_failure(format!("{}: receiving", e.line), err))?;
         let Some(mut r) = got else {
             return Err(Failure::Mismatch {
                 line: e.line,
@@ -528,9 +530,7 @@ impl<'a> Runner<'a> {
                                 .is_some_and(|t| t.sport == lport && t.dport == rport)
                     },
                 )
-                .map_err(|err| {
-                    Failure::Setup(format!("{}: receiving: {}", e.line, live_err(err)))
-                })?;
+                .map_err(|err| live_failure(format!("{}: receiving", e.line), err))?;
             let Some(n) = next else { break };
             carried += n.pkt.payload().len();
             parts.push(n.pkt.clone());
@@ -667,10 +667,12 @@ impl<'a> Runner<'a> {
     }
 }
 
-fn live_err(e: crate::live::LiveError) -> String {
+/// A link or host failure: not permitted (exit 4), or the run cannot go on.
+fn live_failure(what: String, e: crate::live::LiveError) -> Failure {
     match e {
-        crate::live::LiveError::NotPermitted(m) | crate::live::LiveError::Other(m) => m,
-        crate::live::LiveError::Interrupted => "interrupted".into(),
+        crate::live::LiveError::NotPermitted(m) => Failure::NotPermitted(format!("{what}: {m}")),
+        crate::live::LiveError::Other(m) => Failure::Setup(format!("{what}: {m}")),
+        crate::live::LiveError::Interrupted => Failure::Setup(format!("{what}: interrupted")),
     }
 }
 
