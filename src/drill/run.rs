@@ -176,6 +176,9 @@ struct Snapshot {
     info: Option<Vec<u8>>,
 }
 
+/// The last part of a wait that is spun rather than slept, µs.
+const SPIN_USECS: i64 = 200;
+
 /// One run of one script.
 pub struct Runner<'a> {
     cfg: &'a Config,
@@ -315,10 +318,15 @@ impl<'a> Runner<'a> {
         self.cfg.tolerance_usecs.max(dynamic)
     }
 
+    /// Sleeps until just before `t` and spins the rest (as packetdrill
+    /// does: the scheduler does not wake a sleeper precisely).
     fn wait_until(&self, t: i64) {
-        let now = self.now_us();
-        if t > now {
-            std::thread::sleep(Duration::from_micros((t - now) as u64));
+        let left = t - self.now_us();
+        if left > SPIN_USECS {
+            std::thread::sleep(Duration::from_micros((left - SPIN_USECS) as u64));
+        }
+        while self.now_us() < t {
+            std::hint::spin_loop();
         }
     }
 
