@@ -45,6 +45,8 @@ pub struct Config {
     pub dir: PathBuf,
     /// Print each event as it happens.
     pub verbose: bool,
+    /// `--strict_segments`: one kernel segment per `>` line, never joined.
+    pub strict_segments: bool,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             defines: Vec::new(),
             dir: PathBuf::from("."),
             verbose: false,
+            strict_segments: false,
         }
     }
 }
@@ -121,6 +124,7 @@ pub fn apply_options(script: &Script, cfg: &mut Config) -> Result<Option<i32>, F
             }
             "mtu" => mtu = Some(n()? as i32),
             "ip_version" if v == "ipv4" => {}
+            "strict_segments" => cfg.strict_segments = true,
             _ => return Err(unsupported(*line, format!("the option --{k}"))),
         }
     }
@@ -521,7 +525,7 @@ impl<'a> Runner<'a> {
         // sends a TSO burst as it sees fit; the script names the total).
         let mut parts = vec![r.pkt.clone()];
         let mut carried = r.pkt.payload().len();
-        while carried < p.len as usize {
+        while carried < p.len as usize && !self.cfg.strict_segments {
             let (lport, rport) = (
                 r.pkt.tcp().and_then(|t| t.sport),
                 r.pkt.tcp().and_then(|t| t.dport),
@@ -583,8 +587,13 @@ impl<'a> Runner<'a> {
                 ),
             ]
         };
+        let joined = if parts.len() > 1 {
+            format!(" (joined from {} segments)", parts.len())
+        } else {
+            String::new()
+        };
         self.verbose(format!(
-            "{:.6} > {}",
+            "{:.6} > {}{joined}",
             secs(actual),
             packet::show_live(&r.pkt, &self.map)
         ));
@@ -794,6 +803,9 @@ mod tests {
             (cfg.tolerance_usecs, cfg.ts_tick_usecs),
             (10000, Some(1000))
         );
+        let s = crate::drill::parse::parse("--strict_segments\n").unwrap();
+        assert_eq!(apply_options(&s, &mut cfg), Ok(None));
+        assert!(cfg.strict_segments);
         let s = crate::drill::parse::parse("--wire_server_ip=1.2.3.4\n").unwrap();
         assert!(matches!(
             apply_options(&s, &mut cfg),
