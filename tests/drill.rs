@@ -216,3 +216,47 @@ fn tso_bursts_join_into_the_packet_the_script_names() {
     assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
     assert!(out.contains("> P. 1:10001(10000) ack 1 win"), "{out}");
 }
+
+#[test]
+fn here_runs_in_the_current_namespace_and_leaves_nothing() {
+    if !privileged("craft drill --here") {
+        return;
+    }
+    let o = netns(&format!(
+        "\"$CRAFT\" drill --here {}; echo RC=$?\nif command -v nft >/dev/null; then echo TABLES=$(nft list tables | grep -c craft); else echo TABLES=no-nft; fi\n\
+         echo LOCALNET=$(cat /proc/sys/net/ipv4/conf/lo/route_localnet)\n",
+        script("here.pkt")
+    ));
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "RC").as_deref(), Some("0"), "{out}\n{err}");
+    // The nftables table (where nft can list it) and the sysctls are undone at exit.
+    let tables = var(&out, "TABLES");
+    assert!(
+        matches!(tables.as_deref(), Some("0") | Some("no-nft")),
+        "{out}"
+    );
+    assert_eq!(var(&out, "LOCALNET").as_deref(), Some("0"), "{out}");
+}
+
+#[test]
+fn without_privileges_it_exits_4_saying_why() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        // Not root: the plain run is the unprivileged case.
+        let (rc, _, err) = drill(&[&script("server-basic.pkt")]);
+        assert_eq!(rc, 4, "{err}");
+        return;
+    }
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_craft"))
+        .args(["drill", &script("server-basic.pkt")])
+        .output();
+    let Ok(o) = o else {
+        eprintln!("setpriv is missing: the unprivileged case is not checked");
+        return;
+    };
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("craft drill needs root"), "{err}");
+}
