@@ -111,15 +111,15 @@ pub fn run(rt: &mut Runtime, o: &DrillOptions) -> EvalResult<Outcome> {
         setup: true,
         pcap: o.pcap.clone(),
     });
-    let mut lines = Vec::new();
-    let mut say = |s: &str| lines.push(s.to_string());
+    // --verbose lines are printed as the events happen (a closed stdout
+    // is noticed by the next print after the run).
     let result = {
+        let mut say = |s: &str| {
+            let _ = rt.print(s);
+        };
         let mut r = Runner::new(&cfg, &mut live, &mut say);
         r.run(&script)
     };
-    for l in &lines {
-        rt.print(l)?;
-    }
     for w in live.finish_fast() {
         warn(&w);
     }

@@ -203,8 +203,6 @@ pub struct Runner<'a> {
     /// bookkeeping after the send (packetdrill's write to its tun returns
     /// at once).
     injected_at: Option<i64>,
-    /// Lines printed with --verbose.
-    pub log: Vec<String>,
     say: &'a mut dyn FnMut(&str),
 }
 
@@ -231,7 +229,6 @@ impl<'a> Runner<'a> {
             last_time: None,
             last_anchored: false,
             injected_at: None,
-            log: Vec::new(),
             say,
         }
     }
@@ -297,7 +294,7 @@ impl<'a> Runner<'a> {
     }
 
     /// (start, end, interval start) of an event in script µs.
-    fn times(&mut self, e: &Event) -> (i64, i64) {
+    fn times(&self, e: &Event) -> (i64, i64) {
         let anchored = matches!(&e.action, Action::Packet(p) if p.dir == Dir::In);
         match e.time.kind {
             TimeKind::Absolute | TimeKind::AbsoluteRange | TimeKind::Untimed => {
