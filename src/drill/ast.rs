@@ -163,6 +163,8 @@ pub enum Expr {
     Struct(Vec<(String, Expr)>),
     /// `"text"`.
     Str(String),
+    /// `htons(8080)`: a function of packetdrill's expression language.
+    Call(String, Vec<Expr>),
 }
 
 /// One `assert` of a `%{ }%` block: a chain of comparisons,

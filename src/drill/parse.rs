@@ -699,9 +699,30 @@ impl Scanner {
                         self.i += 1;
                         return Ok(Expr::Struct(v));
                     }
-                    let k = self
-                        .ident()
-                        .ok_or_else(|| self.err("expected a field name in {...}"))?;
+                    // `name=value`, `name(len)=value`, or a value alone.
+                    let save = (self.i, self.line);
+                    let named = self.ident().filter(|_| {
+                        self.skip_space();
+                        matches!(self.peek(), Some('=') | Some('('))
+                    });
+                    let Some(k) = named else {
+                        (self.i, self.line) = save;
+                        v.push((String::new(), self.expr()?));
+                        self.skip_space();
+                        if self.peek() == Some(',') {
+                            self.i += 1;
+                        } else if self.peek() != Some('}') {
+                            return Err(self.err("expected ',' or '}' in {...}"));
+                        }
+                        continue;
+                    };
+                    self.skip_space();
+                    if self.peek() == Some('(') {
+                        // A length before the value: `msg_iov(1)=[...]`.
+                        self.i += 1;
+                        self.expr()?;
+                        self.expect(')', "')' after a field's length")?;
+                    }
                     self.expect('=', "'=' after a field name")?;
                     v.push((k, self.expr()?));
                     self.skip_space();
@@ -724,6 +745,29 @@ impl Scanner {
             Some(c) if c.is_ascii_digit() || c == '-' => Ok(Expr::Int(self.int()?)),
             Some(c) if is_ident_start(c) => {
                 let w = self.ident().unwrap_or_default();
+                if self.peek() == Some('(') {
+                    self.i += 1;
+                    let mut args = Vec::new();
+                    self.skip_space();
+                    if self.peek() == Some(')') {
+                        self.i += 1;
+                    } else {
+                        loop {
+                            args.push(self.expr()?);
+                            self.skip_space();
+                            match self.bump() {
+                                Some(',') => {}
+                                Some(')') => break,
+                                _ => {
+                                    return Err(
+                                        self.err(format!("expected ',' or ')' in {w}(...)"))
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    return Ok(Expr::Call(w, args));
+                }
                 Ok(match self.defined(&w) {
                     Some(v) => parse_int(&v).map(Expr::Int).unwrap_or(Expr::Sym(v)),
                     None => Expr::Sym(w),
@@ -936,6 +980,25 @@ mod tests {
             panic!()
         };
         assert_eq!(c.ret, Some(2));
+        let e = one(
+            "+0 sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{iov_base=..., iov_len=10}], msg_flags=0}, 0) = 10",
+        );
+        let Action::Syscall(c) = e.action else {
+            panic!()
+        };
+        assert!(matches!(&c.args[1], Expr::Struct(f) if f.len() == 3));
+        let e = one("+0 recvmsg(3, {msg_iov(1)=[{..., 1000}], msg_flags=0}, 0) = 1000");
+        let Action::Syscall(c) = e.action else {
+            panic!()
+        };
+        assert!(matches!(&c.args[1], Expr::Struct(f) if f[0].0 == "msg_iov"));
+        let e = one("+0 bind(3, {sa_family=AF_INET, sin_port=htons(8080)}, 16) = 0");
+        let Action::Syscall(c) = e.action else {
+            panic!()
+        };
+        assert!(
+            matches!(&c.args[1], Expr::Struct(f) if f[1].1 == Expr::Call("htons".into(), vec![Expr::Int(8080)]))
+        );
         let e = one("+0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0");
         let Action::Syscall(c) = e.action else {
             panic!()

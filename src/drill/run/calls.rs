@@ -19,6 +19,7 @@ pub(super) fn check_expr(a: &Expr, line: usize, call: &str) -> Result<(), Failur
         }),
         Expr::Struct(_) => Err(unsupported(line, format!("a struct argument to {call}()"))),
         Expr::Str(_) => Err(unsupported(line, format!("a string argument to {call}()"))),
+        Expr::Call(f, _) => Err(unsupported(line, format!("the function {f}() in {call}()"))),
         _ => Ok(()),
     }
 }
