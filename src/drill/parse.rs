@@ -478,6 +478,11 @@ impl Scanner {
         self.expect('(', "'(' in start:end(length)")?;
         let len = self.uint::<u32>("length")?;
         self.expect(')', "')' in start:end(length)")?;
+        if len > 65_495 {
+            return Err(self.err(format!(
+                "a segment of {len} bytes does not fit in an IPv4 packet"
+            )));
+        }
         if end.wrapping_sub(seq) != len {
             return Err(self.err(format!(
                 "inconsistent segment: {seq}:{end} is not {len} bytes"
@@ -1068,6 +1073,8 @@ mod tests {
         assert!(e.msg.contains("udp"));
         let e = parse("+0 < S 0:0(0) win 1 <md5 abc>\n").unwrap_err();
         assert!(e.unsupported && e.msg.contains("md5"));
+        let e = parse("+0 < . 1:4000000001(4000000000) ack 1 win 1\n").unwrap_err();
+        assert!(e.msg.contains("does not fit"), "{}", e.msg);
         let e = parse("+0 %{ print(tcpi_rtt) }%").unwrap_err();
         assert!(e.unsupported && e.msg.contains("print"));
         let e = parse("+0 < S 0:0(0)\n+0 wat").unwrap_err();

@@ -111,7 +111,30 @@ pub(super) struct Pending {
 /// How long a call that should not block may take before the run gives up.
 const STUCK: Duration = Duration::from_secs(3);
 
+/// The largest byte count a script's read or write may name (the buffer is
+/// allocated), and the largest option length.
+const MAX_COUNT: usize = 64 << 20;
+const MAX_OPTLEN: usize = 4096;
+
 impl Runner<'_> {
+    /// A byte count argument, at most `max`.
+    fn count(
+        &self,
+        line: usize,
+        a: Option<&Expr>,
+        call: &str,
+        max: usize,
+    ) -> Result<usize, Failure> {
+        let n = self.int(line, a, call)?.max(0) as u64;
+        if n > max as u64 {
+            return Err(unsupported(
+                line,
+                format!("{call}() of {n} bytes (craft takes at most {max})"),
+            ));
+        }
+        Ok(n as usize)
+    }
+
     fn fd(&self, line: usize, a: Option<&Expr>, call: &str) -> Result<i32, Failure> {
         let n = match a {
             Some(Expr::Int(n)) => *n,
@@ -181,7 +204,7 @@ impl Runner<'_> {
                 let level = self.int(line, a(1), name)? as i32;
                 let opt = self.int(line, a(2), name)? as i32;
                 let v = self.int(line, a(3), name)?;
-                let len = self.int(line, a(4), name)?.max(0) as usize;
+                let len = self.count(line, a(4), name, MAX_OPTLEN)?;
                 let bytes = if len >= 4 {
                     let mut b = (v as i32).to_ne_bytes().to_vec();
                     b.resize(len, 0);
@@ -195,7 +218,7 @@ impl Runner<'_> {
                 let fd = self.fd(line, a(0), name)?;
                 let level = self.int(line, a(1), name)? as i32;
                 let opt = self.int(line, a(2), name)? as i32;
-                let len = self.int(line, a(4), name)?.max(0) as usize;
+                let len = self.count(line, a(4), name, MAX_OPTLEN)?;
                 Call::GetSockOpt(fd, level, opt, len)
             }
             "fcntl" => {
@@ -210,7 +233,7 @@ impl Runner<'_> {
             }
             "write" | "send" => {
                 let fd = self.fd(line, a(0), name)?;
-                let n = self.int(line, a(2), name)?.max(0) as usize;
+                let n = self.count(line, a(2), name, MAX_COUNT)?;
                 let f = if name == "send" {
                     self.int(line, a(3), name)? as i32
                 } else {
@@ -220,7 +243,7 @@ impl Runner<'_> {
             }
             "read" | "recv" => {
                 let fd = self.fd(line, a(0), name)?;
-                let n = self.int(line, a(2), name)?.max(0) as usize;
+                let n = self.count(line, a(2), name, MAX_COUNT)?;
                 let f = if name == "recv" {
                     self.int(line, a(3), name)? as i32
                 } else {
