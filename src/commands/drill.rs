@@ -156,5 +156,6 @@ fn report(_rt: &mut Runtime, name: &str, f: Failure) -> EvalResult<Outcome> {
             warn(&format!("{name}: {m}"));
             Outcome::NotPermitted
         }
+        Failure::Interrupted => Outcome::Interrupted,
     })
 }

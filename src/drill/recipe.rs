@@ -326,3 +326,44 @@ fn assert_line(o: &mut String, a: &Assert, sock: Option<i64>) {
         .collect();
     let _ = writeln!(o, "expect {}", parts.join(" and "));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(src: &str) -> String {
+        let s = crate::drill::parse::parse(src).unwrap();
+        let lines: Vec<&str> = src.lines().collect();
+        to_recipe(&s, "t.pkt", &lines)
+    }
+
+    #[test]
+    fn a_client_script_reads_as_a_lesson() {
+        let r = recipe(
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n\
+             +0 > S 0:0(0) <...>\n+.01 < S. 0:0(0) ack 1 win 100 <mss 1000,sackOK>\n\
+             +0 > . 1:1(0) ack 1\n+0 write(3, ..., 10) = 10\n+0 > P. 1:11(10) ack 1 win 4\n\
+             +0 %{ assert 1 <= tcpi_snd_cwnd <= 10; assert tcpi_ca_state == TCP_CA_Open }%\n+0 fcntl(3, F_GETFL) = 2\n",
+        );
+        assert!(r.contains("s3 = tcp_connect(\"127.0.0.1\", port)"), "{r}");
+        assert!(
+            r.contains("p = expect_packet(TCP(dport=port, flags=\"S\"), timeout=2)"),
+            "{r}"
+        );
+        assert!(r.contains("kport = p.tcp.sport"), "{r}");
+        assert!(r.contains("sleep(0.01)"), "{r}");
+        assert!(r.contains("flags=\"SA\", seq=0, ack=isn + 1, window=100, options=[(\"MSS\", 1000), (\"SAckOK\",)]"), "{r}");
+        assert!(r.contains("expect s3.write(\"x\" * 10) == 10"), "{r}");
+        assert!(r.contains("seq=isn + 1, ack=1), timeout=2)\nexpect len(p.tcp.payload) == 10\nexpect p.tcp.window == 4"), "{r}");
+        assert!(
+            r.contains("expect 1 <= s3.info().snd_cwnd and s3.info().snd_cwnd <= 10"),
+            "{r}"
+        );
+        assert!(
+            r.contains("# not translated: assert tcpi_ca_state == TCP_CA_Open"),
+            "{r}"
+        );
+        assert!(r.contains("# not translated: fcntl()"), "{r}");
+        assert!(r.contains("# line 4 (+0.010 s): +.01 < S. 0:0(0)"), "{r}");
+    }
+}

@@ -87,6 +87,8 @@ pub enum Failure {
     Setup(String),
     /// A capability is missing (exit 4).
     NotPermitted(String),
+    /// Ctrl-C or SIGTERM (exit 130).
+    Interrupted,
 }
 
 fn mismatch(line: usize, msg: impl Into<String>) -> Failure {
@@ -686,7 +688,7 @@ fn live_failure(what: String, e: crate::live::LiveError) -> Failure {
     match e {
         crate::live::LiveError::NotPermitted(m) => Failure::NotPermitted(format!("{what}: {m}")),
         crate::live::LiveError::Other(m) => Failure::Setup(format!("{what}: {m}")),
-        crate::live::LiveError::Interrupted => Failure::Setup(format!("{what}: interrupted")),
+        crate::live::LiveError::Interrupted => Failure::Interrupted,
     }
 }
 
