@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for how the modules fit together.
 
 pub mod commands;
+pub mod drill;
 pub mod engine;
 pub mod host;
 pub mod lang;

@@ -310,6 +310,31 @@ enum Cmd {
         #[arg(long)]
         filter: Option<String>,
     },
+    /// Run a packetdrill script against the local kernel over lo: exit 0 when
+    /// every event happened as scripted, 1 at the first difference, 2 for a
+    /// script craft cannot read or run (needs root: a network namespace of its own).
+    Drill {
+        /// The script (.pkt).
+        script: PathBuf,
+        /// Define NAME=VALUE: the word NAME in the script stands for VALUE (also in shell commands' environment).
+        #[arg(short = 'D', value_name = "NAME=VALUE")]
+        defines: Vec<String>,
+        /// Timing tolerance in microseconds (or 12.5 % of the interval, whichever is larger).
+        #[arg(long, value_name = "N")]
+        tolerance_usecs: Option<i64>,
+        /// Print each event as it happens.
+        #[arg(long, short = 'v')]
+        verbose: bool,
+        /// Run in the current network namespace instead of a new one.
+        #[arg(long)]
+        here: bool,
+        /// Write every frame sent and received to this pcap file.
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+        /// Print the script as a commented craft recipe instead (offline).
+        #[arg(long)]
+        to_recipe: bool,
+    },
     /// Check what stands between you and a working raw socket on lo.
     Doctor {
         /// The interface to check [default: lo].
@@ -584,6 +609,34 @@ fn dispatch(cli: Cli) -> EvalResult<Outcome> {
             let filter = craft::wire::bpf::Filter::parse(filter.as_deref().unwrap_or(""))
                 .map_err(|m| Error::usage(format!("--filter: {m}")))?;
             read::run(&mut offline(color.over(&tc)), &file, style, &filter)
+        }
+        Some(Cmd::Drill {
+            script,
+            defines,
+            tolerance_usecs,
+            verbose,
+            here,
+            pcap,
+            to_recipe,
+        }) => {
+            let defines = defines
+                .iter()
+                .map(|d| {
+                    d.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .ok_or_else(|| Error::usage(format!("-D {d}: expected NAME=VALUE")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let o = commands::drill::DrillOptions {
+                script,
+                defines,
+                tolerance_usecs,
+                verbose,
+                here,
+                pcap: pcap.or(top.pcap),
+                to_recipe,
+            };
+            commands::drill::run(&mut offline(ColorChoice::Never), &o)
         }
         Some(Cmd::Doctor { iface }) => {
             if top.pcap.is_some() || top.no_setup {

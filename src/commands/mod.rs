@@ -3,6 +3,7 @@
 //! printing through the runtime's one output and ending in an [`Outcome`].
 
 pub mod doctor;
+pub mod drill;
 pub mod handshake;
 pub mod listen;
 pub mod read;

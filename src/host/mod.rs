@@ -20,8 +20,10 @@
 //! [`doctor_report`] checks each piece for `craft doctor`.
 
 pub mod ksock;
+pub mod netns;
 pub mod nft;
 pub mod ports;
+pub mod rawsys;
 pub mod sysctl;
 
 #[cfg(test)]
