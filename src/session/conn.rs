@@ -134,6 +134,10 @@ pub struct Conn {
     scoreboard: sack::Scoreboard,
     /// Where the latest out-of-order segment we hold starts (first SACK block).
     ooo_latest: Option<u32>,
+    /// Data segments taken in order whose ACK is delayed (at most one).
+    delayed: u32,
+    /// When the delayed ACK goes at the latest.
+    ack_due: Option<Instant>,
     /// Every segment, in the order they crossed the link (kernel timestamps).
     pub log: Vec<LogEntry>,
     /// The data both ways in the order it went: (direction, bytes).
@@ -162,6 +166,10 @@ fn seq_le(a: u32, b: u32) -> bool {
 
 /// Most out-of-order data held before dropping more.
 const OOO_LIMIT: usize = 8 << 20;
+
+/// The longest an ACK of in-order data waits for a second segment to
+/// acknowledge with it (RFC 1122 4.2.3.2 allows 500 ms; Linux takes ~40).
+const DELAYED_ACK: Duration = Duration::from_millis(40);
 
 /// Duplicate ACKs that mean a segment was lost (RFC 5681 3.2).
 const DUPACK_THRESHOLD: u32 = 3;
@@ -233,6 +241,8 @@ impl Conn {
             ts_clock: Instant::now(),
             scoreboard: sack::Scoreboard::default(),
             ooo_latest: None,
+            delayed: 0,
+            ack_due: None,
             log: Vec::new(),
             stream: Vec::new(),
             pending: Vec::new(),
@@ -424,6 +434,11 @@ impl Conn {
             Some(p) => live.send(&p)?,
             None => live.send(pkt)?,
         };
+        if pkt.tcp().is_some_and(|t| t.flag_bits() & flags::ACK != 0) {
+            // It acknowledges everything taken so far.
+            self.delayed = 0;
+            self.ack_due = None;
+        }
         self.record(Dir::Out, sent.ts, sent.pkt.clone(), note);
         Ok(sent.pkt)
     }
@@ -517,16 +532,44 @@ impl Conn {
             crate::wire::view::TcpView::new_checked(b)
                 .is_ok_and(|v| v.src() == me.0 && v.sport() == me.1 && v.dport() == me.2)
         };
-        // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
-        let got = live.recv_matching(deadline, quick, |p| {
-            self.is_from_peer(p) && crate::wire::matcher::transport_checksum_ok(p)
-        })?;
-        let Some(r) = got else { return Ok(None) };
-        let need_ack = self.absorb(&r.pkt, r.frame.ts);
-        if let Some(note) = need_ack {
-            self.send_ack(live, note)?;
+        loop {
+            let until = self.ack_due.map_or(deadline, |t| t.min(deadline));
+            // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
+            let got = live.recv_matching(until, quick, |p| {
+                self.is_from_peer(p) && crate::wire::matcher::transport_checksum_ok(p)
+            })?;
+            let Some(r) = got else {
+                if self.ack_due.is_some_and(|t| Instant::now() >= t) {
+                    self.flush_ack(live)?;
+                    if Instant::now() < deadline {
+                        continue;
+                    }
+                }
+                return Ok(None);
+            };
+            let fin = r.pkt.tcp().is_some_and(|t| t.flag_bits() & flags::FIN != 0);
+            match self.absorb(&r.pkt, r.frame.ts) {
+                // In-order data: one ACK for every second segment (RFC 9293
+                // 3.8.6.3), or when the delay runs out.
+                Some(None) if !fin && self.delayed == 0 => {
+                    self.delayed = 1;
+                    self.ack_due = Some(Instant::now() + DELAYED_ACK);
+                }
+                Some(note) => {
+                    self.send_ack(live, note)?;
+                }
+                None => {}
+            }
+            return Ok(Some(r.pkt));
         }
-        Ok(Some(r.pkt))
+    }
+
+    /// Sends the ACK that was being delayed, if one is.
+    fn flush_ack(&mut self, live: &mut Live) -> Result<(), ConnError> {
+        if self.delayed > 0 {
+            self.send_ack(live, None)?;
+        }
+        Ok(())
     }
 
     /// Takes a segment from the peer into account. Returns Some(note) when it
@@ -904,6 +947,7 @@ impl Conn {
                 }
             };
             if offset(self.snd_una) == data.len() {
+                self.flush_ack(live)?;
                 return Ok(s.last_ack);
             }
             let now = Instant::now();
@@ -1219,6 +1263,7 @@ impl Conn {
         let mut deadline = Instant::now() + idle;
         while !self.peer_fin && !self.reset {
             if let Some(end) = self.ready(until, size) {
+                self.flush_ack(live)?;
                 return Ok(self.take_pending(end));
             }
             let before = self.pending.len();
@@ -1231,6 +1276,7 @@ impl Conn {
                 }
             }
         }
+        self.flush_ack(live)?;
         let end = self.ready(until, size).unwrap_or(self.pending.len());
         Ok(self.take_pending(end))
     }
