@@ -362,6 +362,14 @@ pub const BUILTINS: &[Builtin] = &[
         run: builtins::hex,
     },
     Builtin {
+        sig: sig!("str", req("value")),
+        summary: "a value as text, as print shows it",
+        help: "str(42) is \"42\", str(r.tcp.flags) \"SA\"; a string stays itself.\n\
+               e.g. print(\"port \" + str(p) + \" open\")",
+        live: false,
+        run: builtins::str,
+    },
+    Builtin {
         sig: Signature {
             name: "print",
             params: &[],
