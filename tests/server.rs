@@ -327,3 +327,20 @@ fn a_server_session_waits_out_a_clients_shut_window_and_loses_nothing() {
     assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
     assert_eq!(var(&out, "GOT"), var(&out, "WANT"), "byte-exact\n{out}");
 }
+
+#[test]
+fn the_client_closes_first_and_craft_answers_in_close_wait() {
+    if !privileged("the client closes first") {
+        return;
+    }
+    need("nc");
+    let script = format!(
+        "{craft}printf 'hello\\n' | timeout 5 nc -N 127.0.0.1 1234 > /tmp/nc.$$\n\
+         wait $CR; echo CRAFT=$?\necho NC=$(cat /tmp/nc.$$)\ncat /tmp/craft.$$\n",
+        craft = craft_bg("recipes/server_close.craft"),
+    );
+    let (out, err) = run(&script);
+    assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "NC").as_deref(), Some("bye from craft"), "{out}");
+    assert!(out.contains("recipes/server_close.craft: passed"), "{out}");
+}
