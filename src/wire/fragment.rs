@@ -84,6 +84,9 @@ pub fn fragment(datagram: &[u8], size: usize) -> Result<Vec<Vec<u8>>, String> {
 /// What identifies a datagram's fragments: (src, dst, proto, id).
 type Key = (Ipv4Addr, Ipv4Addr, u8, u16);
 
+/// A fragment: byte offset, MF, index in the input, header, payload.
+type Piece<'a> = (usize, bool, usize, &'a [u8], &'a [u8]);
+
 fn key(d: &[u8]) -> Key {
     (
         Ipv4Addr::new(d[12], d[13], d[14], d[15]),
@@ -97,22 +100,22 @@ fn name(k: &Key) -> String {
     format!("{} > {} proto {} id {}", k.0, k.1, k.2, k.3)
 }
 
-/// Reassembles the fragments among `datagrams`, returning every datagram whole,
-/// in the order of their first piece (datagrams that are not fragments pass
-/// through). The header is the first fragment's, MF and offset cleared. An
-/// overlap (other than an exact repeat) or a missing piece is an error naming
-/// the datagram.
-pub fn defragment(datagrams: &[&[u8]]) -> Result<Vec<Vec<u8>>, String> {
+/// Reassembles the fragments among `datagrams`, returning every datagram whole
+/// (those that are not fragments pass through) beside the index of the input
+/// whose header it keeps: the first fragment's (offset 0), MF and offset
+/// cleared. They come in the order of those indices. An overlap (other than
+/// an exact repeat) or a missing piece is an error naming the datagram.
+pub fn defragment(datagrams: &[&[u8]]) -> Result<Vec<(usize, Vec<u8>)>, String> {
     enum Slot {
-        Whole(Vec<u8>),
+        Whole(usize, Vec<u8>),
         Pieces(Key),
     }
     let mut slots = Vec::new();
-    let mut groups: HashMap<Key, Vec<(usize, bool, &[u8], &[u8])>> = HashMap::new();
+    let mut groups: HashMap<Key, Vec<Piece>> = HashMap::new();
     for (n, d) in datagrams.iter().enumerate() {
         let (hlen, total, ff) = header(d).map_err(|e| format!("packet {n}: {e}"))?;
         if ff & (MF | OFFSET) == 0 {
-            slots.push(Slot::Whole(d[..total].to_vec()));
+            slots.push(Slot::Whole(n, d[..total].to_vec()));
             continue;
         }
         let k = key(d);
@@ -121,28 +124,28 @@ pub fn defragment(datagrams: &[&[u8]]) -> Result<Vec<Vec<u8>>, String> {
             slots.push(Slot::Pieces(k));
         }
         let off = usize::from(ff & OFFSET) * 8;
-        g.push((off, ff & MF != 0, &d[..hlen], &d[hlen..total]));
+        g.push((off, ff & MF != 0, n, &d[..hlen], &d[hlen..total]));
     }
     let mut out = Vec::with_capacity(slots.len());
     for s in slots {
         let k = match s {
-            Slot::Whole(d) => {
-                out.push(d);
+            Slot::Whole(n, d) => {
+                out.push((n, d));
                 continue;
             }
             Slot::Pieces(k) => k,
         };
         let mut g = groups.remove(&k).unwrap_or_default();
-        g.sort_by_key(|p| (p.0, p.3.len()));
-        g.dedup_by(|b, a| a.0 == b.0 && a.3 == b.3);
+        g.sort_by_key(|p| (p.0, p.4.len()));
+        g.dedup_by(|b, a| a.0 == b.0 && a.4 == b.4);
         let who = name(&k);
         let Some(first) = g.first().filter(|p| p.0 == 0) else {
             return Err(format!("{who}: the first fragment (offset 0) is missing"));
         };
-        let mut h = first.2.to_vec();
+        let (n, mut h) = (first.2, first.3.to_vec());
         let mut payload = Vec::new();
         let mut ended = false;
-        for &(off, more, _, data) in &g {
+        for &(off, more, _, _, data) in &g {
             if ended {
                 return Err(format!(
                     "{who}: a fragment at byte {off} follows the last one (MF clear)"
@@ -182,8 +185,9 @@ pub fn defragment(datagrams: &[&[u8]]) -> Result<Vec<Vec<u8>>, String> {
         let hl = h.len();
         finish(&mut h[..hl], total, ff);
         h.extend_from_slice(&payload);
-        out.push(h);
+        out.push((n, h));
     }
+    out.sort_by_key(|d| d.0);
     Ok(out)
 }
 
@@ -231,7 +235,7 @@ mod tests {
         }
         assert_eq!(whole.unwrap().payload, d[20..]);
         let refs: Vec<&[u8]> = frags.iter().map(Vec::as_slice).collect();
-        assert_eq!(defragment(&refs).unwrap(), vec![d]);
+        assert_eq!(defragment(&refs).unwrap(), vec![(0, d)]);
     }
 
     #[test]
@@ -274,8 +278,8 @@ mod tests {
         assert!(e.contains("overlap"), "{e}");
         // An exact repeat and an unfragmented datagram are fine, in order.
         let other = udp(4);
-        let out = defragment(&[&other, &f[2], &f[0], &f[1], &f[1]]).unwrap();
-        assert_eq!(out, vec![other, d]);
+        let out = defragment(&[&f[2], &other, &f[0], &f[1], &f[1]]).unwrap();
+        assert_eq!(out, vec![(1, other), (2, d)]);
     }
 
     #[test]
