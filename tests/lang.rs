@@ -202,6 +202,12 @@ g = fragment(IP()/TCP(sport=1, dport=2)/"hello fragments\n", 8)
 expect len(g) == 5
 expect g[0].ip.id == g[4].ip.id
 expect len(fragment(p, 1000)) == 1
+# Fields changed on a fragment go out with the header checksum computed again.
+f = fs[1]
+c = f.ip.chksum
+f.ip.ttl = 3
+expect f.ip.chksum != c
+expect bytes(fragment(p, 16)[1]) == bytes(fs[1])
 "#;
     let (r, out) = run(src);
     assert!(r.is_ok(), "{r:?}\n{out}");

@@ -19,12 +19,21 @@ fn split(pkt: &Packet) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((out[..sp.start].to_vec(), out[sp.start..end].to_vec()))
 }
 
-/// Decodes `prefix` + `datagram` as a packet starting like `like` did.
+/// Decodes `prefix` + `datagram` as a packet starting like `like` did. The
+/// IP length and checksum are left to compute (the same bytes), so a field
+/// changed on a fragment afterwards still goes out with a good checksum.
 fn rebuild(like: &Packet, prefix: &[u8], datagram: &[u8]) -> Packet {
     let first = like.layers.first().map_or(LayerKind::Ip, Layer::kind);
     let mut b = prefix.to_vec();
     b.extend_from_slice(datagram);
-    Packet::decode_from(first, &b).0
+    let mut pkt = Packet::decode_from(first, &b).0;
+    if let Some(i) = pkt.find(LayerKind::Ip)
+        && let Some(Layer::Ip(h)) = pkt.layers.get_mut(i)
+    {
+        h.len = None;
+        h.chksum = None;
+    }
+    pkt
 }
 
 /// `fragment(packet, size)`: the IPv4 fragments of a packet, as a list.
