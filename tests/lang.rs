@@ -187,3 +187,55 @@ fn decode_from_bytes_and_layer_views() {
     assert_eq!(e.eval_str("len(q.udp)").unwrap(), Value::Int(9));
     assert_eq!(e.eval_str("q.udp.len").unwrap(), Value::Int(9));
 }
+
+#[test]
+fn fragment_and_defragment_round_trip() {
+    let src = r#"
+p = Ether()/IP(id=7)/UDP(sport=1000, dport=2000)/("x" * 40)
+fs = fragment(p, 17)
+expect len(fs) == 3
+expect fs[0].ip.frag == 0 and fs[1].ip.frag == 2 and fs[2].ip.frag == 4
+expect fs[0].ip.len == 36 and fs[2].ip.len == 36
+expect fs[0].ip.id == 7 and fs[2].ip.id == 7
+summary(fs[1])
+w = defragment([fs[2], fs[0], fs[1]])
+expect len(w) == 1
+expect bytes(w[0]) == bytes(p)
+expect w[0].udp.chksum == p.udp.chksum
+g = fragment(IP()/TCP(sport=1, dport=2)/"hello fragments\n", 8)
+expect len(g) == 5
+expect g[0].ip.id == g[4].ip.id
+expect len(fragment(p, 1000)) == 1
+# Fields changed on a fragment go out with the header checksum computed again.
+f = fs[1]
+c = f.ip.chksum
+f.ip.ttl = 3
+expect f.ip.chksum != c
+expect bytes(fragment(p, 16)[1]) == bytes(fs[1])
+"#;
+    let (r, out) = run(src);
+    assert!(r.is_ok(), "{r:?}\n{out}");
+    assert!(out.contains("frag (id 7, offset 16, more)"), "{out}");
+}
+
+#[test]
+fn fragment_errors_name_the_problem() {
+    let cases = [
+        ("fragment(IP()/UDP(), 7)", "size"),
+        ("fragment(Ether()/ARP(), 8)", "no IP layer"),
+        ("defragment(IP())", "takes a list"),
+        (
+            "fs = fragment(IP(id=9)/UDP()/(\"x\" * 40), 16)\ndefragment([fs[0], fs[2]])",
+            "id 9: bytes 16..32 are missing",
+        ),
+        (
+            "fs = fragment(IP(id=9)/UDP()/(\"x\" * 40), 16)\ndefragment([fs[0], fs[1]])",
+            "last fragment",
+        ),
+    ];
+    for (src, want) in cases {
+        let (r, out) = run(src);
+        let e = r.expect_err(src).to_string();
+        assert!(e.contains(want), "{src}: {e}\n{out}");
+    }
+}

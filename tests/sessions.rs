@@ -1,6 +1,6 @@
 //! Sessions against real servers, as root in private network namespaces:
 //! nc both ways, python's http.server, a 1 MiB upload, flow() against the
-//! capture, and `craft handshake` with nothing listening.
+//! capture, `craft handshake` with nothing listening, and a segment sent as fragments.
 
 mod common;
 use common::*;
@@ -324,4 +324,63 @@ fn a_file_read_with_read_file_arrives_byte_exact() {
     let (out, err) = text(&o);
     assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
     assert_eq!(var(&out, "SENT"), var(&out, "GOT"), "{out}");
+}
+
+#[test]
+fn a_segment_sent_as_three_fragments_is_reassembled_by_the_kernel() {
+    if !privileged("a_segment_sent_as_three_fragments_is_reassembled_by_the_kernel") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    // 20 bytes of TCP header and 16 of data, cut in 16-byte pieces: 16, 16, 4.
+    let recipe = r#"
+c = connect("127.0.0.1", 1234)
+s = c.syn()
+expect s.tcp.flags == "SA"
+c.ack()
+fs = fragment(IP(dst="127.0.0.1")/TCP(sport=c.sport, dport=1234, flags="PA", seq=c.seq, ack=c.ack_no)/"hello fragments\n", 16)
+expect len(fs) == 3
+expect fs[0].ip.id == fs[2].ip.id
+send(fs)
+a = expect_packet(TCP(sport=1234, dport=c.sport, flags="A"), timeout=1)
+expect a.tcp.ack - c.seq == 16
+"#;
+    let script = format!(
+        "cat > /tmp/r.$$ <<'EOF'\n{recipe}EOF\n{}\
+         {}\"$CRAFT\" run /tmp/r.$$ > /tmp/out.$$ 2>&1\necho EXIT=$?\nsleep 0.3\nkill $TD; wait $TD 2>/dev/null\n\
+         echo NC=$(cat /tmp/nc.$$)\ncat /tmp/out.$$\necho =====\ntcpdump -nn -v -r /tmp/cap.$$ 2>/dev/null\n",
+        tcpdump_start("/tmp/cap.$$"),
+        nc_listen(1234, "> /tmp/nc.$$")
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "NC").as_deref(), Some("hello fragments"), "{out}");
+    let capture = out.split("=====").nth(1).unwrap();
+    // Three fragments on the wire, one id, offsets 0, 16 and 32 bytes, MF on the first two.
+    let frags: Vec<&str> = capture
+        .lines()
+        .filter(|l| l.contains("proto TCP") && !l.contains("offset 0, flags [DF]"))
+        .filter(|l| !l.contains("offset 0, flags [none]"))
+        .collect();
+    assert_eq!(frags.len(), 3, "{out}");
+    let id = frags[0]
+        .split("id ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    for (f, (off, fl)) in frags
+        .iter()
+        .zip([("0", "[+]"), ("16", "[+]"), ("32", "[none]")])
+    {
+        assert!(
+            f.contains(&format!("id {id}, offset {off}, flags {fl}")),
+            "{f}\n{out}"
+        );
+    }
+    // nc is left to the exit trap, after tcpdump stopped: its close is not in the capture.
+    assert!(!capture.contains("Flags [R"), "no RST: {out}");
 }

@@ -19,6 +19,7 @@ pub mod complete;
 pub mod error;
 mod eval;
 pub mod fields;
+pub mod frag;
 pub mod net;
 pub mod runtime;
 pub mod session;

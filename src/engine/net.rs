@@ -23,6 +23,9 @@ pub fn send(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     if let Value::Set(set) = v {
         return send_set(eng, a, set);
     }
+    if let Value::List(items) = v {
+        return send_list(eng, a, items);
+    }
     let p = packet_arg(name, v, pos)?;
     let count = match a.given("count") {
         None => 1,
@@ -95,6 +98,33 @@ fn send_set(eng: &mut Engine, a: &mut Args, set: PacketSet) -> EvalResult<Value>
         ..Burst::default()
     };
     burst_of(eng, pos, &set.base, &burst)
+}
+
+/// `send(list)`: every packet of a list (fragments, say), once each, in order.
+fn send_list(eng: &mut Engine, a: &mut Args, items: Vec<Value>) -> EvalResult<Value> {
+    let pos = a.pos();
+    let name = a.name();
+    if a.given("count").is_some_and(|c| c != Value::Int(1)) {
+        return Err(Error::eval(
+            pos,
+            format!("{name}(): count= is for one packet; a list sends each of its packets once"),
+        ));
+    }
+    let raw = a.given("raw").is_some_and(|v| v.truthy());
+    let mut pkts = Vec::with_capacity(items.len());
+    for it in items {
+        let p = eng.as_sent(packet_arg(name, it, pos)?, pos)?.to_packet();
+        super::builtins::sendable(name, &p, raw, pos)?;
+        pkts.push(p);
+    }
+    for pkt in &pkts {
+        let sent = eng.rt.with_link(pos, |live| live.send(pkt))?;
+        eng.rt.observe_sent(&sent.pkt, sent.ts);
+        if eng.rt.opts.echo {
+            eng.print(&format!("-> {}", render::summary(&sent.pkt)))?;
+        }
+    }
+    Ok(Value::None)
 }
 
 /// The probes of `sr()`: a set, a list of packets, or one packet.

@@ -6,7 +6,7 @@
 use super::args::{Args, Param, Signature};
 use super::suggest::{did_you_mean, no_field};
 use super::value::{KListenerRef, ListenerRef, PacketView, SessionRef, SocketRef, Value};
-use super::{Engine, Error, EvalResult, builtins, capture, net, session, sockets};
+use super::{Engine, Error, EvalResult, builtins, capture, frag, net, session, sockets};
 use crate::session::conn::{Conn, Dir};
 use crate::wire::LayerKind;
 
@@ -131,8 +131,8 @@ pub const BUILTINS: &[Builtin] = &[
             opt("count", "1"),
             opt("raw", "false")
         ),
-        summary: "sends a packet on the interface (an Ether layer is added if missing)",
-        help: "With count=N the frames go in sendmmsg batches. Nothing is waited for;\n\
+        summary: "sends a packet, or each packet of a list or set, on the interface (an Ether layer is added if missing)",
+        help: "With count=N the frames go in sendmmsg batches; a list (fragment()'s, say) goes in order. Nothing is waited for;\n\
                use sr1 or expect_packet for the answer. A TCP, UDP or ICMP layer with no IP\n\
                layer below it is refused unless raw=true (or Ether(type=...) says what follows).",
         live: true,
@@ -279,6 +279,23 @@ pub const BUILTINS: &[Builtin] = &[
                Readable by tcpdump, Wireshark and craft read.",
         live: false,
         run: capture::wrpcap,
+    },
+    Builtin {
+        sig: sig!("fragment", req("packet"), req("size")),
+        summary: "the IPv4 fragments of a packet, as a list: size bytes of payload each (a multiple of 8)",
+        help: "Offsets in 8-byte units, MF on all but the last, one id for all (a random one unless\n\
+               id= is set), each header checksum computed; the transport checksum covers the whole\n\
+               datagram. send(fragment(IP()/UDP()/Raw(\"x\" * 40), 16)) sends three fragments.",
+        live: false,
+        run: frag::fragment,
+    },
+    Builtin {
+        sig: sig!("defragment", req("packets")),
+        summary: "the list with its IPv4 fragments reassembled by (src, dst, proto, id) and offset",
+        help: "Other packets pass through. An overlap or a missing piece is an error naming the\n\
+               datagram. defragment(sniff(timeout=1)) or defragment(rdpcap(\"x.pcap\")).",
+        live: false,
+        run: frag::defragment,
     },
     Builtin {
         sig: sig!(

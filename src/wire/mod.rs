@@ -13,6 +13,7 @@ pub mod bpf;
 pub mod checksum;
 pub mod dot1q;
 pub mod ethernet;
+pub mod fragment;
 pub mod icmp;
 pub mod icmp6;
 pub mod ipv4;
