@@ -163,3 +163,50 @@ fn craft_handshake_to_v6_loopback_talks_to_nc_and_to_its_own_listener() {
     assert_eq!(var(&out, "EXIT2").as_deref(), Some("0"), "{out}\n{err}");
     assert!(out.contains("listening on [::1]:"), "{out}");
 }
+
+#[test]
+fn craft_serves_nc_over_v6_loopback_by_recipe_and_in_one_command() {
+    if !privileged("craft_serves_nc_over_v6_loopback_by_recipe_and_in_one_command") {
+        return;
+    }
+    need("nc");
+    need("tcpdump");
+    let recipe = r#"
+l = listen("::1", 1234)
+print(l)
+s = l.accept(timeout=5)
+expect s.dst == "::1"
+expect s.recv(until="\n") == "hello from nc\n"
+s.send("hello from craft\n")
+s.close()
+flow(s)
+"#;
+    let script = format!(
+        "cat > /tmp/r.$$ <<'EOF'\n{recipe}EOF\n{}\
+         \"$CRAFT\" run /tmp/r.$$ > /tmp/craft.$$ 2>&1 &\nCR=$!\n\
+         for i in $(seq 100); do grep -q listener /tmp/craft.$$ && break; sleep 0.05; done\n\
+         (printf 'hello from nc\\n'; sleep 1) | timeout 5 nc -6 ::1 1234 > /tmp/nc.$$\n\
+         wait $CR; echo CRAFT=$?\nsleep 0.2; kill $TD; wait $TD 2>/dev/null\n\
+         echo NC=$(cat /tmp/nc.$$)\ncat /tmp/craft.$$\n\
+         echo RSTS=$(tcpdump -nr /tmp/cap.$$ 2>/dev/null | grep 'Flags \\[R' | grep -c '::1.1234 >')\n\
+         \"$CRAFT\" listen --addr ::1 --port 1235 --data 'hi\\n' --once --timeout 1 > /tmp/l.$$ 2>&1 &\nCR=$!\n\
+         for i in $(seq 100); do grep -q listening /tmp/l.$$ && break; sleep 0.05; done\n\
+         (echo ping; sleep 0.5) | timeout 5 nc -6 ::1 1235 > /tmp/nc2.$$\n\
+         wait $CR; echo LISTEN=$?\necho NC2=$(cat /tmp/nc2.$$)\ncat /tmp/l.$$\n\
+         rm -f /tmp/r.$$ /tmp/craft.$$ /tmp/nc.$$ /tmp/cap.$$ /tmp/l.$$ /tmp/nc2.$$\n",
+        tcpdump_start("/tmp/cap.$$"),
+    );
+    let o = netns(&script);
+    let (out, err) = text(&o);
+    assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(
+        var(&out, "NC").as_deref(),
+        Some("hello from craft"),
+        "{out}"
+    );
+    assert!(out.contains("<listener [::1]:1234 accepted=0>"), "{out}");
+    assert_eq!(var(&out, "RSTS").as_deref(), Some("0"), "{out}");
+    assert_eq!(var(&out, "LISTEN").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "NC2").as_deref(), Some("hi"), "{out}");
+    assert!(out.contains("listening on [::1]:1235"), "{out}");
+}

@@ -2216,4 +2216,66 @@ mod tests {
         assert!(srtt < Duration::from_millis(50), "{srtt:?}");
         assert!(c.rtt.rto() <= Duration::from_millis(50));
     }
+
+    #[test]
+    fn a_v6_peer_gets_ipv6_segments_and_is_recognised_both_ways() {
+        use std::net::Ipv6Addr;
+        let mut c = conn();
+        c.cfg.dst = Ipv6Addr::LOCALHOST.into();
+        let p = c.segment(flags::SYN, 1000, b"", Vec::new());
+        assert!(p.ip().is_none());
+        let ip6 = p.ipv6().expect("an IPv6 layer");
+        assert_eq!((ip6.src, ip6.dst), (None, Some(Ipv6Addr::LOCALHOST)));
+        assert!(c.is_to_peer(&p));
+        // Decoded, our own segment is not the peer's (direction first).
+        let b = p.emit();
+        let d = Packet::parse(&b);
+        assert!(c.is_to_peer(&d) && !c.is_from_peer(&d));
+        assert!(!quick_from(&b, (c.cfg.dst, 1234, 40000)));
+        // The peer's answer: recognised by the quick filter and by decode.
+        let back = Packet::ether_ip6_tcp(
+            Ipv6::default(),
+            Tcp {
+                sport: Some(1234),
+                dport: Some(40000),
+                flags: Some(flags::SYN | flags::ACK),
+                ..Tcp::default()
+            },
+            b"",
+        );
+        let bb = back.emit();
+        assert!(quick_from(&bb, (c.cfg.dst, 1234, 40000)));
+        assert!(c.is_from_peer(&Packet::parse(&bb)));
+        assert!(quick_to_port(&bb, 40000) && !quick_to_port(&bb, 40001));
+        // An IPv4 frame of the same ports is not a v6 peer's.
+        let v4 = conn().segment(flags::ACK, 1, b"", Vec::new()).emit();
+        assert!(!quick_from(&v4, (c.cfg.dst, 40000, 1234)));
+        // Extension headers: the quick filter defers to the full decode.
+        let mut ext = bb.clone();
+        ext[20] = 0;
+        assert!(quick_from(&ext, (c.cfg.dst, 1, 2)) && quick_to_port(&ext, 2));
+        // A server session answers from the address the client connected to.
+        c.local = Some(Ipv6Addr::LOCALHOST.into());
+        let p = c.segment(flags::ACK, 1, b"", Vec::new());
+        assert_eq!(p.ipv6().unwrap().src, Some(Ipv6Addr::LOCALHOST));
+    }
+
+    #[test]
+    fn a_v4_peer_keeps_ipv4_segments_with_dont_fragment() {
+        let c = conn();
+        let p = c.segment(flags::SYN, 1000, b"", Vec::new());
+        assert!(p.ipv6().is_none());
+        let ip = p.ip().expect("an IPv4 layer");
+        assert_eq!((ip.dst, ip.flags), (Some(Ipv4Addr::LOCALHOST), Some(2)));
+        let back = conn().segment(flags::ACK, 1, b"", Vec::new());
+        let mut t = back.tcp().cloned().unwrap();
+        (t.sport, t.dport) = (Some(1234), Some(40000));
+        let b = Packet::ether_ip_tcp(Ipv4::default(), t, b"").emit();
+        assert!(quick_from(&b, (c.cfg.dst, 1234, 40000)));
+        assert!(!quick_from(
+            &b,
+            (std::net::Ipv6Addr::LOCALHOST.into(), 1234, 40000)
+        ));
+        assert!(quick_to_port(&b, 40000));
+    }
 }
