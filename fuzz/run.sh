@@ -23,7 +23,7 @@ command -v cargo-fuzz >/dev/null || { echo "run.sh: cargo install cargo-fuzz" >&
 opts="-O -a -s none"
 stamp=$(mktemp)
 trap 'rm -f "$stamp"' EXIT
-for t in decode pcap lang filter shell; do
+for t in decode pcap lang filter shell drill; do
     extra=""
     case $t in
         decode) extra="-max_len=1600" ;;   # an Ethernet frame and then some

@@ -99,6 +99,39 @@ c.close()
 }
 
 #[test]
+fn with_sack_and_timestamps_the_kernel_agrees_and_losses_recover_without_timeouts() {
+    if !privileged("with_sack_and_timestamps_the_kernel_agrees_and_losses_recover_without_timeouts")
+    {
+        return;
+    }
+    need("nc");
+    need("nft");
+    need("tcpdump");
+    // Four segments lost once each, two of them back to back.
+    let setup = "nft add table inet loss\n\
+                 nft add chain inet loss pre '{ type filter hook prerouting priority -300; }'\n\
+                 for k in 10 11 100 300; do nft add rule inet loss pre tcp dport 1234 \
+                 tcp sequence $((1001 + 8000 * k)) quota until 9000 bytes drop; done\n\
+                 head -c 4194304 /dev/urandom > /tmp/s4.bin\necho WANT=$(sha256sum < /tmp/s4.bin | cut -c1-64)";
+    let recipe = r#"c = connect("127.0.0.1", 1234, iss=1000, wscale=7, window=1048576, sack=true, timestamps=true)
+c.syn()
+c.ack()
+expect c.sack and c.timestamps
+c.send(read_file("/tmp/s4.bin"), segment=8000)
+c.close()
+"#;
+    let (out, err) = run(
+        recipe,
+        "nc -l 127.0.0.1 1234 > /tmp/s4.out < /dev/null; echo GOT=$(sha256sum < /tmp/s4.out | cut -c1-64)",
+        setup,
+    );
+    assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "GOT"), var(&out, "WANT"), "byte-exact\n{out}");
+    assert_eq!(out.matches("(fast retransmission)").count(), 4, "{out}");
+    assert_eq!(out.matches("  (retransmission)").count(), 0, "{out}");
+}
+
+#[test]
 fn a_large_upload_has_no_silly_small_segments() {
     if !privileged("a_large_upload_has_no_silly_small_segments") {
         return;

@@ -292,3 +292,38 @@ fn a_kernel_socket_reports_tcp_info_as_a_record() {
     );
     assert_eq!(var(&out, "EXIT").as_deref(), Some("2"), "{out}");
 }
+
+#[test]
+fn a_server_session_waits_out_a_clients_shut_window_and_loses_nothing() {
+    if !privileged("a server session waits out a client's shut window") {
+        return;
+    }
+    need("python3");
+    // The client's 4 KiB receive buffer fills and it reads nothing for 2 s:
+    // craft's server session probes the shut window (more probes than its
+    // retries=2) and then sends the rest, byte-exact.
+    let recipe = "/tmp/srv-zw.craft";
+    std::fs::write(
+        recipe,
+        "l = listen(1234, verbose=false, retries=2)\ns = l.accept(timeout=10)\n\
+         s.send(read_file(\"/tmp/srv-zw.bin\"))\ns.close()\n",
+    )
+    .unwrap();
+    let client = "import hashlib, socket, time\n\
+                  s = socket.socket()\n\
+                  s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)\n\
+                  s.connect(('127.0.0.1', 1234))\n\
+                  time.sleep(2)\n\
+                  h = hashlib.sha256()\n\
+                  while True:\n    b = s.recv(65536)\n    if not b: break\n    h.update(b)\n\
+                  print('GOT=' + h.hexdigest())\n";
+    std::fs::write("/tmp/srv-zw.py", client).unwrap();
+    let script = format!(
+        "head -c 1048576 /dev/urandom > /tmp/srv-zw.bin\n{craft}timeout 30 python3 /tmp/srv-zw.py\n\
+         wait $CR; echo CRAFT=$?\necho WANT=$(sha256sum < /tmp/srv-zw.bin | cut -c1-64)\ncat /tmp/craft.$$\n",
+        craft = craft_bg(recipe),
+    );
+    let (out, err) = run(&script);
+    assert_eq!(var(&out, "CRAFT").as_deref(), Some("0"), "{out}\n{err}");
+    assert_eq!(var(&out, "GOT"), var(&out, "WANT"), "byte-exact\n{out}");
+}

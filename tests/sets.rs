@@ -128,10 +128,10 @@ expect len(rsts) == 100
     let (out, err) = text(&o);
     assert_eq!(var(&out, "EXIT").as_deref(), Some("0"), "{out}\n{err}");
     for want in [
-        "PORT 1234 \"SA\"",
-        "PORT 1235 \"RA\"",
-        "PORT 1236 \"SA\"",
-        "PORT 1237 \"RA\"",
+        "PORT 1234 SA",
+        "PORT 1235 RA",
+        "PORT 1236 SA",
+        "PORT 1237 RA",
         "127.0.0.1    SA    RA    SA    RA",
         "==> IP 127.0.0.1 > 127.0.0.1: ICMP 127.0.0.1 udp port 1301 unreachable",
         "==> IP 127.0.0.9 > 127.0.0.1: ICMP 127.0.0.9 udp port 7 unreachable",

@@ -85,6 +85,8 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
         retries: 3,
         segment: None,
         flight: None,
+        sack: false,
+        timestamps: false,
         verbose: false,
     };
     let mut c = Conn::new(cfg);

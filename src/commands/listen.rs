@@ -85,6 +85,8 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
             retries: 3,
             segment: None,
             flight: None,
+            sack: false,
+            timestamps: false,
             verbose: false,
         };
         let mut c = Conn::accepted(cfg, o.addr, &syn.pkt, syn.frame.ts);

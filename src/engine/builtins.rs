@@ -391,16 +391,27 @@ pub fn hex(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     Ok(Value::Str(text.into_bytes()))
 }
 
+/// A value as `print` shows it: strings without quotes, the rest as written.
+fn text_of(v: Value) -> String {
+    match v {
+        Value::Str(s) => String::from_utf8_lossy(&s).into_owned(),
+        // Flags read as their letters, as they compare ("SA").
+        f @ Value::Flags(..) => f.repr().trim_matches('"').to_string(),
+        other => other.repr(),
+    }
+}
+
+/// `str(value)`.
+pub fn str(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
+    Ok(match a.req("value")? {
+        Value::Str(s) => Value::Str(s),
+        v => Value::Str(text_of(v).into_bytes()),
+    })
+}
+
 /// `print(values...)`.
 pub fn print(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
-    let parts: Vec<String> = a
-        .rest()
-        .into_iter()
-        .map(|v| match v {
-            Value::Str(s) => String::from_utf8_lossy(&s).into_owned(),
-            other => other.repr(),
-        })
-        .collect();
+    let parts: Vec<String> = a.rest().into_iter().map(text_of).collect();
     eng.print(&parts.join(" "))?;
     Ok(Value::None)
 }

@@ -36,6 +36,13 @@ fn send_limits(a: &mut Args) -> EvalResult<(Option<u16>, Option<u32>)> {
     Ok((segment, flight))
 }
 
+/// `sack=true`, `timestamps=true`: the options offered in the SYN (or
+/// answered in the SYN-ACK), for `connect()` and `listen()`.
+fn offers(a: &mut Args) -> (bool, bool) {
+    let on = |v: Option<Value>| v.is_some_and(|v| v.truthy());
+    (on(a.given("sack")), on(a.given("timestamps")))
+}
+
 /// `connect(dst, dport, sport=, iss=, window=, mss=, wscale=, rto=, retries=,
 /// segment=, flight=, verbose=)`: reserves and guards a source port; sends nothing.
 pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
@@ -62,6 +69,7 @@ pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let rto = a.secs("rto")?;
     let retries = a.int("retries", 100)?;
     let (segment, flight) = send_limits(a)?;
+    let (sack, timestamps) = offers(a);
     let verbose = a.given("verbose").is_none_or(|v| v.truthy());
     let (lo, sport) = eng.rt.with_link(pos, |live| {
         let lo = live.iface() == "lo";
@@ -79,6 +87,8 @@ pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         retries: retries.unwrap_or(5) as u32,
         segment,
         flight,
+        sack,
+        timestamps,
         verbose,
     };
     let r = SessionRef(Rc::new(RefCell::new(Conn::new(cfg))));
@@ -125,6 +135,7 @@ pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let rto = Duration::from_secs_f64(a.secs("rto")?.unwrap_or(0.2).clamp(0.001, 60.0));
     let retries = a.int("retries", 100)?.map_or(5, |v| v as u32);
     let (segment, flight) = send_limits(a)?;
+    let (sack, timestamps) = offers(a);
     let verbose = a.given("verbose").is_none_or(|v| v.truthy());
     eng.rt.with_link(pos, |live| {
         live.session_port(Some(port))?;
@@ -144,6 +155,8 @@ pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             retries,
             segment,
             flight,
+            sack,
+            timestamps,
             verbose,
             accepted: Vec::new(),
         },
@@ -211,6 +224,8 @@ pub fn accept(eng: &mut Engine, l: &ListenerRef, a: &mut Args) -> EvalResult<Val
             retries: l.retries,
             segment: l.segment,
             flight: l.flight,
+            sack: l.sack,
+            timestamps: l.timestamps,
             verbose: l.verbose,
         }
     };

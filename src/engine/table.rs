@@ -181,11 +181,15 @@ pub const BUILTINS: &[Builtin] = &[
             opt("retries", "5"),
             opt("segment", "the MSS"),
             opt("flight", "the window"),
+            opt("sack", "false"),
+            opt("timestamps", "false"),
             opt("verbose", "true")
         ),
         summary: "a TCP session: reserves and guards a source port, sends nothing yet",
         help: "Then c.syn(), c.ack(), c.send(data), c.recv(timeout=2), c.close(), c.rst();\n\
                craft keeps seq/ack, windows and MSS, and shows every segment as it goes.\n\
+               sack=true and timestamps=true offer those options (RFC 2018, RFC 7323): c.sack and\n\
+               c.timestamps say whether the peer agreed. segment= and flight= are send()'s defaults.\n\
                help(c) lists the methods and attributes of a session.",
         live: true,
         run: session::connect,
@@ -202,6 +206,8 @@ pub const BUILTINS: &[Builtin] = &[
             opt("retries", "5"),
             opt("segment", "the MSS"),
             opt("flight", "the window"),
+            opt("sack", "false"),
+            opt("timestamps", "false"),
             opt("verbose", "true")
         ),
         summary: "a TCP listener: reserves a port and guards it against the kernel's RSTs, sends nothing",
@@ -354,6 +360,14 @@ pub const BUILTINS: &[Builtin] = &[
         help: "hex(255) is \"0xff\"; hex(p) the frame as lowercase hex.",
         live: false,
         run: builtins::hex,
+    },
+    Builtin {
+        sig: sig!("str", req("value")),
+        summary: "a value as text, as print shows it",
+        help: "str(42) is \"42\", str(r.tcp.flags) \"SA\"; a string stays itself.\n\
+               e.g. print(\"port \" + str(p) + \" open\")",
+        live: false,
+        run: builtins::str,
     },
     Builtin {
         sig: Signature {
@@ -627,6 +641,16 @@ pub const ATTRS: &[Attr] = &[
         name: "mss",
         summary: "the peer's MSS (536 if it sent none)",
         read: |c| Value::Int(c.peer_mss.into()),
+    },
+    Attr {
+        name: "sack",
+        summary: "true when both sides offered SACK (connect(..., sack=true))",
+        read: |c| Value::Bool(c.sack_ok),
+    },
+    Attr {
+        name: "timestamps",
+        summary: "true when both sides offered timestamps (connect(..., timestamps=true))",
+        read: |c| Value::Bool(c.ts_recent.is_some()),
     },
     Attr {
         name: "peer_window",

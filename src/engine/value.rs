@@ -102,6 +102,10 @@ pub struct Listener {
     pub segment: Option<u16>,
     /// At most this many segments unacknowledged, by default.
     pub flight: Option<u32>,
+    /// Answer a client's SACK offer.
+    pub sack: bool,
+    /// Answer a client's timestamps.
+    pub timestamps: bool,
     /// Show each segment.
     pub verbose: bool,
     /// The clients accepted so far: (address, port, initial sequence number),

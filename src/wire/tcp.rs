@@ -329,6 +329,18 @@ impl Tcp {
         })
     }
 
+    /// The SACK option's blocks (left, right edges), if present.
+    pub fn sack_blocks(&self) -> Vec<(u32, u32)> {
+        self.decoded_options()
+            .0
+            .into_iter()
+            .find_map(|o| match o {
+                TcpOption::Sack(b) => Some(b),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     /// The window scale option's shift, if present.
     pub fn wscale(&self) -> Option<u8> {
         self.decoded_options().0.iter().find_map(|o| match o {
