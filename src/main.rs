@@ -9,7 +9,7 @@ use craft::live::LiveOptions;
 use craft::outcome::Outcome;
 use craft::output::Output;
 use std::io::IsTerminal;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -140,9 +140,9 @@ enum Cmd {
         /// Destination port.
         #[arg(long)]
         dport: u16,
-        /// Destination address.
+        /// Destination address (127.0.0.0/8 or ::1).
         #[arg(long, default_value = "127.0.0.1")]
-        dst: Ipv4Addr,
+        dst: IpAddr,
         /// Source port (default: a free port craft reserves and guards).
         #[arg(long)]
         sport: Option<u16>,
@@ -197,9 +197,9 @@ enum Cmd {
         /// Server port (default: craft's own listener).
         #[arg(long)]
         dport: Option<u16>,
-        /// Server address.
+        /// Server address (127.0.0.0/8 or ::1).
         #[arg(long, default_value = "127.0.0.1")]
-        dst: Ipv4Addr,
+        dst: IpAddr,
         /// Data to send after the handshake (escapes: 'hello\n').
         #[arg(long)]
         data: Option<String>,
@@ -229,9 +229,9 @@ enum Cmd {
         /// The port to answer on.
         #[arg(long)]
         port: u16,
-        /// The address clients connect to (127.0.0.0/8).
+        /// The address clients connect to (127.0.0.0/8 or ::1).
         #[arg(long, default_value = "127.0.0.1")]
-        addr: Ipv4Addr,
+        addr: IpAddr,
         /// Data to send after the handshake (escapes: 'hi\n').
         #[arg(long)]
         data: Option<String>,

@@ -12,14 +12,14 @@ use crate::render::flow::{Ends, Ladder};
 use crate::render::json::{J, object};
 use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{IpAddr, TcpListener};
 use std::time::Duration;
 
 /// What to do.
 #[derive(Clone, Debug)]
 pub struct HandshakeOptions {
-    /// Server address.
-    pub dst: Ipv4Addr,
+    /// Server address (IPv4 or IPv6).
+    pub dst: IpAddr,
     /// Server port; None starts craft's own echo listener.
     pub dport: Option<u16>,
     /// Data to send after the handshake.
@@ -34,10 +34,11 @@ pub struct HandshakeOptions {
     pub timeout: Duration,
 }
 
-/// Starts an echo listener on a free port of 127.0.0.1; returns the port.
-fn start_listener() -> Result<u16, LiveError> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| LiveError::Other(format!("starting a listener on 127.0.0.1: {e}")))?;
+/// Starts an echo listener on a free port of `addr` (127.0.0.1 or ::1);
+/// returns the port.
+fn start_listener(addr: IpAddr) -> Result<u16, LiveError> {
+    let l = TcpListener::bind((addr, 0))
+        .map_err(|e| LiveError::Other(format!("starting a listener on {addr}: {e}")))?;
     let port = l
         .local_addr()
         .map_err(|e| LiveError::Other(e.to_string()))?
@@ -62,12 +63,14 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
     let own = o.dport.is_none();
     let dport = match o.dport {
         Some(p) => p,
-        None => start_listener().map_err(|e| live_error(e, pos))?,
+        None => start_listener(crate::engine::session::loopback_like(o.dst))
+            .map_err(|e| live_error(e, pos))?,
     };
     let sport = rt.with_link(pos, |live| live.session_port(None))?;
     if own && !o.json {
         rt.print(&format!(
-            "craft: no --dport given: listening on 127.0.0.1:{dport} (an echo server inside craft)"
+            "craft: no --dport given: listening on {} (an echo server inside craft)",
+            std::net::SocketAddr::new(crate::engine::session::loopback_like(o.dst), dport)
         ))?;
     }
     let cfg = ConnConfig {
@@ -89,7 +92,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
     let mut c = Conn::new(cfg);
     let mut p = super::LadderPrinter {
         ladder: Ladder::learning(Ends {
-            client: (Ipv4Addr::LOCALHOST, sport),
+            client: (crate::engine::session::loopback_like(o.dst), sport),
             server: (o.dst, dport),
             client_isn: c.cfg.iss,
             server_isn: 0,

@@ -12,14 +12,14 @@ use crate::output::Output;
 use crate::render::flow::{Ends, Ladder};
 use crate::render::json::{J, object};
 use crate::session::conn::{Conn, ConnConfig, ConnError, State, wait_syn};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// What to do.
 #[derive(Clone, Debug)]
 pub struct ListenOptions {
     /// The address clients connect to (127.0.0.0/8).
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     /// The port.
     pub port: u16,
     /// Sent after the handshake.
@@ -40,7 +40,7 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
     let pos = Pos::default();
     if !o.addr.is_loopback() {
         return Err(crate::engine::Error::usage(format!(
-            "--addr: craft listens on 127.0.0.0/8 only, not {}",
+            "--addr: craft listens on 127.0.0.0/8 and ::1 only, not {}",
             o.addr
         )));
     }
@@ -52,8 +52,8 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
     rt.flush_notes();
     if !o.json {
         rt.print(&format!(
-            "craft: listening on {}:{} (craft answers the SYN itself; Ctrl-C ends)",
-            o.addr, o.port
+            "craft: listening on {} (craft answers the SYN itself; Ctrl-C ends)",
+            std::net::SocketAddr::new(o.addr, o.port)
         ))?;
     }
     let mut seen = Vec::new();
@@ -69,9 +69,8 @@ pub fn run(rt: &mut Runtime, o: &ListenOptions) -> EvalResult<Outcome> {
             }
             return Ok(outcome);
         };
-        let ip = syn.pkt.ip().cloned().unwrap_or_default();
         let tcp = syn.pkt.tcp().cloned().unwrap_or_default();
-        let client = ip.src.unwrap_or(Ipv4Addr::LOCALHOST);
+        let client = syn.pkt.ip_ends().and_then(|(s, _)| s).unwrap_or(o.addr);
         let cport = tcp.sport.unwrap_or(0);
         seen.push((client, cport, tcp.seq.unwrap_or(0)));
         let cfg = ConnConfig {

@@ -102,7 +102,7 @@ pub fn run(rt: &mut Runtime, o: &ScanOptions) -> EvalResult<Outcome> {
     let seq = initial_seq();
     let probes: Vec<_> = ports
         .iter()
-        .map(|&p| syn_packet(o.dst, sport, p, seq))
+        .map(|&p| syn_packet(o.dst.into(), sport, p, seq))
         .collect();
     let start = Instant::now();
     let mut states = vec![PortState::Filtered; ports.len()];

@@ -11,15 +11,15 @@ use crate::render::ms;
 use crate::session::isn::initial_seq;
 use crate::wire::LayerKind;
 use crate::wire::tcp::{Tcp, flags};
-use crate::wire::{Ipv4, Packet};
-use std::net::Ipv4Addr;
+use crate::wire::{Ipv4, Ipv6, Packet};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// What to probe and how.
 #[derive(Clone, Debug)]
 pub struct SynOptions {
-    /// Destination address.
-    pub dst: Ipv4Addr,
+    /// Destination address (IPv4 or IPv6).
+    pub dst: IpAddr,
     /// Destination port.
     pub dport: u16,
     /// Source port (default: a free port craft reserves).
@@ -137,9 +137,8 @@ impl Stats {
                 ])
             } else {
                 format!(
-                    "{}:{} no reply within {} s{hint}",
-                    o.dst,
-                    o.dport,
+                    "{} no reply within {} s{hint}",
+                    SocketAddr::new(o.dst, o.dport),
                     o.timeout.as_secs_f64()
                 )
             };
@@ -173,9 +172,8 @@ impl Stats {
                 format!(" options [{}]", opts.join(","))
             };
             format!(
-                "{}:{} flags={fl_s} seq={} ack={} win={}{opts_s} rtt={}",
-                o.dst,
-                o.dport,
+                "{} flags={fl_s} seq={} ack={} win={}{opts_s} rtt={}",
+                SocketAddr::new(o.dst, o.dport),
                 t.seq.unwrap_or(0),
                 t.ack.unwrap_or(0),
                 t.window.unwrap_or(0),
@@ -211,8 +209,11 @@ impl Stats {
             ]);
         }
         let mut s = format!(
-            "--- {}:{} ---\n{} sent, {received} received ({} SYN-ACK, {} RST), {loss:.0}% loss",
-            o.dst, o.dport, self.sent, self.synacks, self.rsts
+            "--- {} ---\n{} sent, {received} received ({} SYN-ACK, {} RST), {loss:.0}% loss",
+            SocketAddr::new(o.dst, o.dport),
+            self.sent,
+            self.synacks,
+            self.rsts
         );
         if let (Some(mn), Some(a), Some(mx)) = (min, avg, max) {
             s.push_str(&format!(
@@ -229,8 +230,8 @@ impl Stats {
 /// What `craft syn --flood` sends.
 #[derive(Clone, Debug)]
 pub struct FloodOptions {
-    /// Destination address.
-    pub dst: Ipv4Addr,
+    /// Destination address (IPv4 or IPv6).
+    pub dst: IpAddr,
     /// Destination port.
     pub dport: u16,
     /// Source port (default: craft's reserved one).
@@ -263,12 +264,9 @@ pub fn flood(rt: &mut Runtime, o: &FloodOptions) -> EvalResult<Outcome> {
     report_burst(rt, &r, o.json)
 }
 
-/// Ether/IP/TCP SYN from `sport` to `dst:dport` with sequence number `seq`.
-pub fn syn_packet(dst: Ipv4Addr, sport: u16, dport: u16, seq: u32) -> Packet {
-    let ip = Ipv4 {
-        dst: Some(dst),
-        ..Ipv4::default()
-    };
+/// Ether/IP/TCP SYN from `sport` to `dst:dport` with sequence number
+/// `seq`, over IPv6 when `dst` is IPv6.
+pub fn syn_packet(dst: IpAddr, sport: u16, dport: u16, seq: u32) -> Packet {
     let tcp = Tcp {
         sport: Some(sport),
         dport: Some(dport),
@@ -278,5 +276,22 @@ pub fn syn_packet(dst: Ipv4Addr, sport: u16, dport: u16, seq: u32) -> Packet {
         options: crate::wire::tcp::encode_options(&[crate::wire::TcpOption::Mss(1460)]),
         ..Tcp::default()
     };
-    Packet::ether_ip_tcp(ip, tcp, &[])
+    match dst {
+        IpAddr::V4(dst) => Packet::ether_ip_tcp(
+            Ipv4 {
+                dst: Some(dst),
+                ..Ipv4::default()
+            },
+            tcp,
+            &[],
+        ),
+        IpAddr::V6(dst) => Packet::ether_ip6_tcp(
+            Ipv6 {
+                dst: Some(dst),
+                ..Ipv6::default()
+            },
+            tcp,
+            &[],
+        ),
+    }
 }

@@ -465,7 +465,7 @@ impl Engine {
                 let l = l.0.borrow();
                 match name {
                     "port" => Ok(Value::Int(l.port.into())),
-                    "addr" => Ok(Value::Ip(l.addr)),
+                    "addr" => Ok(super::value::ip_value(l.addr)),
                     "accepted" => Ok(Value::Int(l.accepted.len() as i64)),
                     _ => {
                         let names = table::LISTENER_ATTRS.iter().map(|a| a.0);

@@ -147,6 +147,26 @@ pub fn parse_ipv6(t: &str) -> Option<std::net::Ipv6Addr> {
     t.parse().ok()
 }
 
+/// An address argument of builtin `name`, IPv4 or IPv6: an address value
+/// or its text (`localhost` is 127.0.0.1).
+pub fn address_ip(name: &str, what: &str, v: Value) -> Result<std::net::IpAddr, String> {
+    match v {
+        Value::Ip(ip) => Ok(ip.into()),
+        Value::Ip6(ip) => Ok(ip.into()),
+        Value::Str(s) => {
+            let t = String::from_utf8_lossy(&s);
+            parse_ipv4(&t)
+                .map(Into::into)
+                .or_else(|| parse_ipv6(&t).map(Into::into))
+                .ok_or_else(|| format!("{name}(): \"{t}\" is not an IPv4 or IPv6 address"))
+        }
+        v => Err(format!(
+            "{name}(): {what} like \"127.0.0.1\" or \"::1\", not {}",
+            v.repr()
+        )),
+    }
+}
+
 /// An address argument of builtin `name`: an address value or its text.
 /// `what` begins the message for another type ("dst is an address").
 pub fn address(name: &str, what: &str, v: Value) -> Result<Ipv4Addr, String> {

@@ -9,7 +9,7 @@ use crate::lang::Pos;
 use crate::render::flow::{Ends, FlowEntry, ladder};
 use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
 use std::cell::RefCell;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -47,8 +47,14 @@ fn offers(a: &mut Args) -> (bool, bool) {
 /// segment=, flight=, verbose=)`: reserves and guards a source port; sends nothing.
 pub fn connect(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
-    let dst = super::fields::address("connect", "dst is an address", a.req("dst")?)
+    let dst = super::fields::address_ip("connect", "dst is an address", a.req("dst")?)
         .map_err(|m| Error::eval(pos, m))?;
+    if !dst.is_loopback() {
+        return Err(Error::eval(
+            pos,
+            format!("connect(): craft connects to 127.0.0.0/8 and ::1 only, not {dst}"),
+        ));
+    }
     let dport = a.int("dport", 65535)?.ok_or_else(|| {
         Error::eval(
             pos,
@@ -99,7 +105,7 @@ pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
     // listen(1234) or listen("127.0.0.1", 1234).
     let (addr, port) = match (a.req("addr")?, a.opt("port")) {
-        (Value::Int(p), None) => (Ipv4Addr::LOCALHOST, Value::Int(p)),
+        (Value::Int(p), None) => (IpAddr::V4(Ipv4Addr::LOCALHOST), Value::Int(p)),
         (addr, Some(port)) => (listen_addr(addr, pos)?, port),
         (v, None) => {
             return Err(Error::eval(
@@ -157,13 +163,13 @@ pub fn listen(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     )))))
 }
 
-fn listen_addr(v: Value, pos: Pos) -> EvalResult<Ipv4Addr> {
-    let ip =
-        super::fields::address("listen", "the address is", v).map_err(|m| Error::eval(pos, m))?;
+fn listen_addr(v: Value, pos: Pos) -> EvalResult<IpAddr> {
+    let ip = super::fields::address_ip("listen", "the address is", v)
+        .map_err(|m| Error::eval(pos, m))?;
     if !ip.is_loopback() {
         return Err(Error::eval(
             pos,
-            format!("listen(): craft listens on 127.0.0.0/8 only, not {ip}"),
+            format!("listen(): craft listens on 127.0.0.0/8 and ::1 only, not {ip}"),
         ));
     }
     Ok(ip)
@@ -191,18 +197,17 @@ pub fn accept(eng: &mut Engine, l: &ListenerRef, a: &mut Args) -> EvalResult<Val
     let Some(syn) = got else {
         eng.rt.flush_notes();
         if l.0.borrow().verbose && eng.rt.opts.echo {
-            eng.print(&format!("no SYN to {addr}:{port} in {}s", t.as_secs_f64()))?;
+            eng.print(&format!(
+                "no SYN to {} in {}s",
+                std::net::SocketAddr::new(addr, port),
+                t.as_secs_f64()
+            ))?;
         }
         return Ok(Value::None);
     };
-    let (ip, tcp) = (
-        syn.pkt.ip().cloned().unwrap_or_default(),
-        syn.pkt.tcp().cloned().unwrap_or_default(),
-    );
-    let (client, cport) = (
-        ip.src.unwrap_or(Ipv4Addr::LOCALHOST),
-        tcp.sport.unwrap_or(0),
-    );
+    let tcp = syn.pkt.tcp().cloned().unwrap_or_default();
+    let client = syn.pkt.ip_ends().and_then(|(s, _)| s).unwrap_or(addr);
+    let cport = tcp.sport.unwrap_or(0);
     let lo = eng.rt.live(pos)?.iface() == "lo";
     let cfg = {
         let mut l = l.0.borrow_mut();
@@ -243,7 +248,10 @@ pub fn accept(eng: &mut Engine, l: &ListenerRef, a: &mut Args) -> EvalResult<Val
         };
         return Err(Error::eval(
             pos,
-            format!("accept(): {client}:{cport} connected, but {why}"),
+            format!(
+                "accept(): {} connected, but {why}",
+                std::net::SocketAddr::new(client, cport)
+            ),
         ));
     }
     Ok(Value::Session(r))
@@ -433,7 +441,7 @@ fn ends(c: &Conn) -> Ends {
     if c.server {
         return Ends {
             client: (c.cfg.dst, c.cfg.dport),
-            server: (c.local.unwrap_or(Ipv4Addr::LOCALHOST), c.cfg.sport),
+            server: (c.local.unwrap_or(loopback_like(c.cfg.dst)), c.cfg.sport),
             client_isn: c.irs.unwrap_or(0),
             server_isn: c.cfg.iss,
         };
@@ -443,14 +451,22 @@ fn ends(c: &Conn) -> Ends {
             c.log
                 .iter()
                 .find(|e| e.dir == Dir::Out)
-                .and_then(|e| e.pkt.ip())
-                .and_then(|i| i.src)
-                .unwrap_or(Ipv4Addr::LOCALHOST),
+                .and_then(|e| e.pkt.ip_ends())
+                .and_then(|(s, _)| s)
+                .unwrap_or(loopback_like(c.cfg.dst)),
             c.cfg.sport,
         ),
         server: (c.cfg.dst, c.cfg.dport),
         client_isn: c.cfg.iss,
         server_isn: c.irs.unwrap_or(0),
+    }
+}
+
+/// The loopback address of `a`'s family (the IP layer's default source).
+pub fn loopback_like(a: IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+        IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
     }
 }
 
@@ -513,7 +529,8 @@ mod tests {
         }
     }
 
-    /// How the scripted peer on 127.0.0.1:1234 answers.
+    /// How the scripted peer on 127.0.0.1:1234 (and [::1]:1234: it answers
+    /// in the family it is spoken to) answers.
     #[derive(Clone, Copy, PartialEq)]
     enum Peer {
         /// SYN-ACK (ISN 5000), ACKs data and answers "ok", FIN/ACK for a FIN.
@@ -532,6 +549,7 @@ mod tests {
             let Some(t) = p.tcp().cloned() else {
                 return vec![];
             };
+            let v6 = p.ipv6().is_some();
             if kind == Peer::Silent || t.dport != Some(1234) {
                 return vec![];
             }
@@ -551,6 +569,9 @@ mod tests {
                     options: opts,
                     ..Tcp::default()
                 };
+                if v6 {
+                    return Packet::ether_ip6_tcp(crate::wire::Ipv6::default(), tcp, data).emit();
+                }
                 Packet::ether_ip_tcp(ip, tcp, data).emit()
             };
             let fl = t.flag_bits();
@@ -620,7 +641,23 @@ mod tests {
         let e = eng.run_source("t", "l.acept()").unwrap_err();
         assert!(e.to_string().contains("did you mean 'accept'"), "{e}");
         let e = eng.run_source("t", "listen(\"10.0.0.1\", 80)").unwrap_err();
-        assert!(e.to_string().contains("127.0.0.0/8 only"), "{e}");
+        assert!(e.to_string().contains("127.0.0.0/8 and ::1 only"), "{e}");
+        let e = eng
+            .run_source("t", "listen(\"2001:db8::1\", 80)")
+            .unwrap_err();
+        assert!(e.to_string().contains("127.0.0.0/8 and ::1 only"), "{e}");
+        let e = eng
+            .run_source("t", "connect(\"2001:db8::1\", 80)")
+            .unwrap_err();
+        assert!(e.to_string().contains("127.0.0.0/8 and ::1 only"), "{e}");
+        let e = eng.run_source("t", "connect(\"::g\", 80)").unwrap_err();
+        assert!(e.to_string().contains("not an IPv4 or IPv6 address"), "{e}");
+        eng.run_source(
+            "t",
+            "l6 = listen(\"::1\", 4322)\nexpect l6.addr == \"::1\"\nprint(l6)",
+        )
+        .unwrap();
+        assert!(out.text().contains("<listener [::1]:4322 accepted=0>"));
         let e = eng.run_source("t", "listen(0)").unwrap_err();
         assert!(e.to_string().contains("1 to 65535"), "{e}");
         let e = eng
@@ -631,6 +668,29 @@ mod tests {
             .run_source("t", "tcp_listen(\"1.2.3.4\", 80)")
             .unwrap_err();
         assert!(e.to_string().contains("within 127.0.0.0/8"), "{e}");
+    }
+
+    #[test]
+    fn a_session_to_v6_loopback_talks_ipv6_and_shows_its_addresses() {
+        let (mut eng, out) = engine(Peer::Server);
+        eng.run_source(
+            "t",
+            "c = connect(\"::1\", 1234, sport=40000, iss=1000, verbose=false)\n\
+             expect c.dst == \"::1\"\n\
+             c.syn()\nc.ack()\nc.send(\"hi\")\nexpect c.recv(timeout=0) == \"ok\"\n\
+             c.close(timeout=0.01)\nexpect c.state == \"TIME-WAIT\"\n\
+             print(flow(c))\nprint(follow(c))",
+        )
+        .unwrap();
+        let text = out.text();
+        assert!(text.contains("[::1]:40000"), "{text}");
+        assert!(text.contains("[::1]:1234"), "{text}");
+        // The segments went over IPv6, both ways.
+        eng.run_source(
+            "t",
+            "expect c.last_sent.ipv6.dst == \"::1\"\nexpect c.last_recv.ipv6.src == \"::1\"",
+        )
+        .unwrap();
     }
 
     #[test]

@@ -692,7 +692,7 @@ pub const ATTRS: &[Attr] = &[
     Attr {
         name: "dst",
         summary: "the peer's address",
-        read: |c| Value::Ip(c.cfg.dst),
+        read: |c| super::value::ip_value(c.cfg.dst),
     },
     Attr {
         name: "iss",

@@ -85,7 +85,7 @@ impl std::fmt::Debug for SessionRef {
 #[derive(Debug)]
 pub struct Listener {
     /// The address clients connect to (127.0.0.0/8).
-    pub addr: Ipv4Addr,
+    pub addr: std::net::IpAddr,
     /// The port (reserved and guarded against the kernel's RSTs).
     pub port: u16,
     /// Our receive window in bytes.
@@ -110,7 +110,7 @@ pub struct Listener {
     pub verbose: bool,
     /// The clients accepted so far: (address, port, initial sequence number),
     /// so that a SYN they send again starts no second session.
-    pub accepted: Vec<(Ipv4Addr, u16, u32)>,
+    pub accepted: Vec<(std::net::IpAddr, u16, u32)>,
 }
 
 /// A listener (shared: every copy of the value is the same listener).
@@ -297,9 +297,8 @@ impl Value {
             Value::Listener(l) => {
                 let l = l.0.borrow();
                 format!(
-                    "<listener {}:{} accepted={}>",
-                    l.addr,
-                    l.port,
+                    "<listener {} accepted={}>",
+                    std::net::SocketAddr::new(l.addr, l.port),
                     l.accepted.len()
                 )
             }
@@ -418,5 +417,13 @@ pub fn parse_flags(s: &[u8], set: FlagSet) -> Result<u16, String> {
     match set {
         FlagSet::Tcp => parse_tcp_flags(&s),
         FlagSet::Ip => parse_ip_flags(&s),
+    }
+}
+
+/// An address as a value: `Value::Ip` or `Value::Ip6` by its family.
+pub fn ip_value(a: std::net::IpAddr) -> Value {
+    match a {
+        std::net::IpAddr::V4(a) => Value::Ip(a),
+        std::net::IpAddr::V6(a) => Value::Ip6(a),
     }
 }

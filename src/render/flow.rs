@@ -6,7 +6,7 @@ use super::json::{J, object};
 use crate::wire::tcp::{Relative, flags};
 use crate::wire::{Packet, Tcp, tcp_flags_str};
 use std::fmt::Write as _;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 /// One segment of the ladder.
@@ -26,9 +26,9 @@ pub struct FlowEntry<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Ends {
     /// Client address and port.
-    pub client: (Ipv4Addr, u16),
+    pub client: (IpAddr, u16),
     /// Server address and port.
-    pub server: (Ipv4Addr, u16),
+    pub server: (IpAddr, u16),
     /// Client's initial sequence number.
     pub client_isn: u32,
     /// Server's initial sequence number (0 when unknown).
@@ -91,8 +91,8 @@ impl Ladder {
     /// The two header lines: the ends' addresses over their columns.
     pub fn header(&self) -> String {
         let mut s = String::new();
-        let left = format!("{}:{}", self.ends.client.0, self.ends.client.1);
-        let right = format!("{}:{}", self.ends.server.0, self.ends.server.1);
+        let left = std::net::SocketAddr::from(self.ends.client).to_string();
+        let right = std::net::SocketAddr::from(self.ends.server).to_string();
         let _ = writeln!(
             s,
             "{:>10}  {left}{right:>w$}",
@@ -241,13 +241,13 @@ fn printable(data: &[u8]) -> String {
     s
 }
 
-type Tuple = ((Ipv4Addr, u16), (Ipv4Addr, u16));
+type Tuple = ((IpAddr, u16), (IpAddr, u16));
 
-/// A TCP segment's (source, destination) address and port.
+/// A TCP segment's (source, destination) address and port (IPv4 or IPv6).
 fn tuple(p: &Packet) -> Option<Tuple> {
-    let ip = p.ip()?;
+    let (src, dst) = p.ip_ends()?;
     let t = p.tcp()?;
-    Some(((ip.src?, t.sport?), (ip.dst?, t.dport?)))
+    Some(((src?, t.sport?), (dst?, t.dport?)))
 }
 
 /// How many TCP conversations a capture holds (as Wireshark's tcp.stream counts them).
@@ -425,8 +425,8 @@ mod tests {
     /// answer, FIN both ways. Client 127.0.0.1:40000 (ISN 1000), server
     /// 127.0.0.2:1234 (ISN 5000); times in microseconds.
     fn frames() -> Vec<(SystemTime, Packet)> {
-        let c = (Ipv4Addr::new(127, 0, 0, 1), 40000u16);
-        let s = (Ipv4Addr::new(127, 0, 0, 2), 1234u16);
+        let c = (std::net::Ipv4Addr::new(127, 0, 0, 1), 40000u16);
+        let s = (std::net::Ipv4Addr::new(127, 0, 0, 2), 1234u16);
         let (ci, si) = (1000u32, 5000u32);
         let seg = |from_client: bool, fl: u16, seq: u32, ack: u32, data: &[u8], opts: Vec<u8>| {
             let (a, b) = if from_client { (c, s) } else { (s, c) };

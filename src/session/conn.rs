@@ -20,17 +20,18 @@ use super::sack;
 use super::window;
 use crate::live::{Live, LiveError};
 use crate::wire::tcp::{Relative, TcpOption, encode_options, flags};
-use crate::wire::{Ipv4, Packet, Tcp};
+use crate::wire::{Ipv4, Ipv6, Packet, Tcp};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// How the connection is set up.
 #[derive(Clone, Debug)]
 pub struct ConnConfig {
-    /// The peer's address (the server's, or for a server session the client's).
-    pub dst: Ipv4Addr,
+    /// The peer's address (the server's, or for a server session the
+    /// client's), IPv4 or IPv6: the segments' IP layer follows it.
+    pub dst: IpAddr,
     /// The peer's port.
     pub dport: u16,
     /// Our port (reserved and guarded by the caller).
@@ -99,7 +100,7 @@ pub struct Conn {
     pub server: bool,
     /// Our address when it is not the IP layer's default (a server session
     /// answers from the address the client connected to).
-    pub local: Option<Ipv4Addr>,
+    pub local: Option<IpAddr>,
     /// Current state.
     pub state: State,
     /// True when the peer's RST ended it.
@@ -262,7 +263,7 @@ impl Conn {
     /// when `cfg.wscale` offers one) are noted, and the state is
     /// SYN-RECEIVED; [`Conn::syn_ack`] answers it. `cfg.dst`/`cfg.dport` are
     /// the client's, `cfg.sport` the listening port.
-    pub fn accepted(cfg: ConnConfig, local: Ipv4Addr, syn: &Packet, ts: SystemTime) -> Conn {
+    pub fn accepted(cfg: ConnConfig, local: IpAddr, syn: &Packet, ts: SystemTime) -> Conn {
         let mut c = Conn::new(cfg);
         c.server = true;
         c.local = Some(local);
@@ -344,20 +345,20 @@ impl Conn {
 
     /// True when `p` is a TCP segment from the peer to us.
     pub fn is_from_peer(&self, p: &Packet) -> bool {
-        let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+        let (Some((src, _)), Some(t)) = (p.ip_ends(), p.tcp()) else {
             return false;
         };
-        ip.src == Some(self.cfg.dst)
+        src == Some(self.cfg.dst)
             && t.sport == Some(self.cfg.dport)
             && t.dport == Some(self.cfg.sport)
     }
 
     /// True when `p` is a TCP segment from us to the peer.
     pub fn is_to_peer(&self, p: &Packet) -> bool {
-        let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+        let (Some((_, dst)), Some(t)) = (p.ip_ends(), p.tcp()) else {
             return false;
         };
-        ip.dst == Some(self.cfg.dst)
+        dst == Some(self.cfg.dst)
             && t.dport == Some(self.cfg.dport)
             && t.sport == Some(self.cfg.sport)
     }
@@ -372,13 +373,8 @@ impl Conn {
     }
 
     /// A segment from us with the given flags, sequence number and payload.
+    /// Over IPv6 when the peer's address is IPv6.
     pub fn segment(&self, fl: u16, seq: u32, payload: &[u8], options: Vec<u8>) -> Packet {
-        let ip = Ipv4 {
-            src: self.local,
-            dst: Some(self.cfg.dst),
-            flags: Some(2),
-            ..Ipv4::default()
-        };
         let tcp = Tcp {
             sport: Some(self.cfg.sport),
             dport: Some(self.cfg.dport),
@@ -397,7 +393,7 @@ impl Conn {
             options,
             ..Tcp::default()
         };
-        Packet::ether_ip_tcp(ip, tcp, payload)
+        ip_tcp(self.local, self.cfg.dst, tcp, payload)
     }
 
     fn record(&mut self, dir: Dir, ts: SystemTime, pkt: Packet, note: Option<&'static str>) {
@@ -528,10 +524,7 @@ impl Conn {
         deadline: Instant,
     ) -> Result<Option<Packet>, ConnError> {
         let me = (self.cfg.dst, self.cfg.dport, self.cfg.sport);
-        let quick = |b: &[u8]| {
-            crate::wire::view::TcpView::new_checked(b)
-                .is_ok_and(|v| v.src() == me.0 && v.sport() == me.1 && v.dport() == me.2)
-        };
+        let quick = |b: &[u8]| quick_from(b, me);
         loop {
             let until = self.ack_due.map_or(deadline, |t| t.min(deadline));
             // A segment with a wrong checksum is not the peer's: the kernel would drop it too.
@@ -1388,29 +1381,87 @@ impl Conn {
     }
 }
 
+/// Ether / IP (IPv4, don't-fragment set, or IPv6: the family of `dst`) /
+/// `tcp` / `payload`, from `local` (None: the IP layer's default).
+fn ip_tcp(local: Option<IpAddr>, dst: IpAddr, tcp: Tcp, payload: &[u8]) -> Packet {
+    match dst {
+        IpAddr::V4(dst) => {
+            let ip = Ipv4 {
+                src: local.and_then(|a| match a {
+                    IpAddr::V4(a) => Some(a),
+                    IpAddr::V6(_) => None,
+                }),
+                dst: Some(dst),
+                flags: Some(2),
+                ..Ipv4::default()
+            };
+            Packet::ether_ip_tcp(ip, tcp, payload)
+        }
+        IpAddr::V6(dst) => {
+            let ip = Ipv6 {
+                src: local.and_then(|a| match a {
+                    IpAddr::V6(a) => Some(a),
+                    IpAddr::V4(_) => None,
+                }),
+                dst: Some(dst),
+                ..Ipv6::default()
+            };
+            Packet::ether_ip6_tcp(ip, tcp, payload)
+        }
+    }
+}
+
+/// The quick (no decode) test that frame `b` may be a segment from
+/// `peer`: (address, port, our port). An IPv6 frame with extension headers
+/// passes, for the full decode to judge.
+fn quick_from(b: &[u8], peer: (IpAddr, u16, u16)) -> bool {
+    use crate::wire::view::{Tcp6, TcpView, tcp6};
+    match peer.0 {
+        IpAddr::V4(a) => TcpView::new_checked(b)
+            .is_ok_and(|v| v.src() == a && v.sport() == peer.1 && v.dport() == peer.2),
+        IpAddr::V6(a) => match tcp6(b) {
+            Tcp6::NotIpv6 => false,
+            Tcp6::Other => true,
+            Tcp6::Tcp { src, sport, dport } => {
+                *src == a.octets() && sport == peer.1 && dport == peer.2
+            }
+        },
+    }
+}
+
+/// The quick test that frame `b` may be a TCP segment to `port` (IPv4 or
+/// IPv6; extension headers pass, for the full decode to judge).
+fn quick_to_port(b: &[u8], port: u16) -> bool {
+    use crate::wire::view::{Tcp6, TcpView, tcp6};
+    match tcp6(b) {
+        Tcp6::NotIpv6 => TcpView::new_checked(b).is_ok_and(|v| v.dport() == port),
+        Tcp6::Other => true,
+        Tcp6::Tcp { dport, .. } => dport == port,
+    }
+}
+
 /// Server side: the first SYN to `addr:port` before `deadline` (one kept in
 /// the link's backlog or queue first), skipping the clients in `skip`
 /// (address, port, initial sequence number: SYNs of connections already
 /// accepted, sent again). A SYN with a wrong checksum is nobody's.
 pub fn wait_syn(
     live: &mut Live,
-    addr: Ipv4Addr,
+    addr: IpAddr,
     port: u16,
     deadline: Instant,
-    skip: &[(Ipv4Addr, u16, u32)],
+    skip: &[(IpAddr, u16, u32)],
 ) -> Result<Option<crate::live::Received>, LiveError> {
-    let quick =
-        |b: &[u8]| crate::wire::view::TcpView::new_checked(b).is_ok_and(|v| v.dport() == port);
+    let quick = |b: &[u8]| quick_to_port(b, port);
     live.recv_matching(deadline, quick, |p| {
-        let (Some(ip), Some(t)) = (p.ip(), p.tcp()) else {
+        let (Some((src, dst)), Some(t)) = (p.ip_ends(), p.tcp()) else {
             return false;
         };
         let key = (
-            ip.src.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            src.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             t.sport.unwrap_or(0),
             t.seq.unwrap_or(0),
         );
-        ip.dst == Some(addr)
+        dst == Some(addr)
             && t.flag_bits() & (flags::SYN | flags::ACK | flags::RST) == flags::SYN
             && !skip.contains(&key)
             && crate::wire::matcher::transport_checksum_ok(p)
@@ -1620,7 +1671,7 @@ mod tests {
 
     fn conn() -> Conn {
         Conn::new(ConnConfig {
-            dst: Ipv4Addr::LOCALHOST,
+            dst: Ipv4Addr::LOCALHOST.into(),
             dport: 1234,
             sport: 40000,
             iss: 1000,
@@ -1933,7 +1984,12 @@ mod tests {
         cfg.iss = 9000;
         cfg.dport = 40000;
         cfg.sport = 1234;
-        let mut c = Conn::accepted(cfg, Ipv4Addr::LOCALHOST, &client_syn(), SystemTime::now());
+        let mut c = Conn::accepted(
+            cfg,
+            Ipv4Addr::LOCALHOST.into(),
+            &client_syn(),
+            SystemTime::now(),
+        );
         assert_eq!(c.state, State::SynReceived);
         assert_eq!(
             (c.peer_mss, c.peer_window, c.peer_wscale),
@@ -2361,6 +2417,68 @@ mod tests {
         let srtt = c.rtt.srtt().expect("a round trip measured");
         assert!(srtt < Duration::from_millis(50), "{srtt:?}");
         assert!(c.rtt.rto() <= Duration::from_millis(50));
+    }
+
+    #[test]
+    fn a_v6_peer_gets_ipv6_segments_and_is_recognised_both_ways() {
+        use std::net::Ipv6Addr;
+        let mut c = conn();
+        c.cfg.dst = Ipv6Addr::LOCALHOST.into();
+        let p = c.segment(flags::SYN, 1000, b"", Vec::new());
+        assert!(p.ip().is_none());
+        let ip6 = p.ipv6().expect("an IPv6 layer");
+        assert_eq!((ip6.src, ip6.dst), (None, Some(Ipv6Addr::LOCALHOST)));
+        assert!(c.is_to_peer(&p));
+        // Decoded, our own segment is not the peer's (direction first).
+        let b = p.emit();
+        let d = Packet::parse(&b);
+        assert!(c.is_to_peer(&d) && !c.is_from_peer(&d));
+        assert!(!quick_from(&b, (c.cfg.dst, 1234, 40000)));
+        // The peer's answer: recognised by the quick filter and by decode.
+        let back = Packet::ether_ip6_tcp(
+            Ipv6::default(),
+            Tcp {
+                sport: Some(1234),
+                dport: Some(40000),
+                flags: Some(flags::SYN | flags::ACK),
+                ..Tcp::default()
+            },
+            b"",
+        );
+        let bb = back.emit();
+        assert!(quick_from(&bb, (c.cfg.dst, 1234, 40000)));
+        assert!(c.is_from_peer(&Packet::parse(&bb)));
+        assert!(quick_to_port(&bb, 40000) && !quick_to_port(&bb, 40001));
+        // An IPv4 frame of the same ports is not a v6 peer's.
+        let v4 = conn().segment(flags::ACK, 1, b"", Vec::new()).emit();
+        assert!(!quick_from(&v4, (c.cfg.dst, 40000, 1234)));
+        // Extension headers: the quick filter defers to the full decode.
+        let mut ext = bb.clone();
+        ext[20] = 0;
+        assert!(quick_from(&ext, (c.cfg.dst, 1, 2)) && quick_to_port(&ext, 2));
+        // A server session answers from the address the client connected to.
+        c.local = Some(Ipv6Addr::LOCALHOST.into());
+        let p = c.segment(flags::ACK, 1, b"", Vec::new());
+        assert_eq!(p.ipv6().unwrap().src, Some(Ipv6Addr::LOCALHOST));
+    }
+
+    #[test]
+    fn a_v4_peer_keeps_ipv4_segments_with_dont_fragment() {
+        let c = conn();
+        let p = c.segment(flags::SYN, 1000, b"", Vec::new());
+        assert!(p.ipv6().is_none());
+        let ip = p.ip().expect("an IPv4 layer");
+        assert_eq!((ip.dst, ip.flags), (Some(Ipv4Addr::LOCALHOST), Some(2)));
+        let back = conn().segment(flags::ACK, 1, b"", Vec::new());
+        let mut t = back.tcp().cloned().unwrap();
+        (t.sport, t.dport) = (Some(1234), Some(40000));
+        let b = Packet::ether_ip_tcp(Ipv4::default(), t, b"").emit();
+        assert!(quick_from(&b, (c.cfg.dst, 1234, 40000)));
+        assert!(!quick_from(
+            &b,
+            (std::net::Ipv6Addr::LOCALHOST.into(), 1234, 40000)
+        ));
+        assert!(quick_to_port(&b, 40000));
     }
 
     #[test]

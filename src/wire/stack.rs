@@ -9,6 +9,7 @@ use super::icmp6::{Icmp6, Msg, NdOpt, Opt};
 use super::ipv6ext::{Fragment, OptsHdr, Routing};
 use super::raw::Raw;
 use super::{DecodeError, Ether, FieldSpec, FieldValue, Icmp, Ipv4, Ipv6, Tcp, Udp, icmp};
+use std::net::IpAddr;
 
 /// Which protocol a layer is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -687,6 +688,24 @@ impl Packet {
             layers.push(Layer::raw(payload.to_vec()));
         }
         Packet { layers }
+    }
+
+    /// Ether (defaults) / `ip` / `tcp` over IPv6, with `payload` as a Raw
+    /// layer when not empty.
+    pub fn ether_ip6_tcp(ip: Ipv6, tcp: Tcp, payload: &[u8]) -> Packet {
+        let mut p = Packet::ether_ip_tcp(Ipv4::default(), tcp, payload);
+        p.layers[1] = Layer::Ipv6(ip);
+        p
+    }
+
+    /// The source and destination of the first IP header (IPv4 or IPv6),
+    /// as set (None: unset, the layer's default).
+    pub fn ip_ends(&self) -> Option<(Option<IpAddr>, Option<IpAddr>)> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Ip(h) => Some((h.src.map(IpAddr::V4), h.dst.map(IpAddr::V4))),
+            Layer::Ipv6(h) => Some((h.src.map(IpAddr::V6), h.dst.map(IpAddr::V6))),
+            _ => None,
+        })
     }
 
     /// The frame's bytes.

@@ -1,4 +1,5 @@
-//! A zero-copy view of an Ether/IPv4/TCP frame: checked once, then fields are
+//! A zero-copy view of an Ether/IPv4/TCP frame (and [`tcp6`], the addresses
+//! and ports of an Ether/IPv6/TCP one): checked once, then fields are
 //! read straight from the bytes through pnet_packet's getters. For hot paths
 //! that look at many frames and keep few: reply matching, filters. Anything
 //! that keeps or shows a frame decodes it into a [`super::Packet`].
@@ -136,6 +137,52 @@ impl<'a> TcpView<'a> {
     }
 }
 
+/// What a quick filter needs of an Ether/IPv6 frame, read straight from
+/// the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tcp6<'a> {
+    /// Not IPv6 (or too short for its fixed header).
+    NotIpv6,
+    /// IPv6 with an extension header (or not TCP) next: only a full decode
+    /// can tell what it carries.
+    Other,
+    /// IPv6 straight to a whole fixed TCP header: source and destination
+    /// addresses, source and destination ports.
+    Tcp {
+        /// The IPv6 source address's bytes.
+        src: &'a [u8; 16],
+        /// TCP source port.
+        sport: u16,
+        /// TCP destination port.
+        dport: u16,
+    },
+}
+
+/// Reads an Ether/IPv6 frame's source address and TCP ports, when TCP
+/// follows the fixed header directly. Never reads out of bounds.
+pub fn tcp6(b: &[u8]) -> Tcp6<'_> {
+    let Some(h) = b.first_chunk::<{ 14 + 40 }>() else {
+        return Tcp6::NotIpv6;
+    };
+    if h[12..14] != [0x86, 0xdd] || h[14] >> 4 != 6 {
+        return Tcp6::NotIpv6;
+    }
+    if h[14 + 6] != 6 {
+        return Tcp6::Other;
+    }
+    let (Some(src), Some(ports)) = (
+        h[22..].first_chunk::<16>(),
+        b.get(54..).and_then(<[u8]>::first_chunk::<20>),
+    ) else {
+        return Tcp6::Other;
+    };
+    Tcp6::Tcp {
+        src,
+        sport: u16::from_be_bytes([ports[0], ports[1]]),
+        dport: u16::from_be_bytes([ports[2], ports[3]]),
+    }
+}
+
 /// pnet's IPv4 view of a fixed header. 20 bytes are its minimum size, so this
 /// is always `Some`: the compiler sees the length, drops the check, and the
 /// callers' `map_or` defaults are dead code (no panic path either way).
@@ -183,6 +230,42 @@ mod tests {
                 assert!(r.is_err(), "{cut}");
             }
         }
+    }
+
+    #[test]
+    fn tcp6_reads_a_v6_syn_as_decode_does_and_defers_extension_headers() {
+        use crate::wire::{Ipv6, Tcp};
+        let p = Packet::ether_ip6_tcp(
+            Ipv6::default(),
+            Tcp {
+                sport: Some(40000),
+                dport: Some(1234),
+                ..Tcp::default()
+            },
+            b"hi",
+        );
+        let b = p.emit();
+        let d = Packet::parse(&b);
+        let want = d.ipv6().unwrap().src.unwrap().octets();
+        assert_eq!(
+            tcp6(&b),
+            Tcp6::Tcp {
+                src: &want,
+                sport: 40000,
+                dport: 1234
+            }
+        );
+        for cut in 0..b.len() {
+            // Never panics; short frames are not read as TCP.
+            if cut < 74 {
+                assert!(!matches!(tcp6(&b[..cut]), Tcp6::Tcp { .. }), "{cut}");
+            }
+        }
+        let mut ext = b.clone();
+        ext[20] = 0; // hop-by-hop next
+        assert_eq!(tcp6(&ext), Tcp6::Other);
+        let syn4 = hex::decode("00000000000000000000000008004500003cc03e400040067c7b7f0000017f000001dbf004d2f8dea4d900000000a002ffd7fe3000000204ffd70402080a29657126000000000103030a").unwrap();
+        assert_eq!(tcp6(&syn4), Tcp6::NotIpv6);
     }
 
     /// The view as craft read it before pnet, byte by byte: the oracle.
