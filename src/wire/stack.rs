@@ -1322,6 +1322,13 @@ mod kind_tests {
     }
 
     #[test]
+    fn a_layer_stays_small() {
+        // The tag word and TCP, the largest kind: a larger variant belongs in a Box
+        // (every layer's moves and drop would pay for it; benches/icount.sh).
+        assert!(std::mem::size_of::<super::Layer>() <= 80);
+    }
+
+    #[test]
     fn every_kind_has_its_row_and_names_are_unique() {
         let mut names = std::collections::HashSet::new();
         for (i, k) in LayerKind::ALL.into_iter().enumerate() {
