@@ -2,6 +2,7 @@
 //! shared machine skews criterion's times but not instruction counts.
 //!
 //! `wire_icount MODE N` runs MODE N times: `emit` (build + emit a SYN),
+//! `clone` (clone a SYN with 20 bytes of options, change two fields, emit),
 //! `decode` (decode a SYN, read six fields), `view` (the checked view, nine
 //! reads) or `view6` (the six reads of benches/wire.rs). Each mode is its own
 //! function, not inlined, so its code does not depend on the others. The cost
@@ -54,6 +55,32 @@ fn emit(n: u32) {
 }
 
 #[inline(never)]
+fn clone(n: u32) {
+    let template = Packet {
+        layers: vec![
+            Layer::Ether(Ether::default()),
+            Layer::Ip(Ipv4::default()),
+            Layer::Tcp(Tcp {
+                options: vec![
+                    2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+                ],
+                ..Tcp::default()
+            }),
+        ],
+    };
+    let mut out = Vec::with_capacity(128);
+    for i in 0..n {
+        let mut p = black_box(&template).clone();
+        if let Some(t) = p.tcp_mut() {
+            t.sport = Some(i as u16 | 1024);
+            t.seq = Some(i.wrapping_mul(2654435761));
+        }
+        p.emit_into(&mut out);
+        black_box(&out);
+    }
+}
+
+#[inline(never)]
 fn decode(frame: &[u8], n: u32) {
     for _ in 0..n {
         let (p, err) = Packet::decode(black_box(frame));
@@ -83,17 +110,18 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(n)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u32>().ok()))
     else {
-        eprintln!("usage: wire_icount emit|decode|view|view6 N");
+        eprintln!("usage: wire_icount emit|clone|decode|view|view6 N");
         std::process::exit(2);
     };
     let frame = hex::decode(SYN_HEX).expect("hex");
     match mode.as_str() {
         "emit" => emit(n),
+        "clone" => clone(n),
         "decode" => decode(&frame, n),
         "view" => view(&frame, n),
         "view6" => view6(&frame, n),
         _ => {
-            eprintln!("unknown mode {mode}: emit, decode, view or view6");
+            eprintln!("unknown mode {mode}: emit, clone, decode, view or view6");
             std::process::exit(2);
         }
     }

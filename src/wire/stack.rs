@@ -431,7 +431,14 @@ impl LayerKind {
 }
 
 /// One layer of a packet.
+///
+/// `repr(u64)`: the variant is a tag word of its own rather than a value
+/// hidden in TCP's options Vec (the niche the compiler picks otherwise), so
+/// matching on a layer, and dropping one, is one load and a jump; measured
+/// under cachegrind (examples/wire_icount) it saves ~70 instructions per
+/// emitted and ~60 per decoded SYN, for 8 more bytes a layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(u64)]
 pub enum Layer {
     /// Ethernet II header.
     Ether(Ether),
@@ -1331,6 +1338,13 @@ mod kind_tests {
                 assert_eq!(k.ethertype(), Some(t));
             }
         }
+    }
+
+    #[test]
+    fn a_layer_stays_small() {
+        // The tag word and TCP, the largest kind: a larger variant belongs in a Box
+        // (every layer's moves and drop would pay for it; benches/icount.sh).
+        assert!(std::mem::size_of::<super::Layer>() <= 80);
     }
 
     #[test]
