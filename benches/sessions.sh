@@ -10,8 +10,8 @@
 #
 # Measurements
 #  1. GET of 10 MiB from socat serving a file: craft's session (recv until the
-#     FIN) against curl; median wall seconds of GET_REPS runs, and peak RSS
-#     (/usr/bin/time %M, the largest of the runs).
+#     FIN) against curl; median wall seconds of GET_REPS runs (ns clock, each
+#     whole process), and peak RSS (/usr/bin/time %M, the largest of the runs).
 #  2. A receiver (tests/servers/slow_reader.py, 4 KiB receive buffer) that
 #     pauses PAUSE_SHORT s: seconds from its first read to the last byte of
 #     1 MiB, craft against a kernel sender (python sendall), median of 3.
@@ -76,11 +76,18 @@ expect len(body) == $(stat -c %s "$WORK/resp")
 c.close(timeout=0.2)
 EOF
 : > "$WORK/get_craft"; : > "$WORK/get_curl"
+# timed NAME CMD...: wall seconds (ns clock) and peak RSS KB of CMD, appended to $WORK/NAME.
+timed() {
+    local name=$1 a b
+    shift
+    a=$(secs)
+    /usr/bin/time -f "%M" -o "$WORK/t" "$@" > /dev/null 2>&1 || die "$name failed"
+    b=$(secs)
+    echo "$(awk -v a="$a" -v b="$b" 'BEGIN { print b - a }') $(cat "$WORK/t")" >> "$WORK/$name"
+}
 for _ in $(seq "$GET_REPS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/t" "$CRAFT" run "$WORK/get.craft" > /dev/null 2>&1 || die "craft GET failed"
-    cat "$WORK/t" >> "$WORK/get_craft"
-    /usr/bin/time -f "%e %M" -o "$WORK/t" curl -s -o /dev/null http://127.0.0.1:8080/
-    cat "$WORK/t" >> "$WORK/get_curl"
+    timed get_craft "$CRAFT" run "$WORK/get.craft"
+    timed get_curl curl -s -o /dev/null http://127.0.0.1:8080/
 done
 kill $SOCAT; wait $SOCAT 2>/dev/null || true
 get_craft=$(awk '{print $1}' "$WORK/get_craft" | median)

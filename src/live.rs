@@ -909,47 +909,65 @@ impl Live {
     /// Ends the run without waiting for the AF_PACKET socket's close: the
     /// kernel makes the last close of one wait for an RCU grace period (about
     /// 16 ms here), which a one-shot command would otherwise add to its run
-    /// time. A child process inherits the socket, waits for this process to
-    /// exit, and closes it then. Host preparation is undone first, here.
+    /// time; the RST guard's owner socket likewise. A child process inherits
+    /// both, waits for this process to exit, and closes them then (also when
+    /// this process is killed: its exit wakes the child). Host preparation is
+    /// undone first, here: the guard's table deleted by a batch, the sysctls
+    /// restored.
     pub fn finish_fast(mut self) -> Vec<String> {
+        // The RST guard's table is deleted by a batch now (so it is gone
+        // when this process exits); its owner socket's close still waits for
+        // the kernel (tens of ms with a session), so it goes to the child.
+        let guard = self.host.take_guard_socket();
         let mut warnings = self.release();
         if let Some(drops) = self.kernel_drops() {
             warnings.push(format!(
                 "the kernel dropped {drops} frames meant for this run: its socket's receive queue overflowed"
             ));
         }
-        let Some(fd) = self.raw_fd.take() else {
+        let packet = self.raw_fd.take();
+        let guard_fd = guard.as_ref().map(std::os::fd::AsRawFd::as_raw_fd);
+        if packet.is_none() && guard_fd.is_none() {
             return warnings;
-        };
+        }
+        let keep = [packet.unwrap_or(-1), guard_fd.unwrap_or(-1)];
         let mut pipe = [0; 2];
         // SAFETY: `pipe` is the 2-int array pipe2() fills. After fork() the child
         // touches only its stack and calls only async-signal-safe functions
         // (close, read, _exit); the parent closes descriptors it owns, and
-        // forgets the link so that its drop does not close `fd` a second time.
+        // forgets the link so that its drop does not close the packet socket
+        // a second time (the guard's OwnedFd is dropped, closing it once).
         unsafe {
             if libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
                 return warnings;
             }
             match libc::fork() {
                 0 => {
-                    // Child: keep only the socket and the pipe's read end.
+                    // Child: keep only the sockets and the pipe's read end.
                     for i in 0..1024 {
-                        if i != fd && i != pipe[0] {
+                        if !keep.contains(&i) && i != pipe[0] {
                             libc::close(i);
                         }
                     }
                     let mut b = [0u8; 1];
                     // EOF when the parent has exited.
                     while libc::read(pipe[0], b.as_mut_ptr().cast(), 1) < 0 {}
-                    libc::close(fd);
+                    for fd in keep {
+                        if fd >= 0 {
+                            libc::close(fd);
+                        }
+                    }
                     libc::_exit(0);
                 }
                 pid if pid > 0 => {
                     libc::close(pipe[0]);
-                    // Not the last reference now: this close is quick. The
-                    // write end closes when we exit, waking the child.
-                    std::mem::forget(self.link.take());
-                    libc::close(fd);
+                    // Not the last references now: these closes are quick.
+                    // The write end closes when we exit, waking the child.
+                    if let Some(fd) = packet {
+                        std::mem::forget(self.link.take());
+                        libc::close(fd);
+                    }
+                    drop(guard);
                 }
                 _ => {
                     libc::close(pipe[0]);

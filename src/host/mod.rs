@@ -445,6 +445,13 @@ impl HostGuard {
 
     /// Undoes everything (table, reservations, sysctls); idempotent. Returns
     /// warnings for anything that could not be undone.
+    /// Removes the RST guard's table now (a quick batch) and hands over its
+    /// owner socket, whose close still waits for the kernel (tens of ms),
+    /// for a process that can afford to wait.
+    pub fn take_guard_socket(&mut self) -> Option<std::os::fd::OwnedFd> {
+        self.nft.take().map(RstGuard::delete_into_socket)
+    }
+
     pub fn release(&mut self) -> Vec<String> {
         let mut warnings = Vec::new();
         self.nft = None; // closing the socket deletes the owner table

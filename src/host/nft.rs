@@ -50,6 +50,7 @@ const NFNL_SUBSYS_NFTABLES: u16 = 10;
 
 const NFT_MSG_NEWTABLE: u16 = 0;
 const NFT_MSG_GETTABLE: u16 = 1;
+const NFT_MSG_DELTABLE: u16 = 2;
 const NFT_MSG_NEWCHAIN: u16 = 3;
 const NFT_MSG_NEWRULE: u16 = 6;
 const NFT_MSG_DELRULE: u16 = 8;
@@ -313,6 +314,27 @@ impl MsgBuf {
         self.attr_be64(NFTA_RULE_HANDLE, handle);
         self.end_msg(s);
     }
+
+    fn del_table(&mut self, seq: u32, table: &str) {
+        let s = self.begin_msg(
+            msg_type(NFT_MSG_DELTABLE),
+            NLM_F_REQUEST | NLM_F_ACK,
+            seq,
+            NFPROTO_INET,
+            0,
+        );
+        self.attr_str(NFTA_TABLE_NAME, table);
+        self.end_msg(s);
+    }
+}
+
+/// BATCH_BEGIN, DELTABLE, BATCH_END with seqs `seq..seq+2`.
+pub(crate) fn encode_deltable_batch(table: &str, seq: u32) -> Vec<u8> {
+    let mut m = MsgBuf::default();
+    m.batch_begin(seq);
+    m.del_table(seq.wrapping_add(1), table);
+    m.batch_end(seq.wrapping_add(2));
+    m.buf
 }
 
 /// BATCH_BEGIN, NEWTABLE (owner), NEWCHAIN `out`, BATCH_END with seqs `seq..seq+3`.
@@ -708,6 +730,7 @@ enum Op {
     NewChain,
     NewRule,
     DelRule,
+    DelTable,
 }
 
 impl Op {
@@ -718,6 +741,7 @@ impl Op {
             Op::NewChain => "creating the nftables chain",
             Op::NewRule => "adding the nftables rule",
             Op::DelRule => "deleting the nftables rule",
+            Op::DelTable => "deleting the nftables table",
         }
     }
 }
@@ -939,6 +963,23 @@ impl RstGuard {
     /// The guarded source ports, ascending.
     pub fn guarded_ports(&self) -> Vec<u16> {
         self.rules.keys().copied().collect()
+    }
+
+    /// Deletes the table now (a batch the kernel commits at once, freeing
+    /// the table later in the background), then hands over the owner
+    /// socket, whose close waits for the kernel either way. When the delete
+    /// fails, closing the socket still removes the table (owner flag).
+    pub fn delete_into_socket(mut self) -> OwnedFd {
+        let seq = self.next_seq(3);
+        let batch = encode_deltable_batch(&self.table, seq);
+        let _ = transact(
+            &self.fd,
+            &batch,
+            seq,
+            &[Op::Begin, Op::DelTable, Op::End],
+            &self.table,
+        );
+        self.fd
     }
 }
 
