@@ -137,6 +137,9 @@ pub struct Conn {
     ooo_latest: Option<u32>,
     /// Data segments taken in order whose ACK is delayed (at most one).
     delayed: u32,
+    /// In-order data segments still ACKed at once (Linux's quick-ACK mode
+    /// at the start of a connection), before ACKs are delayed.
+    quick_acks: u32,
     /// When the delayed ACK goes at the latest.
     ack_due: Option<Instant>,
     /// Every segment, in the order they crossed the link (kernel timestamps).
@@ -171,6 +174,11 @@ const OOO_LIMIT: usize = 8 << 20;
 /// The longest an ACK of in-order data waits for a second segment to
 /// acknowledge with it (RFC 1122 4.2.3.2 allows 500 ms; Linux takes ~40).
 const DELAYED_ACK: Duration = Duration::from_millis(40);
+
+/// In-order data segments ACKed at once at the start of a connection, as
+/// Linux's quick-ACK mode does (TCP_MAX_QUICKACKS): a conversation's first
+/// exchanges show no delayed ACK.
+const QUICK_ACKS: u32 = 16;
 
 /// Duplicate ACKs that mean a segment was lost (RFC 5681 3.2).
 const DUPACK_THRESHOLD: u32 = 3;
@@ -243,6 +251,7 @@ impl Conn {
             scoreboard: sack::Scoreboard::default(),
             ooo_latest: None,
             delayed: 0,
+            quick_acks: QUICK_ACKS,
             ack_due: None,
             log: Vec::new(),
             stream: Vec::new(),
@@ -542,13 +551,16 @@ impl Conn {
             };
             let fin = r.pkt.tcp().is_some_and(|t| t.flag_bits() & flags::FIN != 0);
             match self.absorb(&r.pkt, r.frame.ts) {
-                // In-order data: one ACK for every second segment (RFC 9293
-                // 3.8.6.3), or when the delay runs out.
-                Some(None) if !fin && self.delayed == 0 => {
+                // In-order data after the first ones: one ACK for every
+                // second segment (RFC 9293 3.8.6.3), or when the delay runs out.
+                Some(None) if !fin && self.delayed == 0 && self.quick_acks == 0 => {
                     self.delayed = 1;
                     self.ack_due = Some(Instant::now() + DELAYED_ACK);
                 }
                 Some(note) => {
+                    if note.is_none() {
+                        self.quick_acks = self.quick_acks.saturating_sub(1);
+                    }
                     self.send_ack(live, note)?;
                 }
                 None => {}
