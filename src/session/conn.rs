@@ -453,10 +453,7 @@ impl Conn {
         let (opts, _) = t.decoded_options();
         self.sack_ok = self.cfg.sack && opts.contains(&TcpOption::SackOk);
         self.ts_recent = if self.cfg.timestamps {
-            opts.iter().find_map(|o| match o {
-                TcpOption::Timestamp(v, _) => Some(*v),
-                _ => None,
-            })
+            t.timestamp().map(|(v, _)| v)
         } else {
             None
         };
@@ -471,11 +468,7 @@ impl Conn {
     /// not ahead of what we acknowledge, and not older than the one kept).
     fn take_timestamp(&mut self, t: &Tcp, seq: u32) {
         let Some(recent) = self.ts_recent else { return };
-        let val = t.decoded_options().0.iter().find_map(|o| match o {
-            TcpOption::Timestamp(v, _) => Some(*v),
-            _ => None,
-        });
-        if let Some(v) = val
+        if let Some((v, _)) = t.timestamp()
             && seq_le(seq, self.rcv_nxt)
             && !seq_lt(v, recent)
         {
@@ -1113,13 +1106,7 @@ impl Conn {
                 // Persist timer: one byte past the shut window, from the
                 // first byte not acknowledged (what was past the window is
                 // dropped by the peer; an unanswered probe goes again).
-                if seq_lt(self.snd_una, self.snd_nxt) {
-                    self.snd_nxt = if seq_lt(self.snd_una, base) {
-                        base
-                    } else {
-                        self.snd_una
-                    };
-                }
+                self.go_back(base);
                 s.rexmit_at = None;
                 s.persist_at = None;
                 s.probes += 1;
@@ -1151,7 +1138,7 @@ impl Conn {
                 // What was not acknowledged is given up: the next send
                 // starts from the first byte of it again.
                 let acked = offset(self.snd_una);
-                self.snd_nxt = base.wrapping_add(acked as u32);
+                self.go_back(base);
                 let why = if seq_lt(self.snd_una, base) {
                     format!(
                         "; the {earlier} bytes sent by hand before it were never acknowledged either, \
@@ -1168,12 +1155,7 @@ impl Conn {
                     data.len()
                 )));
             }
-            // Bytes sent by hand before this data are not ours to resend.
-            self.snd_nxt = if seq_lt(self.snd_una, base) {
-                base
-            } else {
-                self.snd_una
-            };
+            self.go_back(base);
             self.events.push(Event::Retransmission {
                 what: "data",
                 rto: self.rtt.rto(),
@@ -1181,6 +1163,17 @@ impl Conn {
             });
             self.rtt.back_off();
         }
+    }
+
+    /// Moves `snd_nxt` back to the first byte not acknowledged of the data
+    /// that starts at `base` (bytes sent by hand before it are not ours to
+    /// resend).
+    fn go_back(&mut self, base: u32) {
+        self.snd_nxt = if seq_lt(self.snd_una, base) {
+            base
+        } else {
+            self.snd_una
+        };
     }
 
     /// Sends the bytes `span` of `data` (which starts at sequence number
@@ -2531,17 +2524,7 @@ mod tests {
         let mut seen = vec![];
         let mut last_ecr = 0;
         for e in &c.log {
-            let ts = e
-                .pkt
-                .tcp()
-                .unwrap()
-                .decoded_options()
-                .0
-                .into_iter()
-                .find_map(|o| match o {
-                    TcpOption::Timestamp(v, e) => Some((v, e)),
-                    _ => None,
-                });
+            let ts = e.pkt.tcp().unwrap().timestamp();
             match e.dir {
                 Dir::In => seen.extend(ts.map(|t| t.0)),
                 Dir::Out if e.pkt.tcp().unwrap().flag_bits() & flags::SYN == 0 => {

@@ -329,6 +329,14 @@ impl Tcp {
         })
     }
 
+    /// The timestamps option's (TSval, TSecr), if present.
+    pub fn timestamp(&self) -> Option<(u32, u32)> {
+        self.decoded_options().0.iter().find_map(|o| match o {
+            TcpOption::Timestamp(v, e) => Some((*v, *e)),
+            _ => None,
+        })
+    }
+
     /// The SACK option's blocks (left, right edges), if present.
     pub fn sack_blocks(&self) -> Vec<(u32, u32)> {
         self.decoded_options()
