@@ -98,10 +98,13 @@ fn arithmetic_and_flags() {
         ("TCP(seq=4294967295 + 1).seq", Value::Int(0)),
         ("none == none", Value::Bool(true)),
         ("len(\"ab\" * 3)", Value::Int(6)),
-        ("str(80) + \"/tcp\"", Value::Str(b"80/tcp".to_vec())),
-        ("str(TCP(flags=\"SA\").flags)", Value::Str(b"SA".to_vec())),
-        ("str(IP().dst)", Value::Str(b"127.0.0.1".to_vec())),
-        ("str(\"as is\")", Value::Str(b"as is".to_vec())),
+        ("str(80) + \"/tcp\"", Value::Str(b"80/tcp".to_vec().into())),
+        (
+            "str(TCP(flags=\"SA\").flags)",
+            Value::Str(b"SA".to_vec().into()),
+        ),
+        ("str(IP().dst)", Value::Str(b"127.0.0.1".to_vec().into())),
+        ("str(\"as is\")", Value::Str(b"as is".to_vec().into())),
     ] {
         assert_eq!(e.eval_str(src).unwrap(), want, "{src}");
     }

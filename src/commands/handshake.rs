@@ -10,7 +10,7 @@ use crate::outcome::Outcome;
 use crate::output::Output;
 use crate::render::flow::{Ends, Ladder};
 use crate::render::json::{J, object};
-use crate::session::conn::{Conn, ConnConfig, ConnError, Dir};
+use crate::session::conn::{Conn, ConnConfig, ConnError};
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpListener};
 use std::time::Duration;
@@ -125,16 +125,7 @@ pub fn run(rt: &mut Runtime, o: &HandshakeOptions) -> EvalResult<Outcome> {
         out.line(&object(&[
             ("summary", J::Bool(true)),
             ("state", J::Str(c.state.name().into())),
-            (
-                "sent_bytes",
-                J::Int(
-                    c.stream
-                        .iter()
-                        .filter(|(d, _)| *d == Dir::Out)
-                        .map(|(_, b)| b.len() as i64)
-                        .sum(),
-                ),
-            ),
+            ("sent_bytes", J::Int(c.sent_bytes() as i64)),
             ("received_bytes", J::Int(bytes.len() as i64)),
             ("received", J::Str(received)),
             ("reason", c.reason().map_or(J::Null, |r| J::Str(r.into()))),

@@ -56,7 +56,7 @@ pub fn parse_var(spec: &str) -> Result<(String, Value), Error> {
         .and_then(|_| Engine::new(Box::new(std::io::sink())).eval_str(value).ok());
     Ok((
         name.to_string(),
-        v.unwrap_or_else(|| Value::Str(value.as_bytes().to_vec())),
+        v.unwrap_or_else(|| Value::Str(value.as_bytes().to_vec().into())),
     ))
 }
 

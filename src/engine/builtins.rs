@@ -370,7 +370,7 @@ pub fn len(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
 pub fn bytes(eng: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     let pos = a.pos();
     let p = packet_arg("bytes", a.req("packet")?, pos)?;
-    Ok(Value::Str(eng.as_sent(p, pos)?.bytes()))
+    Ok(Value::Str(eng.as_sent(p, pos)?.bytes().into()))
 }
 
 /// `hex(value)`.
@@ -388,7 +388,7 @@ pub fn hex(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
             ));
         }
     };
-    Ok(Value::Str(text.into_bytes()))
+    Ok(Value::Str(text.into()))
 }
 
 /// A value as `print` shows it: strings without quotes, the rest as written.
@@ -405,7 +405,7 @@ fn text_of(v: Value) -> String {
 pub fn str(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
     Ok(match a.req("value")? {
         Value::Str(s) => Value::Str(s),
-        v => Value::Str(text_of(v).into_bytes()),
+        v => Value::Str(text_of(v).into()),
     })
 }
 

@@ -167,7 +167,7 @@ pub fn read_file(_: &mut Engine, a: &mut Args) -> EvalResult<Value> {
         )));
     }
     std::fs::read(&path)
-        .map(Value::Str)
+        .map(|b| Value::Str(b.into()))
         .map_err(|e| err(e.to_string()))
 }
 

@@ -244,7 +244,7 @@ impl Engine {
         Ok(match &e.kind {
             ExprKind::Int(n) => Value::Int(*n),
             ExprKind::Float(f) => Value::Float(*f),
-            ExprKind::Str(s) => Value::Str(s.clone()),
+            ExprKind::Str(s) => Value::Str(s.clone().into()),
             ExprKind::Ip(a) => Value::Ip(*a),
             ExprKind::Mac(m) => Value::Mac(*m),
             ExprKind::Bool(b) => Value::Bool(*b),
@@ -451,11 +451,11 @@ impl Engine {
                     return Ok(v);
                 }
                 match name {
-                    "payload" => Ok(Value::Str(view.to_packet().payload().to_vec())),
+                    "payload" => Ok(Value::Str(view.to_packet().payload().to_vec().into())),
                     "layers" => Ok(Value::List(
                         view.pkt.layers[view.start..]
                             .iter()
-                            .map(|l| Value::Str(l.kind().name().as_bytes().to_vec()))
+                            .map(|l| Value::Str(l.kind().name().as_bytes().into()))
                             .collect(),
                     )),
                     _ => Err(Error::eval(pos, no_field_msg(&view, view.start, name))),
@@ -603,12 +603,10 @@ impl Engine {
                     let want = value::parse_flags(s, *set).map_err(err)?;
                     bits & want == want
                 }
-                (V::Str(a), V::Str(b)) => {
-                    a.is_empty() || b.windows(a.len()).any(|w| w == a.as_slice())
-                }
+                (V::Str(a), V::Str(b)) => a.is_empty() || b.windows(a.len()).any(|w| w == &a[..]),
                 (V::Str(a), V::Packet(p)) => {
                     let pl = p.to_packet().payload().to_vec();
-                    a.is_empty() || pl.windows(a.len()).any(|w| w == a.as_slice())
+                    a.is_empty() || pl.windows(a.len()).any(|w| w == &a[..])
                 }
                 (x, V::List(items)) | (x, V::Tuple(items)) => {
                     let mut found = false;
@@ -637,7 +635,7 @@ impl Engine {
                     V::Int(v.ok_or_else(|| err("integer overflow".into()))?)
                 }
                 (V::Str(a), V::Str(b)) if op == BinOp::Add => {
-                    V::Str([a.as_slice(), b.as_slice()].concat())
+                    V::Str([&a[..], &b[..]].concat().into())
                 }
                 (V::Str(a), V::Int(n)) if op == BinOp::Mul => {
                     if *n < 0 || (*n as u128) * (a.len() as u128) > 16 << 20 {
@@ -645,7 +643,7 @@ impl Engine {
                             "string repetition of {n} is out of range (at most 16 MiB)"
                         )));
                     }
-                    V::Str(a.repeat(*n as usize))
+                    V::Str(a.repeat(*n as usize).into())
                 }
                 (V::List(a), V::List(b)) if op == BinOp::Add => {
                     V::List([a.clone(), b.clone()].concat())

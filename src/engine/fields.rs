@@ -104,7 +104,7 @@ pub fn to_field(v: &Value, spec: &FieldSpec, layer: LayerKind) -> Result<FieldVa
         }
         FieldKind::Bytes => bytes_of(v).map(FieldValue::Bytes).ok_or_else(wrong),
         FieldKind::TcpOptions => match v {
-            Value::Str(s) => Ok(FieldValue::Bytes(s.clone())),
+            Value::Str(s) => Ok(FieldValue::Bytes(s.to_vec())),
             Value::List(items) => {
                 let mut opts = Vec::new();
                 for it in items {
@@ -186,7 +186,7 @@ pub fn address(name: &str, what: &str, v: Value) -> Result<Ipv4Addr, String> {
 /// Bytes from a string or a list of byte values.
 pub fn bytes_of(v: &Value) -> Option<Vec<u8>> {
     match v {
-        Value::Str(s) => Some(s.clone()),
+        Value::Str(s) => Some(s.to_vec()),
         Value::List(items) => items
             .iter()
             .map(|i| match i {
@@ -256,7 +256,7 @@ fn tcp_option(v: &Value) -> Result<TcpOption, String> {
             match (known, args.first()) {
                 // A known kind with raw bytes: sent as given, kind, length, data.
                 (Some(_), Some(Value::Str(data))) if kind > 1 => {
-                    return Ok(TcpOption::Unknown(kind, data.clone()));
+                    return Ok(TcpOption::Unknown(kind, data.to_vec()));
                 }
                 (Some((_, name)), _) => (*name).to_string(),
                 (None, None) => return Ok(TcpOption::Unknown(kind, Vec::new())),
@@ -343,12 +343,12 @@ pub fn from_field(v: FieldValue, kind: FieldKind) -> Value {
         (FieldValue::Ip(a), _) => Value::Ip(a),
         (FieldValue::Ip6(a), _) => Value::Ip6(a),
         (FieldValue::Ip6List(a), _) => Value::List(a.into_iter().map(Value::Ip6).collect()),
-        (FieldValue::Bytes(b), _) => Value::Str(b),
+        (FieldValue::Bytes(b), _) => Value::Str(b.into()),
     }
 }
 
 fn option_value(o: &TcpOption) -> Value {
-    let s = |t: &str| Value::Str(t.as_bytes().to_vec());
+    let s = |t: &str| Value::Str(t.as_bytes().to_vec().into());
     match o {
         TcpOption::Eol => Value::Tuple(vec![s("EOL")]),
         TcpOption::Nop => Value::Tuple(vec![s("NOP")]),
@@ -367,7 +367,7 @@ fn option_value(o: &TcpOption) -> Value {
             Value::Tuple(vec![Value::Int((*a).into()), Value::Int((*b).into())]),
         ]),
         TcpOption::Unknown(k, d) => {
-            Value::Tuple(vec![Value::Int((*k).into()), Value::Str(d.clone())])
+            Value::Tuple(vec![Value::Int((*k).into()), Value::Str(d.clone().into())])
         }
     }
 }

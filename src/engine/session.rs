@@ -489,8 +489,8 @@ pub fn flow_text(s: &SessionRef) -> String {
 /// `follow(c)`: the data both ways.
 pub fn follow_text(s: &SessionRef, color: bool) -> String {
     let c = s.0.borrow();
-    let stream: Vec<(bool, &[u8])> = c
-        .stream
+    let runs = c.stream();
+    let stream: Vec<(bool, &[u8])> = runs
         .iter()
         .map(|(d, b)| ((*d == Dir::Out) != c.server, b.as_slice()))
         .collect();

@@ -125,7 +125,7 @@ pub fn read(_eng: &mut Engine, k: &SocketRef, a: &mut Args) -> EvalResult<Value>
     let pos = a.pos();
     let t = timeout(a)?;
     let b = k.0.borrow_mut().read(t).map_err(|e| sock_error(e, pos))?;
-    Ok(Value::Str(b))
+    Ok(Value::Str(b.into()))
 }
 
 /// `k.shutdown("w")`: our FIN; reading goes on.
@@ -133,7 +133,7 @@ pub fn shutdown(_eng: &mut Engine, k: &SocketRef, a: &mut Args) -> EvalResult<Va
     let pos = a.pos();
     match a.given("how") {
         None => {}
-        Some(Value::Str(s)) if s == b"w" => {}
+        Some(Value::Str(s)) if s == b"w"[..] => {}
         Some(v) => {
             return Err(Error::eval(
                 pos,

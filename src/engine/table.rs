@@ -644,14 +644,14 @@ pub const ATTRS: &[Attr] = &[
     Attr {
         name: "state",
         summary: "the RFC 793 state, plain: SYN-SENT, ESTABLISHED, FIN-WAIT-1, CLOSED, ...",
-        read: |c| Value::Str(c.state.name().as_bytes().to_vec()),
+        read: |c| Value::Str(c.state.name().as_bytes().into()),
     },
     Attr {
         name: "reason",
         summary: "why it ended, when not by FINs: \"reset by peer\", \"reset by us\"; none otherwise",
         read: |c| {
             c.reason()
-                .map_or(Value::None, |r| Value::Str(r.as_bytes().to_vec()))
+                .map_or(Value::None, |r| Value::Str(r.as_bytes().into()))
         },
     },
     Attr {

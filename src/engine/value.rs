@@ -4,6 +4,7 @@ use crate::lang::escape_bytes;
 use crate::wire::{
     LayerKind, Mac, Packet, ip_flags_str, mac_str, parse_ip_flags, parse_tcp_flags, tcp_flags_str,
 };
+use bytes::Bytes;
 use std::net::Ipv4Addr;
 
 /// A packet value: a whole packet seen from one of its layers (`p.tcp` is `p`
@@ -182,8 +183,9 @@ pub enum Value {
     Int(i64),
     /// Decimal.
     Float(f64),
-    /// Bytes (strings are bytes).
-    Str(Vec<u8>),
+    /// Bytes (strings are bytes), shared: reading a variable or a session's
+    /// stream does not copy them.
+    Str(Bytes),
     /// IPv4 address.
     Ip(Ipv4Addr),
     /// IPv6 address (a field's: `p.ipv6.src`).

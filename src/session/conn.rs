@@ -21,10 +21,20 @@ use super::window;
 use crate::live::{Live, LiveError};
 use crate::wire::tcp::{Relative, TcpOption, encode_options, flags};
 use crate::wire::{Ipv4, Ipv6, Packet, Tcp};
+use bytes::{Bytes, BytesMut};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+
+/// One direction's run of the stream (see `Conn::stream`).
+#[derive(Debug)]
+enum Run {
+    /// Bytes we sent.
+    Out(Vec<u8>),
+    /// This many bytes received (kept in `taken` + `pending`).
+    In(usize),
+}
 
 /// How the connection is set up.
 #[derive(Clone, Debug)]
@@ -144,10 +154,14 @@ pub struct Conn {
     ack_due: Option<Instant>,
     /// Every segment, in the order they crossed the link (kernel timestamps).
     pub log: Vec<LogEntry>,
-    /// The data both ways in the order it went: (direction, bytes).
-    pub stream: Vec<(Dir, Vec<u8>)>,
+    /// The data both ways in the order it went, as runs of one direction;
+    /// inbound runs are lengths into `taken` + `pending` (one copy of the
+    /// received stream, shared with what `recv` returned).
+    runs: Vec<Run>,
+    /// Data received in order and returned by a `recv`, in order.
+    taken: Vec<Bytes>,
     /// Data received in order and not yet returned by a `recv`.
-    pending: Vec<u8>,
+    pending: BytesMut,
     /// How much of `pending` a `recv(until=)` has searched already.
     searched: usize,
     ooo: BTreeMap<u32, Vec<u8>>,
@@ -254,8 +268,9 @@ impl Conn {
             quick_acks: QUICK_ACKS,
             ack_due: None,
             log: Vec::new(),
-            stream: Vec::new(),
-            pending: Vec::new(),
+            runs: Vec::new(),
+            taken: Vec::new(),
+            pending: BytesMut::new(),
             searched: 0,
             ooo: BTreeMap::new(),
             synack_seen: false,
@@ -705,7 +720,7 @@ impl Conn {
     fn deliver(&mut self, data: &[u8]) {
         self.pending.extend_from_slice(data);
         self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
-        self.push_stream(Dir::In, data);
+        self.push_inbound(data.len());
         // Held segments that now fit.
         while let Some((&s, _)) = self.ooo.iter().next() {
             if seq_lt(self.rcv_nxt, s) {
@@ -714,19 +729,58 @@ impl Conn {
             let d = self.ooo.remove(&s).unwrap_or_default();
             let skip = self.rcv_nxt.wrapping_sub(s) as usize;
             if skip < d.len() {
-                let fresh = d[skip..].to_vec();
-                self.pending.extend_from_slice(&fresh);
+                let fresh = &d[skip..];
+                self.pending.extend_from_slice(fresh);
                 self.rcv_nxt = self.rcv_nxt.wrapping_add(fresh.len() as u32);
-                self.push_stream(Dir::In, &fresh);
+                self.push_inbound(fresh.len());
             }
         }
     }
 
-    fn push_stream(&mut self, dir: Dir, data: &[u8]) {
-        match self.stream.last_mut() {
-            Some((d, buf)) if *d == dir => buf.extend_from_slice(data),
-            _ => self.stream.push((dir, data.to_vec())),
+    /// Records `n` bytes just added to `pending` in the stream's runs.
+    fn push_inbound(&mut self, n: usize) {
+        match self.runs.last_mut() {
+            Some(Run::In(len)) => *len += n,
+            _ => self.runs.push(Run::In(n)),
         }
+    }
+
+    /// Records data we sent in the stream's runs.
+    fn push_outbound(&mut self, data: &[u8]) {
+        match self.runs.last_mut() {
+            Some(Run::Out(buf)) => buf.extend_from_slice(data),
+            _ => self.runs.push(Run::Out(data.to_vec())),
+        }
+    }
+
+    /// The data both ways in the order it went: (direction, bytes), for
+    /// `follow()`.
+    pub fn stream(&self) -> Vec<(Dir, Vec<u8>)> {
+        let inbound = self.received();
+        let mut at = 0;
+        self.runs
+            .iter()
+            .map(|run| match run {
+                Run::Out(b) => (Dir::Out, b.clone()),
+                Run::In(n) => {
+                    let end = (at + n).min(inbound.len());
+                    let bytes = inbound[at.min(end)..end].to_vec();
+                    at = end;
+                    (Dir::In, bytes)
+                }
+            })
+            .collect()
+    }
+
+    /// How many bytes we sent as data (each byte once).
+    pub fn sent_bytes(&self) -> usize {
+        self.runs
+            .iter()
+            .map(|run| match run {
+                Run::Out(b) => b.len(),
+                Run::In(_) => 0,
+            })
+            .sum()
     }
 
     /// Keeps the view in step with a segment the user sent by hand on our ports.
@@ -747,7 +801,7 @@ impl Conn {
         let contiguous = seq_le(self.snd_una, seq) && seq_le(seq, self.snd_nxt);
         if contiguous && seq_lt(self.snd_nxt, end) {
             if !pkt.payload().is_empty() {
-                self.push_stream(Dir::Out, pkt.payload());
+                self.push_outbound(pkt.payload());
             }
             self.snd_nxt = end;
         }
@@ -1194,7 +1248,7 @@ impl Conn {
         self.transmit(live, &seg, note)?;
         if fresh {
             // The stream has each byte once, when it first goes.
-            self.push_stream(Dir::Out, &data[at..end]);
+            self.push_outbound(&data[at..end]);
         }
         let end_seq = base.wrapping_add(end as u32);
         if seq_lt(self.snd_nxt, end_seq) {
@@ -1227,7 +1281,7 @@ impl Conn {
 
     /// Takes the peer's data, acknowledging it, until its FIN or until none has
     /// come for `idle`. Returns the bytes not returned before.
-    pub fn recv(&mut self, live: &mut Live, idle: Duration) -> Result<Vec<u8>, ConnError> {
+    pub fn recv(&mut self, live: &mut Live, idle: Duration) -> Result<Bytes, ConnError> {
         self.recv_until(live, idle, None)
     }
 
@@ -1240,7 +1294,7 @@ impl Conn {
         live: &mut Live,
         idle: Duration,
         until: Option<&[u8]>,
-    ) -> Result<Vec<u8>, ConnError> {
+    ) -> Result<Bytes, ConnError> {
         self.recv_upto(live, idle, until, None)
     }
 
@@ -1252,7 +1306,7 @@ impl Conn {
         idle: Duration,
         until: Option<&[u8]>,
         size: Option<usize>,
-    ) -> Result<Vec<u8>, ConnError> {
+    ) -> Result<Bytes, ConnError> {
         if self.state == State::Closed && !self.reset && self.log.is_empty() {
             return Err(ConnError::State(
                 "recv(): not connected (call syn() and ack() first)".into(),
@@ -1299,23 +1353,35 @@ impl Conn {
         }
     }
 
-    /// The first `end` unread bytes, now read (no copy when it is all of them).
-    fn take_pending(&mut self, end: usize) -> Vec<u8> {
+    /// The first `end` unread bytes, now read. No copy: what is returned
+    /// shares its bytes with the stream kept for `c.received`.
+    fn take_pending(&mut self, end: usize) -> Bytes {
         self.searched = 0;
-        if end >= self.pending.len() {
-            return std::mem::take(&mut self.pending);
+        let end = end.min(self.pending.len());
+        let taken = self.pending.split_to(end).freeze();
+        if !taken.is_empty() {
+            self.taken.push(taken.clone());
         }
-        let rest = self.pending.split_off(end);
-        std::mem::replace(&mut self.pending, rest)
+        taken
     }
 
-    /// All the data received in order so far (returned by `recv` or not).
-    pub fn received(&self) -> Vec<u8> {
-        self.stream
-            .iter()
-            .filter(|(d, _)| *d == Dir::In)
-            .flat_map(|(_, b)| b.iter().copied())
-            .collect()
+    /// All the data received in order so far (returned by `recv` or not);
+    /// shared, not copied, when one `recv` returned all of it.
+    pub fn received(&self) -> Bytes {
+        match (self.taken.as_slice(), self.pending.is_empty()) {
+            ([], _) => Bytes::copy_from_slice(&self.pending),
+            ([one], true) => one.clone(),
+            (pieces, _) => {
+                let mut all = BytesMut::with_capacity(
+                    pieces.iter().map(Bytes::len).sum::<usize>() + self.pending.len(),
+                );
+                for p in pieces {
+                    all.extend_from_slice(p);
+                }
+                all.extend_from_slice(&self.pending);
+                all.freeze()
+            }
+        }
     }
 
     /// Closes our side: FIN, then waits for its ACK and the peer's FIN (which
@@ -1829,7 +1895,7 @@ mod tests {
         c.ack(&mut live).unwrap();
         c.send(&mut live, b"x").unwrap();
         let got = c.recv(&mut live, Duration::from_millis(5)).unwrap();
-        assert_eq!(got, b"0123456789");
+        assert_eq!(got, &b"0123456789"[..]);
         assert_eq!(c.rcv_nxt, PEER_ISN + 1 + 10);
         assert!(c.log.iter().any(|e| e.note == Some("out of order: held")));
     }
@@ -1842,21 +1908,71 @@ mod tests {
         c.ack(&mut live).unwrap();
         c.send(&mut live, b"x").unwrap();
         let t = Duration::from_millis(5);
-        assert_eq!(c.recv_until(&mut live, t, Some(b"345")).unwrap(), b"012345");
-        assert_eq!(c.recv_until(&mut live, t, Some(b"zz")).unwrap(), b"6789");
-        assert_eq!(c.recv(&mut live, t).unwrap(), b"");
+        assert_eq!(
+            c.recv_until(&mut live, t, Some(b"345")).unwrap(),
+            &b"012345"[..]
+        );
+        assert_eq!(
+            c.recv_until(&mut live, t, Some(b"zz")).unwrap(),
+            &b"6789"[..]
+        );
+        assert_eq!(c.recv(&mut live, t).unwrap(), &b""[..]);
+    }
+
+    #[test]
+    fn the_stream_keeps_one_copy_of_received_data_shared_with_recv() {
+        let (mut live, _) = peer(1460, 65535, 0, b"0123456789");
+        let mut c = conn();
+        c.syn(&mut live).unwrap();
+        c.ack(&mut live).unwrap();
+        c.send(&mut live, b"hi").unwrap();
+        let got = c.recv(&mut live, Duration::from_millis(5)).unwrap();
+        // One recv returned everything: c.received is the same bytes.
+        assert_eq!(c.received().as_ptr(), got.as_ptr());
+        assert_eq!(
+            c.stream(),
+            vec![
+                (Dir::Out, b"hi".to_vec()),
+                (Dir::In, b"0123456789".to_vec())
+            ]
+        );
+        assert_eq!(c.sent_bytes(), 2);
+    }
+
+    #[test]
+    fn received_and_the_stream_join_pieces_read_and_unread() {
+        let mut c = conn();
+        c.push_outbound(b"GET");
+        for piece in [&b"ab"[..], b"cd", b"ef"] {
+            c.pending.extend_from_slice(piece);
+            c.push_inbound(piece.len());
+        }
+        assert_eq!(c.take_pending(3), &b"abc"[..]);
+        c.push_outbound(b"!");
+        c.pending.extend_from_slice(b"gh");
+        c.push_inbound(2);
+        assert_eq!(c.received(), &b"abcdefgh"[..]);
+        assert_eq!(
+            c.stream(),
+            vec![
+                (Dir::Out, b"GET".to_vec()),
+                (Dir::In, b"abcdef".to_vec()),
+                (Dir::Out, b"!".to_vec()),
+                (Dir::In, b"gh".to_vec()),
+            ]
+        );
     }
 
     #[test]
     fn a_marker_split_across_two_arrivals_is_found_and_each_byte_searched_once() {
         let mut c = conn();
-        c.pending = b"0123".to_vec();
+        c.pending = BytesMut::from(&b"0123"[..]);
         assert_eq!(c.ready(Some(b"345"), None), None);
         assert_eq!(c.searched, 4);
         c.pending.extend_from_slice(b"456789");
         assert_eq!(c.ready(Some(b"345"), None), Some(6));
-        assert_eq!(c.take_pending(6), b"012345");
-        assert_eq!(c.take_pending(100), b"6789");
+        assert_eq!(c.take_pending(6), &b"012345"[..]);
+        assert_eq!(c.take_pending(100), &b"6789"[..]);
         assert!(c.pending.is_empty());
     }
 
@@ -1868,18 +1984,21 @@ mod tests {
         c.ack(&mut live).unwrap();
         c.send(&mut live, b"x").unwrap();
         let t = Duration::from_millis(5);
-        assert_eq!(c.recv_upto(&mut live, t, None, Some(4)).unwrap(), b"0123");
+        assert_eq!(
+            c.recv_upto(&mut live, t, None, Some(4)).unwrap(),
+            &b"0123"[..]
+        );
         // The marker or the size, whichever comes first.
         assert_eq!(
             c.recv_upto(&mut live, t, Some(b"56"), Some(5)).unwrap(),
-            b"456"
+            &b"456"[..]
         );
         assert_eq!(
             c.recv_upto(&mut live, t, Some(b"zz"), Some(2)).unwrap(),
-            b"78"
+            &b"78"[..]
         );
         // Fewer than asked when the peer is done.
-        assert_eq!(c.recv_upto(&mut live, t, None, Some(9)).unwrap(), b"9");
+        assert_eq!(c.recv_upto(&mut live, t, None, Some(9)).unwrap(), &b"9"[..]);
     }
 
     #[test]
@@ -2003,7 +2122,10 @@ mod tests {
         assert!(c.syn_ack(&mut live).unwrap());
         assert_eq!(c.state, State::Established);
         assert_eq!(c.peer_window, 4000);
-        assert_eq!(c.recv(&mut live, Duration::from_millis(5)).unwrap(), b"GET");
+        assert_eq!(
+            c.recv(&mut live, Duration::from_millis(5)).unwrap(),
+            &b"GET"[..]
+        );
         let data = vec![b'x'; 2500];
         c.send(&mut live, &data).unwrap();
         assert_eq!(*got.lock().unwrap(), data);
