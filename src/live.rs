@@ -157,6 +157,9 @@ pub struct Live {
     /// Guard TCP source ports against the kernel's RSTs (sessions need it;
     /// a SYN probe does not: the kernel's RST tears the half-open connection down).
     pub guard_rst: bool,
+    /// The run only sends (a one-shot burst): its socket opens for sending
+    /// alone (`PacketSocket::open_sender`).
+    pub send_only: bool,
     raw_fd: Option<std::os::fd::RawFd>,
     /// Host notes go here (stderr by default).
     pub notes: Vec<String>,
@@ -221,6 +224,7 @@ impl Live {
             backlog: VecDeque::new(),
             announced: false,
             guard_rst: true,
+            send_only: false,
             raw_fd: None,
             notes: Vec::new(),
             narrowing: Narrowing::default(),
@@ -258,7 +262,11 @@ impl Live {
                 format!("craft: {msg}")
             });
         }
-        let sock = PacketSocket::open(&self.opts.iface)?;
+        let sock = if self.send_only {
+            PacketSocket::open_sender(&self.opts.iface)?
+        } else {
+            PacketSocket::open(&self.opts.iface)?
+        };
         self.raw_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&sock));
         let ifc = sock.interface();
         self.loopback = ifc.is_loopback;

@@ -51,7 +51,10 @@ pub fn run(eng: &mut Engine, o: &SendOptions) -> EvalResult<Outcome> {
     // conversation for the kernel's RSTs to break, and an nftables rule
     // looked at for every one of them costs a sixth of the rate. (syn --flood
     // does the same.)
-    eng.rt.live(pos)?.guard_rst = false;
+    let live = eng.rt.live(pos)?;
+    live.guard_rst = false;
+    // Nor does it read anything: its socket opens for sending alone.
+    live.send_only = true;
     let v = eng.eval_str(&o.expr)?;
     let pkt = packet_arg("send", v, pos)?.to_packet();
     sendable("send", &pkt, o.raw, pos)?;

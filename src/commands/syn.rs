@@ -259,7 +259,9 @@ pub fn flood(rt: &mut Runtime, o: &FloodOptions) -> EvalResult<Outcome> {
         vary: vec![seq],
         keep_receiving: false,
     };
-    rt.live(pos)?.guard_rst = false;
+    let live = rt.live(pos)?;
+    live.guard_rst = false;
+    live.send_only = true;
     let r = rt.with_link(pos, |live| send_many(live, &pkt, &burst))?;
     report_burst(rt, &r, o.json)
 }

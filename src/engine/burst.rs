@@ -5,6 +5,8 @@
 
 use crate::live::{Live, LiveError};
 use crate::output::warn_partial;
+use crate::wire::patch::Patch;
+use crate::wire::stack::Span;
 use crate::wire::{FieldValue, LayerKind, Packet};
 use std::io::IsTerminal;
 use std::rc::Rc;
@@ -112,9 +114,14 @@ impl Vary {
         Ok((layer, field))
     }
 
+    /// Which of its values frame `i` takes.
+    fn step(&self, i: u64) -> u64 {
+        (i / self.period).wrapping_mul(self.stride) % self.span
+    }
+
     /// Sets the field as frame `i` has it.
     pub fn apply(&self, pkt: &mut Packet, i: u64) {
-        let k = (i / self.period).wrapping_mul(self.stride) % self.span;
+        let k = self.step(i);
         let v = match &self.values {
             Some(vs) => match vs.get(k as usize) {
                 Some(v) => v.clone(),
@@ -127,6 +134,28 @@ impl Vary {
         }
     }
 
+    /// Writes this field straight into `pkt`'s frame, if it has a fixed
+    /// place there and every value it takes fits.
+    fn patcher(&self, pkt: &Packet, spans: &[Span]) -> Option<Patcher> {
+        let patch = Patch::new(pkt, spans, self.layer, self.field)?;
+        let values = match &self.values {
+            Some(vs) => Some(
+                vs.iter()
+                    .map(|v| patch.value(v))
+                    .collect::<Option<Rc<[u64]>>>()?,
+            ),
+            None => {
+                patch.value(&FieldValue::Int(self.lo + self.span - 1))?;
+                None
+            }
+        };
+        Some(Patcher {
+            vary: self.clone(),
+            patch,
+            values,
+        })
+    }
+
     /// The same field after `n` layers were put in front of the packet.
     fn shifted(&self, n: usize) -> Vary {
         Vary {
@@ -134,6 +163,38 @@ impl Vary {
             ..self.clone()
         }
     }
+}
+
+/// One varied field written into a copy of the first frame (RFC 1624
+/// checksum updates) instead of the packet emitted again.
+struct Patcher {
+    vary: Vary,
+    patch: Patch,
+    /// The values as the field's bytes hold them (a packet set's).
+    values: Option<Rc<[u64]>>,
+}
+
+impl Patcher {
+    fn write(&self, frame: &mut [u8], i: u64) {
+        let k = self.vary.step(i);
+        let v = match &self.values {
+            Some(vs) => vs.get(k as usize).copied().unwrap_or(0),
+            None => self.vary.lo + k,
+        };
+        self.patch.write(frame, v);
+    }
+}
+
+/// The first frame and how to write each varied field into a copy of it,
+/// when every one has a fixed place (`wire::patch`).
+fn template(pkt: &Packet, vary: &[Vary]) -> Option<(Vec<u8>, Vec<Patcher>)> {
+    let mut frame = Vec::new();
+    let spans = pkt.emit_with_spans(&mut frame);
+    let patchers = vary
+        .iter()
+        .map(|v| v.patcher(pkt, &spans))
+        .collect::<Option<Vec<_>>>()?;
+    Some((frame, patchers))
 }
 
 /// How to send many.
@@ -203,6 +264,13 @@ pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport
         None => BATCH,
     };
     let mut bufs: Vec<Vec<u8>> = (0..batch).map(|_| Vec::with_capacity(128)).collect();
+    // Fields with a fixed place are written into a copy of the first frame;
+    // any other makes every frame emitted whole.
+    let fast = if vary.is_empty() {
+        None
+    } else {
+        template(&pkt, &vary)
+    };
     let start = Instant::now();
     let ts = SystemTime::now();
     let mut sent: u64 = 0;
@@ -215,10 +283,22 @@ pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport
         }
         let n = batch.min((b.count - sent) as usize);
         for (k, buf) in bufs.iter_mut().take(n).enumerate() {
-            for v in &vary {
-                v.apply(&mut pkt, sent + k as u64);
+            let i = sent + k as u64;
+            match &fast {
+                Some((frame, patchers)) => {
+                    buf.clear();
+                    buf.extend_from_slice(frame);
+                    for p in patchers {
+                        p.write(buf, i);
+                    }
+                }
+                None => {
+                    for v in &vary {
+                        v.apply(&mut pkt, i);
+                    }
+                    pkt.emit_into(buf);
+                }
             }
-            pkt.emit_into(buf);
         }
         if let Some(r) = b.rate {
             // Hold the rate: this batch is due when the frames before it would have gone.
@@ -275,4 +355,90 @@ pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport
         kernel_drops,
         interrupted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::MemLink;
+    use crate::wire::{Ipv4, Tcp};
+    use std::sync::{Arc, Mutex};
+
+    /// The frames a burst of `count` sends with `specs` varied, and the
+    /// same frames built one by one (each packet set and emitted whole).
+    fn sent_and_expected(specs: &[&str], count: u64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let pkt = Packet::ether_ip_tcp(
+            Ipv4 {
+                src: Some("127.0.0.1".parse().unwrap()),
+                dst: Some("127.0.0.1".parse().unwrap()),
+                ..Ipv4::default()
+            },
+            Tcp {
+                sport: Some(40000),
+                dport: Some(9),
+                flags: Some(2),
+                ..Tcp::default()
+            },
+            b"",
+        );
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let link = MemLink::with_responder(move |f: &[u8]| {
+            s2.lock().unwrap().push(f.to_vec());
+            vec![]
+        });
+        let mut live = Live::with_link(Box::new(link));
+        let vary: Vec<Vary> = specs
+            .iter()
+            .map(|s| Vary::parse(s, &pkt).unwrap())
+            .collect();
+        let burst = Burst {
+            count,
+            vary: vary.clone(),
+            ..Burst::default()
+        };
+        let r = send_many(&mut live, &pkt, &burst).unwrap();
+        assert_eq!(r.sent, count);
+        let mut one = live.ready(&pkt).unwrap();
+        assert_eq!(
+            template(&one, &vary).is_some(),
+            specs.iter().all(|s| !s.contains("reserved")),
+            "which path the burst took"
+        );
+        let expected = (0..count)
+            .map(|i| {
+                for v in &vary {
+                    v.apply(&mut one, i);
+                }
+                one.emit()
+            })
+            .collect();
+        let sent = seen.lock().unwrap().clone();
+        (sent, expected)
+    }
+
+    #[test]
+    fn fields_written_into_the_first_frame_give_the_frames_emitted_whole() {
+        let (sent, expected) = sent_and_expected(
+            &[
+                "tcp.seq=4294967000-4294967295",
+                "ip.ttl=1-5",
+                "tcp.sport=1-65535",
+            ],
+            700,
+        );
+        assert_eq!(sent.len(), 700);
+        assert_eq!(sent, expected);
+    }
+
+    #[test]
+    fn a_field_without_a_fixed_place_makes_every_frame_emitted_whole() {
+        let pkt = Packet::ether_ip_tcp(Ipv4::default(), Tcp::default(), b"");
+        let v = Vary::parse("tcp.reserved=0-3", &pkt).unwrap();
+        let mut frame = Vec::new();
+        let spans = pkt.emit_with_spans(&mut frame);
+        assert!(v.patcher(&pkt, &spans).is_none());
+        let (sent, expected) = sent_and_expected(&["tcp.seq=1-300", "tcp.reserved=0-3"], 300);
+        assert_eq!(sent, expected);
+    }
 }

@@ -78,11 +78,24 @@ impl PacketSocket {
     /// [`LinkError::NotPermitted`] without `CAP_NET_RAW`, and
     /// [`LinkError::InterfaceDown`] if the interface is not up.
     pub fn open(iface: &str) -> Result<PacketSocket, LinkError> {
-        PacketSocket::open_interface(Interface::by_name(iface)?)
+        PacketSocket::open_interface(Interface::by_name(iface)?, true)
     }
 
-    /// Opens a raw socket on an interface already looked up.
-    pub fn open_interface(iface: Interface) -> Result<PacketSocket, LinkError> {
+    /// Opens a raw socket that only sends (a burst that reads nothing):
+    /// bound with protocol 0, so the kernel queues no frame for it, with the
+    /// queueing layer bypassed, and without receive timestamps: once any
+    /// socket has asked for them the kernel stamps every frame it receives
+    /// until that socket is closed (for each SYN sent, the SYN and the RST
+    /// it answers with).
+    pub fn open_sender(iface: &str) -> Result<PacketSocket, LinkError> {
+        let s = PacketSocket::open_interface(Interface::by_name(iface)?, false)?;
+        let _ = setsockopt_int(s.fd.as_raw_fd(), SOL_PACKET, PACKET_QDISC_BYPASS, 1);
+        Ok(s)
+    }
+
+    /// Opens a raw socket on an interface already looked up; `receive`
+    /// false: for sending only (see [`PacketSocket::open_sender`]).
+    pub fn open_interface(iface: Interface, receive: bool) -> Result<PacketSocket, LinkError> {
         let name = iface.name.clone();
         // Protocol 0 at socket(): nothing is received until bind() names the
         // interface, so no frame from another interface slips in, and bind()
@@ -107,7 +120,10 @@ impl PacketSocket {
         let f = fd.as_raw_fd();
 
         // Options first, so they hold for the first frame bind() lets in.
-        let filter_outgoing = match setsockopt_int(f, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) {
+        let filter_outgoing = match receive
+            .then(|| setsockopt_int(f, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1))
+            .unwrap_or(Ok(()))
+        {
             Ok(()) => false,
             Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => true,
             Err(e) => {
@@ -117,14 +133,16 @@ impl PacketSocket {
                 ));
             }
         };
-        setsockopt_int(f, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
-            .map_err(|e| LinkError::from_os(format!("set SO_TIMESTAMPNS on {name}"), e))?;
-        if setsockopt_int(f, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RCVBUF_BYTES).is_err() {
-            // Not privileged for FORCE: take what net.core.rmem_max allows.
-            let _ = setsockopt_int(f, libc::SOL_SOCKET, libc::SO_RCVBUF, RCVBUF_BYTES);
+        if receive {
+            setsockopt_int(f, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+                .map_err(|e| LinkError::from_os(format!("set SO_TIMESTAMPNS on {name}"), e))?;
+            if setsockopt_int(f, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RCVBUF_BYTES).is_err() {
+                // Not privileged for FORCE: take what net.core.rmem_max allows.
+                let _ = setsockopt_int(f, libc::SOL_SOCKET, libc::SO_RCVBUF, RCVBUF_BYTES);
+            }
         }
 
-        let sll = sockaddr_ll(iface.index, ETH_P_ALL);
+        let sll = sockaddr_ll(iface.index, if receive { ETH_P_ALL } else { 0 });
         // SAFETY: sll is a valid sockaddr_ll of the given length.
         let rc = unsafe {
             libc::bind(
@@ -675,6 +693,23 @@ mod tests {
             // Exactly one copy each: nothing else queued.
             assert!(a.recv(Some(Instant::now() + Duration::from_millis(50))).unwrap().is_none());
             assert!(b.recv(Some(Instant::now() + Duration::from_millis(50))).unwrap().is_none());
+        }
+    }
+
+    netns_test! {
+        fn a_send_only_socket_sends_receives_nothing_and_asks_for_no_timestamps() {
+            let mut tx = PacketSocket::open_sender("lo").expect("open lo to send");
+            let mut rx = PacketSocket::open("lo").expect("open lo");
+            let frame = dummy_frame(60, 7);
+            tx.send(&frame).expect("send");
+            let got = recv_exact(&mut rx, &frame);
+            assert_eq!(got.orig_len, 60);
+            // Bound with protocol 0: not even its own looped-back copy.
+            assert!(tx.recv(Some(Instant::now() + Duration::from_millis(50))).unwrap().is_none());
+            let fd = tx.fd.as_raw_fd();
+            assert_eq!(getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS).unwrap(), 0);
+            assert_eq!(getsockopt_int(rx.fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_TIMESTAMPNS).unwrap(), 1);
+            assert_eq!(getsockopt_int(fd, SOL_PACKET, PACKET_QDISC_BYPASS).unwrap(), 1);
         }
     }
 

@@ -21,6 +21,7 @@ pub mod ipv6;
 pub mod ipv6ext;
 pub mod matcher;
 pub mod packed;
+pub mod patch;
 pub mod raw;
 pub mod stack;
 pub mod tcp;
