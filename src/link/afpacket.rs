@@ -120,10 +120,12 @@ impl PacketSocket {
         let f = fd.as_raw_fd();
 
         // Options first, so they hold for the first frame bind() lets in.
-        let filter_outgoing = match receive
-            .then(|| setsockopt_int(f, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1))
-            .unwrap_or(Ok(()))
-        {
+        let ignore_outgoing = if receive {
+            setsockopt_int(f, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+        } else {
+            Ok(())
+        };
+        let filter_outgoing = match ignore_outgoing {
             Ok(()) => false,
             Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => true,
             Err(e) => {
