@@ -3,6 +3,7 @@
 //! packet emitted again: the burst sender's path for `--vary` fields that
 //! have a fixed place in their header.
 
+use super::checksum;
 use super::stack::Span;
 use super::{FieldValue, Layer, LayerKind, Packet};
 
@@ -25,9 +26,8 @@ const FIXED: &[(LayerKind, &str, u8, u8, bool)] = &[
     (LayerKind::Udp, "dport", 2, 2, false),
 ];
 
-/// A checksum to keep right: its place in the frame, the start of the
-/// header the patched bytes are counted from (for their 16-bit pairing),
-/// and whether a result of 0 is sent as 0xffff (UDP).
+/// A checksum to keep right: its place in the frame, and whether a result
+/// of 0 is sent as 0xffff (UDP).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Sum {
     at: usize,
@@ -60,6 +60,21 @@ impl Patch {
         if span.start + offset + width > span.header_end {
             return None;
         }
+        // The transport checksum of the layer at `i`, unless set by hand.
+        let transport = |i: usize| -> Option<Sum> {
+            let at = spans.get(i)?.start;
+            match pkt.layers.get(i)? {
+                Layer::Tcp(t) if t.chksum.is_none() => Some(Sum {
+                    at: at + 16,
+                    udp: false,
+                }),
+                Layer::Udp(u) if u.chksum.is_none() => Some(Sum {
+                    at: at + 6,
+                    udp: true,
+                }),
+                _ => None,
+            }
+        };
         let mut sums = Vec::new();
         match l {
             Layer::Ip(ip) => {
@@ -74,41 +89,14 @@ impl Patch {
                     return None;
                 }
                 if pseudo {
-                    match (pkt.layers.get(layer + 1), spans.get(layer + 1)) {
-                        (Some(Layer::Tcp(t)), Some(s)) => {
-                            t.chksum.is_none().then_some(())?;
-                            sums.push(Sum {
-                                at: s.start + 16,
-                                udp: false,
-                            });
-                        }
-                        (Some(Layer::Udp(u)), Some(s)) => {
-                            u.chksum.is_none().then_some(())?;
-                            sums.push(Sum {
-                                at: s.start + 6,
-                                udp: true,
-                            });
-                        }
-                        (Some(Layer::Icmp(_)) | None, _) => {}
-                        _ => return None,
+                    match pkt.layers.get(layer + 1) {
+                        Some(Layer::Icmp(_)) | None => {}
+                        _ => sums.push(transport(layer + 1)?),
                     }
                 }
             }
             Layer::Ipv6(_) => {}
-            Layer::Tcp(t) => {
-                t.chksum.is_none().then_some(())?;
-                sums.push(Sum {
-                    at: span.start + 16,
-                    udp: false,
-                });
-            }
-            Layer::Udp(u) => {
-                u.chksum.is_none().then_some(())?;
-                sums.push(Sum {
-                    at: span.start + 6,
-                    udp: true,
-                });
-            }
+            Layer::Tcp(_) | Layer::Udp(_) => sums.push(transport(layer)?),
             _ => return None,
         }
         Some(Patch {
@@ -139,32 +127,20 @@ impl Patch {
         if self.header + last > frame.len() {
             return;
         }
-        let words = |f: &[u8]| -> u32 {
-            (first..last)
-                .step_by(2)
-                .map(|o| {
-                    let b = |i: usize| u32::from(f[self.header + i]);
-                    (b(o) << 8) | b(o + 1)
-                })
-                .sum()
-        };
-        let old = words(frame);
+        let words = self.header + first..self.header + last;
+        let old = checksum::sum(0, &frame[words.clone()]);
         let bytes = value.to_be_bytes();
         frame[at..at + self.width].copy_from_slice(&bytes[8 - self.width..]);
-        let new = words(frame);
+        let new = checksum::sum(0, &frame[words]);
         for s in &self.sums {
             let Some(c) = frame.get(s.at..s.at + 2) else {
                 continue;
             };
-            let hc = u32::from(u16::from_be_bytes([c[0], c[1]]));
-            // ~HC + ~m + m', with the words' sums folded: ~m summed over
-            // k words is k*0xffff - m.
+            let hc = u16::from_be_bytes([c[0], c[1]]);
+            // ~HC + ~m + m': ~m summed over k words is k*0xffff - m (at
+            // most three words, so no overflow).
             let k = ((last - first) / 2) as u32;
-            let mut acc = u64::from(!hc & 0xffff) + u64::from(k * 0xffff - old) + u64::from(new);
-            while acc >> 16 != 0 {
-                acc = (acc & 0xffff) + (acc >> 16);
-            }
-            let mut out = !(acc as u16);
+            let mut out = !checksum::fold(u32::from(!hc) + (k * 0xffff - old) + new);
             if s.udp && out == 0 {
                 out = 0xffff;
             }
