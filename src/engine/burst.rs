@@ -264,13 +264,10 @@ pub fn send_many(live: &mut Live, pkt: &Packet, b: &Burst) -> Result<BurstReport
         None => BATCH,
     };
     let mut bufs: Vec<Vec<u8>> = (0..batch).map(|_| Vec::with_capacity(128)).collect();
-    // Fields with a fixed place are written into a copy of the first frame;
-    // any other makes every frame emitted whole.
-    let fast = if vary.is_empty() {
-        None
-    } else {
-        template(&pkt, &vary)
-    };
+    // Fields with a fixed place are written into a copy of the first frame
+    // (with none varied, each frame is that copy); any other makes every
+    // frame emitted whole.
+    let fast = template(&pkt, &vary);
     let start = Instant::now();
     let ts = SystemTime::now();
     let mut sent: u64 = 0;
